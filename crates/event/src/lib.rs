@@ -1,0 +1,33 @@
+//! The event model shared by every stage of sluice.
+//!
+//! Why a crate of its own: sources, transforms and sinks all speak `Event`, and none of
+//! them should drag in the others' dependencies. This crate has no I/O and no async
+//! runtime, so parsers and tests can build events cheaply.
+//!
+//! Decisions:
+//! - An event is a tree of [`Value`]s rooted at an object. Keys are kept sorted
+//!   (`BTreeMap`) so JSON output is deterministic, which makes files diffable and tests
+//!   simple.
+//! - Metadata that outputs never emit (peer address, receiving component, the ack token
+//!   and `@metadata`) lives beside the fields, not inside them.
+//! - Field references accept both Logstash's `[a][b]` and the dotted `a.b` ([`FieldPath`]).
+//! - Timestamps serialise as RFC 3339 UTC with a `Z`, milliseconds or finer
+//!   ([`timestamp::format_rfc3339`]).
+//! - Delivery acknowledgement is a reference-counted [`AckToken`]: the callback runs when
+//!   the last event carrying it is dropped, so "durable" simply means "every sink has let
+//!   go of it".
+
+mod ack;
+mod event;
+mod json;
+mod path;
+pub mod timestamp;
+mod value;
+
+pub use ack::{AckToken, BatchStatus};
+pub use event::{Event, EventBatch, EventMeta};
+pub use path::{FieldPath, PathError};
+pub use value::{Map, Value};
+
+/// Re-exported so that users of the event crate name one chrono type.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -1,0 +1,118 @@
+//! Field references: Logstash's `[a][b]` and the dotted `a.b`.
+
+use std::fmt;
+
+/// A parsed field reference. Parse once at config load; use many times per event.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FieldPath {
+    segments: Vec<String>,
+}
+
+/// Why a field reference did not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathError {
+    pub path: String,
+    pub reason: &'static str,
+}
+
+impl std::error::Error for PathError {}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid field reference `{}`: {}", self.path, self.reason)
+    }
+}
+
+impl FieldPath {
+    /// Parses `[a][b]`, `a.b`, or a plain `name`.
+    ///
+    /// In bracket form a dot is part of the name (`[host.name]` is one key), as in Logstash.
+    pub fn parse(s: &str) -> Result<Self, PathError> {
+        let err = |reason| PathError {
+            path: s.to_owned(),
+            reason,
+        };
+        if s.is_empty() {
+            return Err(err("empty"));
+        }
+        let mut segments = Vec::new();
+        if s.starts_with('[') {
+            let mut rest = s;
+            while !rest.is_empty() {
+                let inner = rest.strip_prefix('[').ok_or(err("expected `[`"))?;
+                let end = inner.find(']').ok_or(err("missing `]`"))?;
+                let name = &inner[..end];
+                if name.is_empty() {
+                    return Err(err("empty segment `[]`"));
+                }
+                if name.contains('[') {
+                    return Err(err("nested `[` inside a segment"));
+                }
+                segments.push(name.to_owned());
+                rest = &inner[end + 1..];
+            }
+        } else {
+            if s.contains('[') || s.contains(']') {
+                return Err(err("mixes `a.b` and `[a][b]` syntax"));
+            }
+            for part in s.split('.') {
+                if part.is_empty() {
+                    return Err(err("empty segment between dots"));
+                }
+                segments.push(part.to_owned());
+            }
+        }
+        Ok(FieldPath { segments })
+    }
+
+    /// A path from segments that are already split.
+    pub fn from_segments<I, S>(segs: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        FieldPath {
+            segments: segs.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    pub fn segments(&self) -> &[String] {
+        &self.segments
+    }
+
+    /// True when the path starts at `@metadata`.
+    pub fn is_metadata(&self) -> bool {
+        self.segments.first().map(String::as_str) == Some("@metadata")
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for s in &self.segments {
+            write!(f, "[{s}]")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_syntaxes_give_the_same_path() {
+        assert_eq!(
+            FieldPath::parse("[log][syslog][priority]").unwrap(),
+            FieldPath::parse("log.syslog.priority").unwrap()
+        );
+        assert_eq!(FieldPath::parse("[host.name]").unwrap().segments(), ["host.name"]);
+        assert_eq!(FieldPath::parse("@timestamp").unwrap().segments(), ["@timestamp"]);
+    }
+
+    #[test]
+    fn malformed_paths_are_rejected() {
+        for bad in ["", "[a", "[]", "a..b", "a[b]", "[a]b", ".a"] {
+            assert!(FieldPath::parse(bad).is_err(), "{bad} should fail");
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Recursive descent over the tokens; every error names its column.
+
+use super::lexer::{lex, Tok};
+use super::{CmpOp, Expr, Operand};
+use sluice_event::Value;
+use std::fmt;
+
+/// A condition that did not compile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConditionError {
+    /// 1-based column in the condition text.
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConditionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column {}: {}", self.column, self.message)
+    }
+}
+
+impl std::error::Error for ConditionError {}
+
+struct P {
+    toks: Vec<(Tok, usize)>,
+    pos: usize,
+    end_col: usize,
+}
+
+impl P {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos).map(|t| &t.0)
+    }
+    fn col(&self) -> usize {
+        self.toks.get(self.pos).map_or(self.end_col, |t| t.1)
+    }
+    fn err<T>(&self, msg: impl Into<String>) -> Result<T, ConditionError> {
+        Err(ConditionError {
+            column: self.col(),
+            message: msg.into(),
+        })
+    }
+    fn word(&self, w: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Word(x)) if x == w)
+    }
+    fn bump(&mut self) -> Option<Tok> {
+        let t = self.toks.get(self.pos).map(|t| t.0.clone());
+        self.pos += 1;
+        t
+    }
+
+    fn or(&mut self) -> Result<Expr, ConditionError> {
+        let mut l = self.xor()?;
+        while self.word("or") {
+            self.pos += 1;
+            l = Expr::Or(Box::new(l), Box::new(self.xor()?));
+        }
+        Ok(l)
+    }
+    fn xor(&mut self) -> Result<Expr, ConditionError> {
+        let mut l = self.and()?;
+        while self.word("xor") {
+            self.pos += 1;
+            l = Expr::Xor(Box::new(l), Box::new(self.and()?));
+        }
+        Ok(l)
+    }
+    fn and(&mut self) -> Result<Expr, ConditionError> {
+        let mut l = self.unary()?;
+        loop {
+            if self.word("and") {
+                self.pos += 1;
+                l = Expr::And(Box::new(l), Box::new(self.unary()?));
+            } else if self.word("nand") {
+                self.pos += 1;
+                l = Expr::Nand(Box::new(l), Box::new(self.unary()?));
+            } else {
+                return Ok(l);
+            }
+        }
+    }
+    fn unary(&mut self) -> Result<Expr, ConditionError> {
+        if self.peek() == Some(&Tok::Op("!")) {
+            self.pos += 1;
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        if self.peek() == Some(&Tok::LParen) {
+            self.pos += 1;
+            let e = self.or()?;
+            if self.peek() != Some(&Tok::RParen) {
+                return self.err("expected `)`");
+            }
+            self.pos += 1;
+            return Ok(e);
+        }
+        let left = self.operand()?;
+        let op_col = self.col();
+        match self.peek().cloned() {
+            Some(Tok::Op(op @ ("==" | "!=" | "<" | ">" | "<=" | ">="))) => {
+                self.pos += 1;
+                let right = self.operand()?;
+                let op = match op {
+                    "==" => CmpOp::Eq,
+                    "!=" => CmpOp::Ne,
+                    "<" => CmpOp::Lt,
+                    ">" => CmpOp::Gt,
+                    "<=" => CmpOp::Le,
+                    _ => CmpOp::Ge,
+                };
+                Ok(Expr::Compare(left, op, right))
+            }
+            Some(Tok::Op(op @ ("=~" | "!~"))) => {
+                self.pos += 1;
+                let col = self.col();
+                let pat = match self.bump() {
+                    Some(Tok::Regex(r)) | Some(Tok::Str(r)) => r,
+                    _ => {
+                        self.pos -= 1;
+                        return self.err(format!("expected `/regex/` after `{op}`"));
+                    }
+                };
+                let re = regex::Regex::new(&pat).map_err(|e| ConditionError {
+                    column: col,
+                    message: format!("invalid regex: {e}"),
+                })?;
+                Ok(Expr::Match(left, re, op == "=~"))
+            }
+            Some(Tok::Word(w)) if w == "in" => {
+                self.pos += 1;
+                Ok(Expr::In(left, self.operand()?, true))
+            }
+            Some(Tok::Word(w)) if w == "not" => {
+                self.pos += 1;
+                if !self.word("in") {
+                    return self.err("expected `in` after `not`");
+                }
+                self.pos += 1;
+                Ok(Expr::In(left, self.operand()?, false))
+            }
+            _ => {
+                let _ = op_col;
+                match left {
+                    Operand::Field(_) => Ok(Expr::Truthy(left)),
+                    Operand::Literal(ref v) => Ok(Expr::Truthy(Operand::Literal(v.clone()))),
+                }
+            }
+        }
+    }
+    fn operand(&mut self) -> Result<Operand, ConditionError> {
+        match self.peek().cloned() {
+            Some(Tok::Field(p)) => {
+                self.pos += 1;
+                Ok(Operand::Field(p))
+            }
+            Some(Tok::Str(s)) => {
+                self.pos += 1;
+                Ok(Operand::Literal(Value::String(s)))
+            }
+            Some(Tok::Int(i)) => {
+                self.pos += 1;
+                Ok(Operand::Literal(Value::Integer(i)))
+            }
+            Some(Tok::Float(f)) => {
+                self.pos += 1;
+                Ok(Operand::Literal(Value::Float(f)))
+            }
+            Some(Tok::LBracket) => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                if self.peek() == Some(&Tok::RBracket) {
+                    self.pos += 1;
+                    return Ok(Operand::Literal(Value::Array(items)));
+                }
+                loop {
+                    match self.operand()? {
+                        Operand::Literal(v) => items.push(v),
+                        Operand::Field(_) => return self.err("a list holds literals, not field references"),
+                    }
+                    match self.bump() {
+                        Some(Tok::Comma) => continue,
+                        Some(Tok::RBracket) => break,
+                        _ => {
+                            self.pos -= 1;
+                            return self.err("expected `,` or `]` in list");
+                        }
+                    }
+                }
+                Ok(Operand::Literal(Value::Array(items)))
+            }
+            Some(Tok::Word(w)) => self.err(format!(
+                "unexpected `{w}`: field references are written `[field]`, strings in quotes"
+            )),
+            Some(_) => self.err("expected a field reference, string, number or list"),
+            None => self.err("unexpected end of condition"),
+        }
+    }
+}
+
+pub(super) fn parse(src: &str) -> Result<Expr, ConditionError> {
+    let toks = lex(src)?;
+    if toks.is_empty() {
+        return Err(ConditionError {
+            column: 1,
+            message: "empty condition".into(),
+        });
+    }
+    let mut p = P {
+        toks,
+        pos: 0,
+        end_col: src.len() + 1,
+    };
+    let e = p.or()?;
+    if p.pos < p.toks.len() {
+        return p.err("unexpected text after the condition; missing `and`/`or`?");
+    }
+    Ok(e)
+}
