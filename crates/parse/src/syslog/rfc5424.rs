@@ -106,6 +106,9 @@ pub(super) fn parse_after_pri(line: &[u8], off: usize, priority: u8) -> Result<S
                     reason: e.1,
                 })?;
                 c.pos = line.len() - r.len();
+                if structured_data.iter().any(|e: &SdElement<'_>| e.id == el.id) {
+                    return Err(c.err("duplicate SD-ID (RFC 5424 6.3.2)"));
+                }
                 structured_data.push(el);
             }
         }
@@ -113,7 +116,19 @@ pub(super) fn parse_after_pri(line: &[u8], off: usize, priority: u8) -> Result<S
     }
     let message = match c.rest().first() {
         None => Cow::Borrowed(""),
-        Some(b' ') => clean_message(&c.rest()[1..]),
+        Some(b' ') => {
+            let msg = &c.rest()[1..];
+            // A BOM promises UTF-8 (RFC 5424 6.4); a sender that breaks it is rejected.
+            if let Some(body) = msg.strip_prefix(b"\xEF\xBB\xBF") {
+                if std::str::from_utf8(body).is_err() {
+                    return Err(ParseError {
+                        offset: c.pos + 4,
+                        reason: "MSG after BOM is not valid UTF-8",
+                    });
+                }
+            }
+            clean_message(msg)
+        }
         Some(_) => return Err(c.err("expected space before MSG")),
     };
     Ok(SyslogMessage {
