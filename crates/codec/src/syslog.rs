@@ -1,0 +1,249 @@
+//! [`SyslogFramer`]: octet counting, LF, NUL, or auto-detected per message.
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio_util::codec::Decoder;
+
+/// How messages are delimited on a stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// Octet counting when a message starts with `DIGITS SP`, else LF or NUL.
+    Auto,
+    OctetCounting,
+    Newline,
+    Nul,
+}
+
+/// One message cut from the stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    pub bytes: Bytes,
+    /// The message was longer than the limit and was cut.
+    pub truncated: bool,
+}
+
+/// The stream cannot be resynchronised.
+#[derive(Debug)]
+pub enum FrameError {
+    Io(std::io::Error),
+    BadOctetCount { offset: u64 },
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::Io(e) => write!(f, "read failed: {e}"),
+            FrameError::BadOctetCount { offset } => {
+                write!(f, "expected an RFC 6587 octet count at stream byte {offset}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+impl From<std::io::Error> for FrameError {
+    fn from(e: std::io::Error) -> Self {
+        FrameError::Io(e)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// At the start of a message.
+    Start,
+    /// Inside a non-transparent message; `scanned` bytes hold no delimiter.
+    Delimited { scanned: usize },
+    /// Inside an octet-counted message of `len` bytes.
+    Counted { len: usize },
+    /// Discarding the rest of an oversized message: `left` bytes, or to the delimiter.
+    SkipCount { left: usize },
+    SkipToDelimiter,
+}
+
+/// Cuts a byte stream into syslog messages.
+#[derive(Debug)]
+pub struct SyslogFramer {
+    framing: Framing,
+    max: usize,
+    state: State,
+    consumed: u64,
+}
+
+impl SyslogFramer {
+    /// `max_message_bytes` bounds every frame and the memory held per connection.
+    pub fn new(framing: Framing, max_message_bytes: usize) -> Self {
+        SyslogFramer {
+            framing,
+            max: max_message_bytes.max(1),
+            state: State::Start,
+            consumed: 0,
+        }
+    }
+
+    fn is_delim(&self, b: u8) -> bool {
+        match self.framing {
+            Framing::Newline => b == b'\n',
+            Framing::Nul => b == 0,
+            _ => b == b'\n' || b == 0,
+        }
+    }
+
+    fn find_delim(&self, hay: &[u8]) -> Option<usize> {
+        match self.framing {
+            Framing::Newline => memchr::memchr(b'\n', hay),
+            Framing::Nul => memchr::memchr(0, hay),
+            _ => memchr::memchr2(b'\n', 0, hay),
+        }
+    }
+
+    fn take(&mut self, src: &mut BytesMut, n: usize) -> Bytes {
+        self.consumed += n as u64;
+        src.split_to(n).freeze()
+    }
+
+    fn skip(&mut self, src: &mut BytesMut, n: usize) {
+        self.consumed += n as u64;
+        src.advance(n);
+    }
+
+    /// `DIGITS SP` at the start of `src`: Some(Some(len)), Some(None) when more bytes
+    /// are needed to tell, None when it is not an octet count.
+    fn octet_count(src: &[u8]) -> Option<Option<(usize, usize)>> {
+        let digits = src.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || src[0] == b'0' || digits > 10 {
+            return None;
+        }
+        match src.get(digits) {
+            None => Some(None),
+            Some(b' ') => {
+                let n = src[..digits].iter().fold(0usize, |a, d| a * 10 + usize::from(d - b'0'));
+                Some(Some((n, digits + 1)))
+            }
+            Some(_) => None,
+        }
+    }
+}
+
+impl Decoder for SyslogFramer {
+    type Item = Frame;
+    type Error = FrameError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
+        loop {
+            match self.state {
+                State::Start => {
+                    // Stray delimiters between frames (an uncounted LF after a counted
+                    // frame, CRLF endings) are not messages.
+                    let lead = src
+                        .iter()
+                        .take_while(|b| self.is_delim(**b) || **b == b'\r')
+                        .count();
+                    self.skip(src, lead);
+                    if src.is_empty() {
+                        return Ok(None);
+                    }
+                    match self.framing {
+                        Framing::OctetCounting | Framing::Auto => match Self::octet_count(src) {
+                            Some(Some((len, hdr))) => {
+                                self.skip(src, hdr);
+                                self.state = State::Counted { len };
+                            }
+                            Some(None) => return Ok(None),
+                            None if self.framing == Framing::OctetCounting => {
+                                return Err(FrameError::BadOctetCount { offset: self.consumed })
+                            }
+                            None => self.state = State::Delimited { scanned: 0 },
+                        },
+                        _ => self.state = State::Delimited { scanned: 0 },
+                    }
+                }
+                State::Counted { len } => {
+                    if len > self.max {
+                        if src.len() < self.max {
+                            src.reserve(self.max - src.len());
+                            return Ok(None);
+                        }
+                        let bytes = self.take(src, self.max);
+                        self.state = State::SkipCount { left: len - self.max };
+                        return Ok(Some(Frame { bytes, truncated: true }));
+                    }
+                    if src.len() < len {
+                        src.reserve(len - src.len());
+                        return Ok(None);
+                    }
+                    let bytes = self.take(src, len);
+                    self.state = State::Start;
+                    return Ok(Some(Frame { bytes, truncated: false }));
+                }
+                State::Delimited { scanned } => {
+                    let limit = src.len().min(self.max + 1);
+                    if let Some(i) = self.find_delim(&src[scanned.min(limit)..limit]) {
+                        let end = scanned.min(limit) + i;
+                        let bytes = self.take(src, end);
+                        self.skip(src, 1);
+                        self.state = State::Start;
+                        return Ok(Some(Frame { bytes, truncated: false }));
+                    }
+                    if src.len() > self.max {
+                        let bytes = self.take(src, self.max);
+                        self.state = State::SkipToDelimiter;
+                        return Ok(Some(Frame { bytes, truncated: true }));
+                    }
+                    self.state = State::Delimited { scanned: src.len() };
+                    return Ok(None);
+                }
+                State::SkipCount { left } => {
+                    let n = left.min(src.len());
+                    self.skip(src, n);
+                    if n < left {
+                        self.state = State::SkipCount { left: left - n };
+                        return Ok(None);
+                    }
+                    self.state = State::Start;
+                }
+                State::SkipToDelimiter => match self.find_delim(src) {
+                    Some(i) => {
+                        self.skip(src, i + 1);
+                        self.state = State::Start;
+                    }
+                    None => {
+                        let n = src.len();
+                        self.skip(src, n);
+                        return Ok(None);
+                    }
+                },
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
+        if let Some(f) = self.decode(src)? {
+            return Ok(Some(f));
+        }
+        // A last message without its trailer is still a message; never drop it.
+        match self.state {
+            State::SkipCount { .. } | State::SkipToDelimiter => {
+                src.clear();
+                self.state = State::Start;
+                Ok(None)
+            }
+            _ if src.iter().all(|b| self.is_delim(*b) || *b == b'\r') => {
+                src.clear();
+                Ok(None)
+            }
+            _ => {
+                // A counted frame cut short by the sender is delivered, marked cut.
+                let truncated = matches!(self.state, State::Counted { .. });
+                self.state = State::Start;
+                let n = src.len();
+                Ok(Some(Frame {
+                    bytes: self.take(src, n),
+                    truncated,
+                }))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

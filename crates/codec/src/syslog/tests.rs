@@ -1,0 +1,69 @@
+use super::*;
+
+fn frames(framing: Framing, max: usize, chunks: &[&[u8]]) -> Vec<(String, bool)> {
+    let mut f = SyslogFramer::new(framing, max);
+    let mut buf = BytesMut::new();
+    let mut out = Vec::new();
+    for c in chunks {
+        buf.extend_from_slice(c);
+        while let Some(fr) = f.decode(&mut buf).unwrap() {
+            out.push((String::from_utf8_lossy(&fr.bytes).into_owned(), fr.truncated));
+        }
+    }
+    while let Some(fr) = f.decode_eof(&mut buf).unwrap() {
+        out.push((String::from_utf8_lossy(&fr.bytes).into_owned(), fr.truncated));
+    }
+    out
+}
+
+fn texts(v: Vec<(String, bool)>) -> Vec<String> {
+    v.into_iter().map(|x| x.0).collect()
+}
+
+#[test]
+fn auto_mixes_counted_lf_and_nul_per_message() {
+    // rsyslog counts the LF; Python ends with NUL; logger ends with LF.
+    let stream = b"10 <13>1 - x\n<13>py: a\x00<13>b\n5 <1>ab";
+    assert_eq!(
+        texts(frames(Framing::Auto, 1024, &[stream])),
+        ["<13>1 - x\n", "<13>py: a", "<13>b", "<1>ab"]
+    );
+}
+
+#[test]
+fn split_anywhere_gives_the_same_frames() {
+    let stream: &[u8] = b"10 <13>1 - x\n<13>py: a\x00<13>b\n5 <1>ab<14>tail";
+    let whole = frames(Framing::Auto, 1024, &[stream]);
+    for cut in 1..stream.len() {
+        let (a, b) = stream.split_at(cut);
+        assert_eq!(frames(Framing::Auto, 1024, &[a, b]), whole, "cut at {cut}");
+    }
+    for byte_at_a_time in [stream.chunks(1).collect::<Vec<_>>()] {
+        assert_eq!(frames(Framing::Auto, 1024, &byte_at_a_time), whole);
+    }
+}
+
+#[test]
+fn oversize_is_cut_and_the_stream_carries_on() {
+    let long = "x".repeat(50);
+    let nt = format!("<13>{long}\n<13>next\n");
+    let got = frames(Framing::Newline, 16, &[nt.as_bytes()]);
+    assert_eq!(got, [(format!("<13>{}", &long[..12]), true), ("<13>next".into(), false)]);
+    let oc = format!("54 <13>{long}\n12 <13>counted\n");
+    let got = frames(Framing::OctetCounting, 16, &[oc.as_bytes()]);
+    assert_eq!(got, [(format!("<13>{}", &long[..12]), true), ("<13>counted\n".into(), false)]);
+}
+
+#[test]
+fn explicit_modes() {
+    assert_eq!(texts(frames(Framing::Nul, 64, &[b"a\nb\x00c\x00"])), ["a\nb", "c"]);
+    assert_eq!(texts(frames(Framing::Newline, 64, &[b"a\x00b\nc\r\n"])), ["a\x00b", "c\r"]);
+    let mut f = SyslogFramer::new(Framing::OctetCounting, 64);
+    let mut buf = BytesMut::from(&b"<13>not counted\n"[..]);
+    assert!(matches!(f.decode(&mut buf), Err(FrameError::BadOctetCount { offset: 0 })));
+}
+
+#[test]
+fn counted_frame_cut_short_by_eof_is_kept_and_marked() {
+    assert_eq!(frames(Framing::Auto, 64, &[b"20 <13>short"]), [("<13>short".into(), true)]);
+}
