@@ -1,0 +1,431 @@
+//! Reading TOML into component configs, one component at a time, so that one bad
+//! component does not hide the errors of the next.
+
+use crate::error::{ConfigError, ConfigErrors, Sink};
+use crate::model::*;
+use crate::units::{parse_duration, ByteSize, HumanDuration};
+use serde::de::DeserializeOwned;
+use sluice_event::FieldPath;
+use sluice_parse::condition::Condition;
+use sluice_parse::template::Template;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Loads and validates one or more files; components from all files form one pipeline.
+pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> Result<Pipeline, ConfigErrors> {
+    let mut docs = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        let name = p.as_ref().display().to_string();
+        match std::fs::read_to_string(p.as_ref()) {
+            Ok(text) => docs.push((name, text)),
+            Err(e) => errors.push(ConfigError {
+                file: name,
+                component: String::new(),
+                key: String::new(),
+                message: format!("cannot read the file: {e}"),
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ConfigErrors(errors));
+    }
+    load_docs(&docs)
+}
+
+/// Loads configuration text; `name` is how errors refer to it.
+pub fn load_str(name: &str, text: &str) -> Result<Pipeline, ConfigErrors> {
+    load_docs(&[(name.to_owned(), text.to_owned())])
+}
+
+fn de<T: DeserializeOwned>(table: toml::Table, sink: &mut Sink<'_>, prefix: &str) -> Option<T> {
+    match serde_path_to_error::deserialize::<_, T>(toml::Value::Table(table)) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let msg = e.inner().to_string();
+            let mut key = if path == "." { String::new() } else { path };
+            if key.is_empty() {
+                // serde names an unknown or missing key only in its message.
+                if let Some(k) = msg.split('`').nth(1) {
+                    key = k.to_owned();
+                }
+            }
+            if !prefix.is_empty() {
+                key = if key.is_empty() { prefix.to_owned() } else { format!("{prefix}.{key}") };
+            }
+            sink.push(key, msg);
+            None
+        }
+    }
+}
+
+fn take_str_list(t: &mut toml::Table, key: &str, sink: &mut Sink<'_>) -> Vec<String> {
+    match t.remove(key) {
+        None => Vec::new(),
+        Some(toml::Value::Array(a)) => {
+            let mut out = Vec::new();
+            for v in a {
+                match v {
+                    toml::Value::String(s) => out.push(s),
+                    other => sink.push(key, format!("expected a list of strings, found {}", other.type_str())),
+                }
+            }
+            out
+        }
+        Some(toml::Value::String(s)) => vec![s],
+        Some(other) => {
+            sink.push(key, format!("expected a list of strings, found {}", other.type_str()));
+            Vec::new()
+        }
+    }
+}
+
+fn take_condition(t: &mut toml::Table, sink: &mut Sink<'_>) -> Option<Condition> {
+    match t.remove("if")? {
+        toml::Value::String(s) => match Condition::parse(&s) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                sink.push("if", format!("{e} in `{s}`"));
+                None
+            }
+        },
+        other => {
+            sink.push("if", format!("expected a condition string, found {}", other.type_str()));
+            None
+        }
+    }
+}
+
+fn template(s: &str, key: &str, sink: &mut Sink<'_>) -> Option<Template> {
+    match Template::parse(s) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            sink.push(key, format!("{e} in template `{s}`"));
+            None
+        }
+    }
+}
+
+fn path(s: &str, key: &str, sink: &mut Sink<'_>) -> Option<FieldPath> {
+    match FieldPath::parse(s) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            sink.push(key, e.to_string());
+            None
+        }
+    }
+}
+
+fn take_type(t: &mut toml::Table, sink: &mut Sink<'_>) -> Option<String> {
+    match t.remove("type") {
+        Some(toml::Value::String(s)) => Some(s),
+        Some(other) => {
+            sink.push("type", format!("expected a string, found {}", other.type_str()));
+            None
+        }
+        None => {
+            sink.push("type", "missing `type`");
+            None
+        }
+    }
+}
+
+#[derive(Default)]
+struct Acc {
+    data_dir: Option<PathBuf>,
+    admin: Option<AdminConfig>,
+    grace: Option<Duration>,
+    sources: BTreeMap<String, (String, SourceNode)>,
+    transforms: BTreeMap<String, (String, TransformNode)>,
+    sinks: BTreeMap<String, (String, SinkNode)>,
+}
+
+fn load_docs(docs: &[(String, String)]) -> Result<Pipeline, ConfigErrors> {
+    let mut errors = Vec::new();
+    let mut acc = Acc::default();
+    for (file, text) in docs {
+        load_doc(file, text, &mut acc, &mut errors);
+    }
+    let pipeline = Pipeline {
+        data_dir: acc.data_dir.unwrap_or_else(|| PathBuf::from("./data")),
+        admin: acc.admin.unwrap_or_default(),
+        shutdown_grace: acc.grace.unwrap_or(Duration::from_secs(30)),
+        sources: acc.sources.into_iter().map(|(k, v)| (k, v.1)).collect(),
+        transforms: acc.transforms.into_iter().map(|(k, v)| (k, v.1)).collect(),
+        sinks: acc.sinks.into_iter().map(|(k, v)| (k, v.1)).collect(),
+        files: docs.iter().map(|d| d.0.clone()).collect(),
+    };
+    crate::validate::validate(&pipeline, &mut errors);
+    if errors.is_empty() {
+        Ok(pipeline)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+fn section(
+    file: &str,
+    name: &str,
+    v: toml::Value,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<(String, toml::Table)> {
+    let mut sink = Sink { errors, file, component: name.into(), };
+    let toml::Value::Table(t) = v else {
+        sink.push("", format!("`{name}` must be a table of components"));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (id, body) in t {
+        let mut s = Sink { errors: sink.errors, file, component: format!("{name}.{id}") };
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            s.push("", "component ids may contain only letters, digits, `_` and `-`");
+            continue;
+        }
+        match body {
+            toml::Value::Table(b) => out.push((id, b)),
+            other => s.push("", format!("expected a table, found {}", other.type_str())),
+        }
+    }
+    out
+}
+
+fn load_doc(file: &str, text: &str, acc: &mut Acc, errors: &mut Vec<ConfigError>) {
+    let root: toml::Table = match toml::from_str(text) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(ConfigError {
+                file: file.into(),
+                component: String::new(),
+                key: String::new(),
+                message: format!("not valid TOML: {}", e.to_string().trim()),
+            });
+            return;
+        }
+    };
+    for (key, value) in root {
+        let mut top = Sink { errors, file, component: String::new() };
+        match key.as_str() {
+            "data_dir" => match value {
+                toml::Value::String(s) => acc.data_dir = Some(PathBuf::from(s)),
+                other => top.push("data_dir", format!("expected a path string, found {}", other.type_str())),
+            },
+            "shutdown_grace" => match value {
+                toml::Value::String(s) => match parse_duration(&s) {
+                    Ok(d) => acc.grace = Some(d),
+                    Err(e) => top.push("shutdown_grace", e),
+                },
+                toml::Value::Integer(n) if n >= 0 => acc.grace = Some(Duration::from_secs(n as u64)),
+                other => top.push("shutdown_grace", format!("expected a duration like \"30s\", found {}", other.type_str())),
+            },
+            "admin" => {
+                let mut s = Sink { errors, file, component: "admin".into() };
+                match value {
+                    toml::Value::Table(t) => acc.admin = de(t, &mut s, "").or(acc.admin.take()),
+                    other => s.push("", format!("expected a table, found {}", other.type_str())),
+                }
+            }
+            "sources" => {
+                for (id, t) in section(file, "sources", value, errors) {
+                    let mut s = Sink { errors, file, component: format!("sources.{id}") };
+                    if let Some(node) = load_source(&id, t, &mut s) {
+                        insert_unique(&mut acc.sources, id, file, node, &mut s);
+                    }
+                }
+            }
+            "transforms" => {
+                for (id, t) in section(file, "transforms", value, errors) {
+                    let mut s = Sink { errors, file, component: format!("transforms.{id}") };
+                    if let Some(node) = load_transform(&id, t, &mut s) {
+                        insert_unique(&mut acc.transforms, id, file, node, &mut s);
+                    }
+                }
+            }
+            "sinks" => {
+                for (id, t) in section(file, "sinks", value, errors) {
+                    let mut s = Sink { errors, file, component: format!("sinks.{id}") };
+                    if let Some(node) = load_sink(&id, t, &mut s) {
+                        insert_unique(&mut acc.sinks, id, file, node, &mut s);
+                    }
+                }
+            }
+            other => top.push(
+                other,
+                "unknown top-level key (expected data_dir, shutdown_grace, admin, sources, transforms, sinks)",
+            ),
+        }
+    }
+}
+
+fn insert_unique<T>(map: &mut BTreeMap<String, (String, T)>, id: String, file: &str, node: T, s: &mut Sink<'_>) {
+    if let Some((first, _)) = map.get(&id) {
+        s.push("", format!("defined twice (first in {first})"));
+        return;
+    }
+    map.insert(id, (file.to_owned(), node));
+}
+
+fn load_source(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<SourceNode> {
+    let ty = take_type(&mut t, s)?;
+    let config = match ty.as_str() {
+        "syslog" => {
+            let c: SyslogSourceConfig = de(t, s, "")?;
+            if c.timezone.parse::<chrono_tz::Tz>().is_err() {
+                s.push("timezone", format!("unknown time zone `{}` (use an IANA name like \"Europe/Berlin\" or \"UTC\")", c.timezone));
+                return None;
+            }
+            if c.mode == SyslogMode::Tls {
+                s.push("mode", "mode \"tls\" is not implemented yet; use \"tcp\" or \"udp\"");
+                return None;
+            }
+            if c.max_message_bytes.0 < 64 {
+                s.push("max_message_bytes", "must be at least 64 bytes");
+            }
+            if c.batch_size == 0 || c.max_connections == 0 {
+                s.push(if c.batch_size == 0 { "batch_size" } else { "max_connections" }, "must be at least 1");
+            }
+            SourceConfig::Syslog(c)
+        }
+        other => {
+            s.push("type", format!("unknown source type `{other}` (expected: syslog)"));
+            return None;
+        }
+    };
+    Some(SourceNode { id: id.into(), config })
+}
+
+fn load_transform(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<TransformNode> {
+    let ty = take_type(&mut t, s)?;
+    let inputs = take_str_list(&mut t, "inputs", s);
+    let condition = take_condition(&mut t, s);
+    let config = match ty.as_str() {
+        "mutate" => {
+            let raw: MutateRaw = de(t, s, "")?;
+            TransformConfig::Mutate(compile_mutate(raw, s)?)
+        }
+        "filter" => {
+            let _: Empty = de(t, s, "")?;
+            if condition.is_none() {
+                s.push("if", "a filter needs an `if` condition: it keeps the events where it holds");
+                return None;
+            }
+            TransformConfig::Filter
+        }
+        "drop" => {
+            let _: Empty = de(t, s, "")?;
+            TransformConfig::Drop
+        }
+        other => {
+            s.push("type", format!("unknown transform type `{other}` (expected: mutate, filter, drop)"));
+            return None;
+        }
+    };
+    Some(TransformNode { id: id.into(), inputs, condition, config })
+}
+
+fn compile_mutate(raw: MutateRaw, s: &mut Sink<'_>) -> Option<MutateSpec> {
+    let before = s.errors.len();
+    let mut m = MutateSpec::default();
+    for (from, to) in &raw.rename {
+        if let (Some(a), Some(b)) = (path(from, "rename", s), path(to, "rename", s)) {
+            m.rename.push((a, b));
+        }
+    }
+    for (k, v) in &raw.replace {
+        if let (Some(a), Some(b)) = (path(k, "replace", s), template(v, "replace", s)) {
+            m.replace.push((a, b));
+        }
+    }
+    m.lowercase = raw.lowercase.iter().filter_map(|f| path(f, "lowercase", s)).collect();
+    m.uppercase = raw.uppercase.iter().filter_map(|f| path(f, "uppercase", s)).collect();
+    for (k, v) in &raw.add_field {
+        if let (Some(a), Some(b)) = (template(k, "add_field", s), template(v, "add_field", s)) {
+            m.add_field.push((a, b));
+        }
+    }
+    m.add_tag = raw.add_tag.iter().filter_map(|t| template(t, "add_tag", s)).collect();
+    m.remove_field = raw.remove_field.iter().filter_map(|t| template(t, "remove_field", s)).collect();
+    m.remove_tag = raw.remove_tag.iter().filter_map(|t| template(t, "remove_tag", s)).collect();
+    (s.errors.len() == before).then_some(m)
+}
+
+fn encoding(kind: EncodingKind, tpl: Option<String>, s: &mut Sink<'_>) -> Option<Encoding> {
+    match (kind, tpl) {
+        (EncodingKind::Json, None) => Some(Encoding::Json),
+        (EncodingKind::Json, Some(_)) => {
+            s.push("template", "`template` needs `encoding = \"text\"`");
+            None
+        }
+        (EncodingKind::Text, Some(t)) => template(&t, "template", s).map(Encoding::Text),
+        (EncodingKind::Text, None) => Some(Encoding::Text(Template::parse("%{message}").ok()?)),
+    }
+}
+
+fn load_sink(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<SinkNode> {
+    let ty = take_type(&mut t, s)?;
+    let inputs = take_str_list(&mut t, "inputs", s);
+    let condition = take_condition(&mut t, s);
+    let mut buffer = BufferConfig::default();
+    if let Some(v) = t.remove("buffer") {
+        match v {
+            toml::Value::Table(bt) => match de::<BufferRaw>(bt, s, "buffer")? {
+                BufferRaw::Memory { max_events } if max_events > 0 => buffer.max_events = max_events,
+                BufferRaw::Memory { .. } => s.push("buffer.max_events", "must be at least 1"),
+                BufferRaw::Disk { max_bytes: ByteSize(_) } => {
+                    s.push("buffer.type", "disk buffers are not implemented yet; use type = \"memory\"");
+                    return None;
+                }
+            },
+            other => s.push("buffer", format!("expected a table, found {}", other.type_str())),
+        }
+    }
+    if let Some(v) = t.remove("when_full") {
+        match v.as_str() {
+            Some("block") => buffer.when_full = WhenFull::Block,
+            Some("drop_newest") => buffer.when_full = WhenFull::DropNewest,
+            _ => s.push("when_full", format!("expected \"block\" or \"drop_newest\", found {v}")),
+        }
+    }
+    let config = match ty.as_str() {
+        "file" => {
+            let raw: FileSinkRaw = de(t, s, "")?;
+            let path = template(&raw.path, "path", s)?;
+            let encoding = encoding(raw.encoding, raw.template, s)?;
+            if raw.max_bytes.is_some_and(|b| b.0 == 0) {
+                s.push("max_bytes", "must be more than 0 (leave it out to disable size rotation)");
+            }
+            let rotate_every = raw.rotate_every.map(|HumanDuration(d)| d);
+            if rotate_every.is_some_and(|d| d < Duration::from_secs(1)) {
+                s.push("rotate_every", "must be at least 1s");
+            }
+            SinkConfig::File(FileSinkConfig {
+                path,
+                encoding,
+                max_bytes: raw.max_bytes.map(|b| b.0),
+                backup_count: raw.backup_count,
+                rotate_every,
+                max_age: raw.max_age.map(|d| d.0),
+                compress: raw.compress,
+                fsync: raw.fsync,
+                max_open_files: raw.max_open_files.max(1),
+            })
+        }
+        "console" => {
+            let raw: ConsoleSinkRaw = de(t, s, "")?;
+            SinkConfig::Console(ConsoleSinkConfig {
+                encoding: encoding(raw.encoding, raw.template, s)?,
+                target: raw.target,
+            })
+        }
+        "blackhole" => {
+            let _: Empty = de(t, s, "")?;
+            SinkConfig::Blackhole
+        }
+        other => {
+            s.push("type", format!("unknown sink type `{other}` (expected: file, console, blackhole)"));
+            return None;
+        }
+    };
+    Some(SinkNode { id: id.into(), inputs, condition, buffer, config })
+}

@@ -1,0 +1,357 @@
+//! The validated pipeline and the per-component settings (★ keys).
+
+use crate::units::{ByteSize, HumanDuration};
+use serde::Deserialize;
+use sluice_event::FieldPath;
+use sluice_parse::condition::Condition;
+use sluice_parse::template::Template;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A whole, validated configuration.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    /// Buffers, dead letters, state; relative sink paths resolve against it.
+    pub data_dir: PathBuf,
+    pub admin: AdminConfig,
+    /// How long shutdown may take to drain and flush before exiting anyway.
+    pub shutdown_grace: Duration,
+    pub sources: BTreeMap<String, SourceNode>,
+    pub transforms: BTreeMap<String, TransformNode>,
+    pub sinks: BTreeMap<String, SinkNode>,
+    /// Where the configuration came from, for messages.
+    pub files: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    #[serde(default = "default_admin")]
+    pub address: SocketAddr,
+    /// Set `enabled = false` to run without the admin HTTP server.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            address: default_admin(),
+            enabled: true,
+        }
+    }
+}
+
+fn default_admin() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9600))
+}
+fn yes() -> bool {
+    true
+}
+
+// ---------------------------------------------------------------- sources
+
+#[derive(Clone, Debug)]
+pub struct SourceNode {
+    pub id: String,
+    pub config: SourceConfig,
+}
+
+#[derive(Clone, Debug)]
+pub enum SourceConfig {
+    Syslog(SyslogSourceConfig),
+}
+
+impl SourceConfig {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SourceConfig::Syslog(_) => "syslog",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SyslogMode {
+    Udp,
+    Tcp,
+    Tls,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FramingConfig {
+    #[default]
+    Auto,
+    OctetCounting,
+    Newline,
+    Nul,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogSourceConfig {
+    pub mode: SyslogMode,
+    pub address: SocketAddr,
+    #[serde(default)]
+    pub framing: FramingConfig,
+    #[serde(default = "default_max_message")]
+    pub max_message_bytes: ByteSize,
+    /// Zone for RFC 3164 timestamps that carry none.
+    #[serde(default = "default_tz")]
+    pub timezone: String,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Close a TCP connection that sends nothing for this long.
+    #[serde(default = "default_idle")]
+    pub idle_timeout: HumanDuration,
+    /// Copy the raw message into `event.original`.
+    #[serde(default)]
+    pub keep_original: bool,
+    /// SO_RCVBUF for UDP; larger rides out bursts.
+    #[serde(default)]
+    pub receive_buffer_bytes: Option<ByteSize>,
+    /// Events per batch handed to the pipeline.
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+}
+
+fn default_max_message() -> ByteSize {
+    ByteSize(65536)
+}
+fn default_tz() -> String {
+    "UTC".into()
+}
+fn default_max_connections() -> usize {
+    1024
+}
+fn default_idle() -> HumanDuration {
+    HumanDuration(Duration::from_secs(600))
+}
+fn default_batch() -> usize {
+    512
+}
+
+// ---------------------------------------------------------------- transforms
+
+#[derive(Clone, Debug)]
+pub struct TransformNode {
+    pub id: String,
+    pub inputs: Vec<String>,
+    /// `if`: applies only where it holds; other events pass through unchanged.
+    pub condition: Option<Condition>,
+    pub config: TransformConfig,
+}
+
+#[derive(Clone, Debug)]
+pub enum TransformConfig {
+    Mutate(MutateSpec),
+    /// Keeps events where `if` holds; drops the rest.
+    Filter,
+    /// Drops events (where `if` holds, or all).
+    Drop,
+}
+
+impl TransformConfig {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            TransformConfig::Mutate(_) => "mutate",
+            TransformConfig::Filter => "filter",
+            TransformConfig::Drop => "drop",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MutateRaw {
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+    #[serde(default)]
+    pub replace: BTreeMap<String, String>,
+    #[serde(default)]
+    pub lowercase: Vec<String>,
+    #[serde(default)]
+    pub uppercase: Vec<String>,
+    #[serde(default)]
+    pub add_field: BTreeMap<String, String>,
+    #[serde(default)]
+    pub add_tag: Vec<String>,
+    #[serde(default)]
+    pub remove_field: Vec<String>,
+    #[serde(default)]
+    pub remove_tag: Vec<String>,
+}
+
+/// `mutate`, compiled: paths parsed, templates compiled.
+#[derive(Clone, Debug, Default)]
+pub struct MutateSpec {
+    pub rename: Vec<(FieldPath, FieldPath)>,
+    pub replace: Vec<(FieldPath, Template)>,
+    pub lowercase: Vec<FieldPath>,
+    pub uppercase: Vec<FieldPath>,
+    pub add_field: Vec<(Template, Template)>,
+    pub add_tag: Vec<Template>,
+    pub remove_field: Vec<Template>,
+    pub remove_tag: Vec<Template>,
+}
+
+// ---------------------------------------------------------------- sinks
+
+#[derive(Clone, Debug)]
+pub struct SinkNode {
+    pub id: String,
+    pub inputs: Vec<String>,
+    /// `if`: the sink writes only events where it holds.
+    pub condition: Option<Condition>,
+    pub buffer: BufferConfig,
+    pub config: SinkConfig,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhenFull {
+    Block,
+    DropNewest,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufferConfig {
+    pub max_events: usize,
+    pub when_full: WhenFull,
+}
+
+impl Default for BufferConfig {
+    fn default() -> Self {
+        BufferConfig {
+            max_events: 10_000,
+            when_full: WhenFull::Block,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BufferRaw {
+    Memory {
+        #[serde(default = "default_buffer_events")]
+        max_events: usize,
+    },
+    Disk {
+        max_bytes: ByteSize,
+    },
+}
+
+fn default_buffer_events() -> usize {
+    10_000
+}
+
+#[derive(Clone, Debug)]
+pub enum SinkConfig {
+    File(FileSinkConfig),
+    Console(ConsoleSinkConfig),
+    Blackhole,
+}
+
+impl SinkConfig {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SinkConfig::File(_) => "file",
+            SinkConfig::Console(_) => "console",
+            SinkConfig::Blackhole => "blackhole",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EncodingKind {
+    #[default]
+    Json,
+    Text,
+}
+
+/// How each event becomes one line.
+#[derive(Clone, Debug)]
+pub enum Encoding {
+    Json,
+    Text(Template),
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    Gzip,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSinkRaw {
+    pub path: String,
+    #[serde(default)]
+    pub encoding: EncodingKind,
+    pub template: Option<String>,
+    pub max_bytes: Option<ByteSize>,
+    #[serde(default = "default_backups")]
+    pub backup_count: usize,
+    pub rotate_every: Option<HumanDuration>,
+    pub max_age: Option<HumanDuration>,
+    pub compress: Option<Compression>,
+    #[serde(default)]
+    pub fsync: bool,
+    #[serde(default = "default_open_files")]
+    pub max_open_files: usize,
+}
+
+fn default_backups() -> usize {
+    5
+}
+fn default_open_files() -> usize {
+    256
+}
+
+#[derive(Clone, Debug)]
+pub struct FileSinkConfig {
+    /// Resolved against `data_dir` when relative.
+    pub path: Template,
+    pub encoding: Encoding,
+    /// Size rotation like Python's RotatingFileHandler.
+    pub max_bytes: Option<u64>,
+    pub backup_count: usize,
+    /// Time rotation; the rotated file gets a dated suffix.
+    pub rotate_every: Option<Duration>,
+    /// Rotated files older than this are removed.
+    pub max_age: Option<Duration>,
+    pub compress: Option<Compression>,
+    pub fsync: bool,
+    pub max_open_files: usize,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsoleTarget {
+    #[default]
+    Stdout,
+    Stderr,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSinkRaw {
+    #[serde(default)]
+    pub encoding: EncodingKind,
+    pub template: Option<String>,
+    #[serde(default)]
+    pub target: ConsoleTarget,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConsoleSinkConfig {
+    pub encoding: Encoding,
+    pub target: ConsoleTarget,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}

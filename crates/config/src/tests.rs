@@ -1,0 +1,172 @@
+use super::*;
+
+fn errs(text: &str) -> Vec<ConfigError> {
+    load_str("test.toml", text).expect_err("config should be invalid").0
+}
+
+#[test]
+fn embedded_default_is_valid() {
+    let p = load_str(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG).unwrap();
+    assert_eq!(p.sources.len(), 2);
+    assert_eq!(p.sinks.len(), 3);
+    assert_eq!(p.admin.address.to_string(), "127.0.0.1:9600");
+}
+
+#[test]
+fn architecture_example_keys_parse() {
+    let p = load_str(
+        "a.toml",
+        r#"
+data_dir = "/tmp/x"
+shutdown_grace = "5s"
+[sources.syslog_udp]
+type = "syslog"
+mode = "udp"
+address = "0.0.0.0:514"
+[sources.syslog_tcp]
+type = "syslog"
+mode = "tcp"
+address = "0.0.0.0:514"
+framing = "octet_counting"
+max_message_bytes = "64KiB"
+timezone = "Europe/Berlin"
+[transforms.tag]
+type = "mutate"
+inputs = ["syslog_udp", "syslog_tcp"]
+if = '[level] == "ERROR" or [level] == "CRITICAL"'
+add_tag = ["error"]
+add_field = { "labels.category" = "application" }
+remove_field = ["[event][original]"]
+[sinks.studio]
+type = "file"
+inputs = ["tag"]
+path = "logs/%{+YYYY.MM.dd}/studio.log"
+encoding = "text"
+template = "%{level} %{@timestamp} %{message}"
+max_bytes = "10MiB"
+backup_count = 5
+rotate_every = "1d"
+max_age = "7d"
+compress = "gzip"
+buffer = { type = "memory", max_events = 500 }
+when_full = "drop_newest"
+"#,
+    )
+    .unwrap();
+    assert_eq!(p.shutdown_grace, std::time::Duration::from_secs(5));
+    let s = &p.sinks["studio"];
+    assert_eq!(s.buffer, BufferConfig { max_events: 500, when_full: WhenFull::DropNewest });
+    let SinkConfig::File(f) = &s.config else { panic!() };
+    assert_eq!(f.max_bytes, Some(10 << 20));
+    assert_eq!(f.rotate_every, Some(std::time::Duration::from_secs(86400)));
+    let SourceConfig::Syslog(c) = &p.sources["syslog_tcp"].config;
+    assert_eq!(c.max_message_bytes.0, 65536);
+    assert_eq!(c.framing, FramingConfig::OctetCounting);
+}
+
+#[test]
+fn every_error_is_reported_with_file_component_and_key() {
+    let e = errs(
+        r#"
+[sources.a]
+type = "syslog"
+mode = "udp"
+adress = "0.0.0.0:514"
+
+[sources.b]
+type = "syslog"
+mode = "tcp"
+address = "127.0.0.1:5514"
+max_message_bytes = "big"
+
+[sources.c]
+type = "syslog"
+mode = "tcp"
+address = "127.0.0.1:5514"
+timezone = "Mars/Olympus"
+
+[sources.d]
+type = "syslog"
+mode = "tcp"
+address = "127.0.0.1:5514"
+
+[transforms.t]
+type = "mutate"
+inputs = ["nope"]
+if = '[level] = "x"'
+
+[sinks.s]
+type = "file"
+inputs = ["d"]
+path = "x-%{[a}"
+"#,
+    );
+    let find = |comp: &str, key: &str| {
+        e.iter()
+            .find(|x| x.component == comp && x.key == key)
+            .unwrap_or_else(|| panic!("no error for {comp} {key}: {e:#?}"))
+    };
+    assert!(find("sources.a", "adress").message.contains("unknown field"));
+    assert!(find("sources.b", "max_message_bytes").message.contains("big"));
+    assert!(find("sources.c", "timezone").message.contains("Mars/Olympus"));
+    assert!(find("transforms.t", "if").message.contains("column 9"));
+    assert!(find("sinks.s", "path").message.contains("column"));
+    assert!(e.iter().all(|x| x.file == "test.toml"));
+    assert!(e.iter().all(|x| !x.to_string().is_empty()));
+}
+
+#[test]
+fn graph_errors() {
+    let e = errs(
+        r#"
+[sources.in]
+type = "syslog"
+mode = "udp"
+address = "127.0.0.1:5514"
+[sources.in2]
+type = "syslog"
+mode = "udp"
+address = "127.0.0.1:5514"
+[transforms.a]
+type = "mutate"
+inputs = ["b"]
+[transforms.b]
+type = "mutate"
+inputs = ["a"]
+[sinks.out]
+type = "console"
+inputs = ["ghost", "out"]
+"#,
+    );
+    let text: Vec<String> = e.iter().map(ToString::to_string).collect();
+    let all = text.join("\n");
+    assert!(all.contains("cycle"), "{all}");
+    assert!(all.contains("unknown input `ghost`"), "{all}");
+    assert!(all.contains("it is a sink"), "{all}");
+    assert!(all.contains("already used by sources.in"), "{all}");
+}
+
+#[test]
+fn udp_and_tcp_may_share_a_port() {
+    assert!(load_str(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG).is_ok());
+}
+
+#[test]
+fn unknown_types_and_top_level_keys() {
+    let e = errs("colour = 1\n[sources.x]\ntype = \"sysl0g\"\n[sinks.y]\ntype = \"file\"\ninputs=[\"x\"]\n");
+    let all: Vec<String> = e.iter().map(ToString::to_string).collect();
+    assert!(all.iter().any(|m| m.contains("colour") && m.contains("unknown top-level key")), "{all:?}");
+    assert!(all.iter().any(|m| m.contains("sources.x") && m.contains("sysl0g")), "{all:?}");
+    assert!(all.iter().any(|m| m.contains("sinks.y") && m.contains("path")), "{all:?}");
+}
+
+#[test]
+fn files_are_merged_and_duplicates_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.toml");
+    let b = dir.path().join("b.toml");
+    std::fs::write(&a, "[sources.s]\ntype=\"syslog\"\nmode=\"udp\"\naddress=\"127.0.0.1:0\"\n").unwrap();
+    std::fs::write(&b, "[sources.s]\ntype=\"syslog\"\nmode=\"udp\"\naddress=\"127.0.0.1:0\"\n[sinks.o]\ntype=\"blackhole\"\ninputs=[\"s\"]\n").unwrap();
+    let e = load_files(&[&a, &b]).unwrap_err().0;
+    assert!(e[0].file.ends_with("b.toml") && e[0].message.contains("defined twice"), "{e:?}");
+}

@@ -1,0 +1,108 @@
+//! Whole-pipeline checks: references, cycles, listener clashes.
+
+use crate::error::ConfigError;
+use crate::model::*;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+
+fn err(errors: &mut Vec<ConfigError>, p: &Pipeline, component: String, key: &str, message: String) {
+    errors.push(ConfigError {
+        file: p.files.join(", "),
+        component,
+        key: key.into(),
+        message,
+    });
+}
+
+pub(crate) fn validate(p: &Pipeline, errors: &mut Vec<ConfigError>) {
+    // One id names one component across all sections, or `inputs` would be ambiguous.
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for (sec, ids) in [
+        ("sources", p.sources.keys().collect::<Vec<_>>()),
+        ("transforms", p.transforms.keys().collect()),
+        ("sinks", p.sinks.keys().collect()),
+    ] {
+        for id in ids {
+            if let Some(first) = seen.insert(id, sec) {
+                err(errors, p, format!("{sec}.{id}"), "", format!("the id is already used in [{first}]"));
+            }
+        }
+    }
+
+    let producers = |name: &str| p.sources.contains_key(name) || p.transforms.contains_key(name);
+    let check_inputs = |section: &str, id: &str, inputs: &[String], errors: &mut Vec<ConfigError>| {
+        if inputs.is_empty() {
+            err(errors, p, format!("{section}.{id}"), "inputs", "no inputs: name at least one source or transform".into());
+        }
+        for i in inputs {
+            if !producers(i) {
+                let hint = if p.sinks.contains_key(i) { " (it is a sink; sinks produce nothing)" } else { "" };
+                err(errors, p, format!("{section}.{id}"), "inputs", format!("unknown input `{i}`{hint}"));
+            }
+        }
+    };
+    for (id, t) in &p.transforms {
+        check_inputs("transforms", id, &t.inputs, errors);
+    }
+    for (id, s) in &p.sinks {
+        check_inputs("sinks", id, &s.inputs, errors);
+    }
+
+    // Cycles among transforms (depth-first search with colours).
+    let mut colour: BTreeMap<&str, u8> = BTreeMap::new();
+    fn visit<'a>(id: &'a str, p: &'a Pipeline, colour: &mut BTreeMap<&'a str, u8>, stack: &mut Vec<&'a str>) -> Option<Vec<&'a str>> {
+        match colour.get(id) {
+            Some(2) => return None,
+            Some(1) => {
+                let start = stack.iter().position(|s| *s == id).unwrap_or(0);
+                let mut cyc = stack[start..].to_vec();
+                cyc.push(id);
+                return Some(cyc);
+            }
+            _ => {}
+        }
+        colour.insert(id, 1);
+        stack.push(id);
+        if let Some(t) = p.transforms.get(id) {
+            for i in &t.inputs {
+                if p.transforms.contains_key(i.as_str()) {
+                    if let Some(c) = visit(i, p, colour, stack) {
+                        return Some(c);
+                    }
+                }
+            }
+        }
+        stack.pop();
+        colour.insert(id, 2);
+        None
+    }
+    for id in p.transforms.keys() {
+        let mut stack = Vec::new();
+        if let Some(cycle) = visit(id, p, &mut colour, &mut stack) {
+            err(errors, p, format!("transforms.{id}"), "inputs", format!("cycle: {}", cycle.join(" <- ")));
+            break;
+        }
+    }
+
+    // Two listeners on one address and transport.
+    let mut listeners: HashMap<(&str, SocketAddr), &str> = HashMap::new();
+    for (id, s) in &p.sources {
+        let SourceConfig::Syslog(c) = &s.config;
+        let transport = match c.mode {
+            SyslogMode::Udp => "udp",
+            _ => "tcp",
+        };
+        if c.address.port() == 0 {
+            continue;
+        }
+        if let Some(other) = listeners.insert((transport, c.address), id) {
+            err(errors, p, format!("sources.{id}"), "address", format!("{transport} {} is already used by sources.{other}", c.address));
+        }
+    }
+    if p.sources.is_empty() {
+        err(errors, p, String::new(), "sources", "no sources: nothing would be received".into());
+    }
+    if p.sinks.is_empty() {
+        err(errors, p, String::new(), "sinks", "no sinks: nothing would be written".into());
+    }
+}

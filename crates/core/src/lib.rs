@@ -1,0 +1,20 @@
+//! What every sluice component shares at run time: the output fan-out and its metrics.
+//!
+//! Why a crate of its own: sources, transforms and sinks all send batches downstream and
+//! all report the same ★ metrics, but they must not depend on the runtime that wires
+//! them together (dependencies point one way). This crate is that shared surface, and
+//! the only one besides the runtime that touches prometheus.
+//!
+//! Decisions:
+//! - One [`Telemetry`] registry is owned by the runtime; components get a
+//!   [`ComponentMetrics`] with their `component`/`component_type` labels already bound,
+//!   never the global default registry.
+//! - [`Output`] sends each batch to every consumer (cloning for all but the last).
+//!   A consumer configured `when_full = "drop_newest"` is never waited on: a full
+//!   buffer drops the batch and counts it; otherwise the sender waits (back-pressure).
+
+mod metrics;
+mod output;
+
+pub use metrics::{ComponentKind, ComponentMetrics, Telemetry};
+pub use output::{taken, Output, SendError, Target};

@@ -1,0 +1,174 @@
+//! ★ metric names, registered once per process into a registry the runtime owns.
+
+use prometheus::{
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
+
+/// What kind of component a metric belongs to (the `component_kind` of the API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ComponentKind {
+    Source,
+    Transform,
+    Sink,
+}
+
+/// The process-wide registry and the metric families of ARCHITECTURE.md.
+#[derive(Clone)]
+pub struct Telemetry {
+    registry: Registry,
+    events_received: IntCounterVec,
+    bytes_received: IntCounterVec,
+    events_sent: IntCounterVec,
+    events_dropped: IntCounterVec,
+    errors: IntCounterVec,
+    buffer_events: IntGaugeVec,
+    buffer_bytes: IntGaugeVec,
+    request_duration: HistogramVec,
+    connections: IntGaugeVec,
+}
+
+impl std::fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Telemetry")
+    }
+}
+
+const L: &[&str] = &["component", "component_type"];
+
+fn counter(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("static metric definition");
+    r.register(Box::new(c.clone())).expect("metric registered once");
+    c
+}
+
+fn gauge(r: &Registry, name: &str, help: &str) -> IntGaugeVec {
+    let g = IntGaugeVec::new(Opts::new(name, help), L).expect("static metric definition");
+    r.register(Box::new(g.clone())).expect("metric registered once");
+    g
+}
+
+impl Telemetry {
+    /// A fresh registry with the ★ families and the process collector.
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        #[cfg(target_os = "linux")]
+        {
+            // Failing to read /proc is not a reason to run without metrics.
+            let _ = registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()));
+        }
+        let r = &registry;
+        let request_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "sluice_sink_request_duration_seconds",
+                "Time a sink took to write or send one batch.",
+            )
+            .buckets(vec![0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0]),
+            L,
+        )
+        .expect("static metric definition");
+        registry
+            .register(Box::new(request_duration.clone()))
+            .expect("metric registered once");
+        Telemetry {
+            events_received: counter(r, "sluice_events_received_total", "Events a component took in.", L),
+            bytes_received: counter(r, "sluice_bytes_received_total", "Bytes a component took in.", L),
+            events_sent: counter(r, "sluice_events_sent_total", "Events a component passed on or wrote.", L),
+            events_dropped: counter(
+                r,
+                "sluice_events_dropped_total",
+                "Events a component dropped, by reason.",
+                &["component", "component_type", "reason"],
+            ),
+            errors: counter(
+                r,
+                "sluice_component_errors_total",
+                "Errors in a component, by type: parse failures, I/O, protocol.",
+                &["component", "component_type", "error_type"],
+            ),
+            buffer_events: gauge(r, "sluice_buffer_events", "Events waiting in a component's input buffer."),
+            buffer_bytes: gauge(r, "sluice_buffer_bytes", "Approximate bytes waiting in a component's input buffer."),
+            connections: gauge(r, "sluice_connections_active", "Open connections of a source."),
+            request_duration,
+            registry,
+        }
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The label-bound handles for one component. The standard counters are created at
+    /// zero so that every component shows up in `/metrics` from the start.
+    pub fn component(&self, id: &str, component_type: &str, kind: ComponentKind) -> ComponentMetrics {
+        let l = [id, component_type];
+        ComponentMetrics {
+            id: id.to_owned(),
+            component_type: component_type.to_owned(),
+            kind,
+            events_received: self.events_received.with_label_values(&l),
+            bytes_received: self.bytes_received.with_label_values(&l),
+            events_sent: self.events_sent.with_label_values(&l),
+            buffer_events: self.buffer_events.with_label_values(&l),
+            buffer_bytes: self.buffer_bytes.with_label_values(&l),
+            connections: (kind == ComponentKind::Source).then(|| self.connections.with_label_values(&l)),
+            request_duration: (kind == ComponentKind::Sink).then(|| self.request_duration.with_label_values(&l)),
+            dropped: self.events_dropped.clone(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One component's metrics, labels bound.
+#[derive(Clone)]
+pub struct ComponentMetrics {
+    pub id: String,
+    pub component_type: String,
+    pub kind: ComponentKind,
+    pub events_received: IntCounter,
+    pub bytes_received: IntCounter,
+    pub events_sent: IntCounter,
+    pub buffer_events: IntGauge,
+    pub buffer_bytes: IntGauge,
+    pub connections: Option<IntGauge>,
+    pub request_duration: Option<Histogram>,
+    dropped: IntCounterVec,
+    errors: IntCounterVec,
+}
+
+impl std::fmt::Debug for ComponentMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ComponentMetrics({})", self.id)
+    }
+}
+
+impl ComponentMetrics {
+    /// Counts `n` events dropped for `reason` (`queue_full`, `io_error`, `filtered`...).
+    pub fn dropped(&self, reason: &str, n: u64) {
+        self.dropped
+            .with_label_values(&[&self.id, &self.component_type, reason])
+            .inc_by(n);
+    }
+
+    /// A bound counter for a frequent drop reason.
+    pub fn dropped_counter(&self, reason: &str) -> IntCounter {
+        self.dropped.with_label_values(&[&self.id, &self.component_type, reason])
+    }
+
+    /// Counts one error of `error_type` (`parse`, `io`, `oversize`, `protocol`...).
+    pub fn error(&self, error_type: &str) {
+        self.errors
+            .with_label_values(&[&self.id, &self.component_type, error_type])
+            .inc();
+    }
+
+    /// A bound counter for a frequent error type.
+    pub fn error_counter(&self, error_type: &str) -> IntCounter {
+        self.errors.with_label_values(&[&self.id, &self.component_type, error_type])
+    }
+}
