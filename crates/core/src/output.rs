@@ -78,6 +78,39 @@ impl Output {
     }
 }
 
+impl Output {
+    /// Like [`Output::send`] but never waits: a consumer whose buffer is full loses the
+    /// batch, counted as `queue_full` on that consumer. For sources that cannot push back.
+    pub fn try_send_or_drop(&self, batch: EventBatch) -> Result<(), SendError> {
+        let n = self.targets.len();
+        let mut batch = Some(batch);
+        let mut alive = 0;
+        for (i, t) in self.targets.iter().enumerate() {
+            let b = if i + 1 == n {
+                batch.take().unwrap_or_default()
+            } else {
+                batch.as_ref().cloned().unwrap_or_default()
+            };
+            let len = b.len() as i64;
+            t.metrics.buffer_events.add(len);
+            match t.tx.try_send(b) {
+                Ok(()) => alive += 1,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    t.metrics.buffer_events.sub(len);
+                    t.metrics.dropped("queue_full", len as u64);
+                    alive += 1;
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => t.metrics.buffer_events.sub(len),
+            }
+        }
+        if alive == 0 && n > 0 {
+            Err(SendError)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Called by a consumer when it takes a batch out of its buffer. (Memory buffers track
 /// events; `sluice_buffer_bytes` is reported by buffers that know their byte size.)
 pub fn taken(metrics: &ComponentMetrics, batch: &EventBatch) {
