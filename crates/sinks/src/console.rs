@@ -1,0 +1,41 @@
+//! `type = "console"` (stdout/stderr) and `type = "blackhole"` (count and discard).
+
+use crate::{encode_line, select};
+use sluice_config::{ConsoleSinkConfig, ConsoleTarget};
+use sluice_core::ComponentMetrics;
+use sluice_event::EventBatch;
+use sluice_parse::condition::Condition;
+use std::io::Write;
+use tokio::sync::mpsc;
+
+/// Runs until the input closes. Blocking: run it on a blocking thread.
+pub fn run_console(mut rx: mpsc::Receiver<EventBatch>, cfg: ConsoleSinkConfig, condition: Option<Condition>, metrics: ComponentMetrics) {
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut scratch = String::new();
+    while let Some(mut batch) = rx.blocking_recv() {
+        select(&mut batch, condition.as_ref(), &metrics);
+        buf.clear();
+        for e in &batch {
+            encode_line(e, &cfg.encoding, &mut buf, &mut scratch);
+        }
+        let res = match cfg.target {
+            ConsoleTarget::Stdout => std::io::stdout().lock().write_all(&buf).and_then(|_| std::io::stdout().flush()),
+            ConsoleTarget::Stderr => std::io::stderr().lock().write_all(&buf),
+        };
+        match res {
+            Ok(()) => metrics.events_sent.inc_by(batch.len() as u64),
+            Err(_) => {
+                metrics.error("io");
+                metrics.dropped("io_error", batch.len() as u64);
+            }
+        }
+    }
+}
+
+/// Counts and discards.
+pub async fn run_blackhole(mut rx: mpsc::Receiver<EventBatch>, condition: Option<Condition>, metrics: ComponentMetrics) {
+    while let Some(mut batch) = rx.recv().await {
+        select(&mut batch, condition.as_ref(), &metrics);
+        metrics.events_sent.inc_by(batch.len() as u64);
+    }
+}

@@ -1,0 +1,135 @@
+//! `type = "file"`: JSON or text lines, rotated by size (Python RotatingFileHandler
+//! semantics), by time (dated suffix), or both, with gzip and age-based retention.
+//! `path` may be a sprintf template; open files are bounded by `max_open_files`.
+
+mod rotate;
+
+use crate::{encode_line, select};
+use rotate::OpenFile;
+use sluice_config::FileSinkConfig;
+use sluice_core::ComponentMetrics;
+use sluice_event::EventBatch;
+use sluice_parse::condition::Condition;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// What the file sink needs to run.
+#[derive(Debug)]
+pub struct FileSinkContext {
+    pub id: String,
+    pub config: FileSinkConfig,
+    pub condition: Option<Condition>,
+    /// Relative paths resolve against it.
+    pub data_dir: PathBuf,
+    pub metrics: ComponentMetrics,
+}
+
+struct Files {
+    open: HashMap<PathBuf, (OpenFile, u64)>,
+    tick: u64,
+}
+
+/// Runs until the input closes, then flushes and closes every file. Blocking: run it on
+/// a blocking thread.
+pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
+    let cfg = &ctx.config;
+    let mut files = Files { open: HashMap::new(), tick: 0 };
+    let mut line = Vec::with_capacity(4096);
+    let mut scratch = String::new();
+    let mut path_buf = String::new();
+    let io_errors = ctx.metrics.error_counter("io");
+    let io_drops = ctx.metrics.dropped_counter("io_error");
+    let mut errors_logged = 0u64;
+    let static_path = cfg.path.is_static().then(|| resolve(&ctx.data_dir, cfg.path.source()));
+    while let Some(mut batch) = rx.blocking_recv() {
+        let started = Instant::now();
+        select(&mut batch, ctx.condition.as_ref(), &ctx.metrics);
+        let now = chrono::Utc::now();
+        let mut written = 0u64;
+        let mut failed = 0u64;
+        for e in &batch {
+            let path = match &static_path {
+                Some(p) => p.clone(),
+                None => {
+                    path_buf.clear();
+                    cfg.path.render_into(e, &mut path_buf);
+                    resolve(&ctx.data_dir, &path_buf)
+                }
+            };
+            line.clear();
+            encode_line(e, &cfg.encoding, &mut line, &mut scratch);
+            let res = files.get(&path, cfg, now).and_then(|f| f.write_line(&line, cfg, now));
+            match res {
+                Ok(()) => written += 1,
+                Err(err) => {
+                    failed += 1;
+                    io_errors.inc();
+                    files.open.remove(&path);
+                    if errors_logged % 1000 == 0 {
+                        tracing::error!(component = %ctx.id, path = %path.display(), error = %err, "Cannot write to file; events dropped.");
+                    }
+                    errors_logged += 1;
+                }
+            }
+        }
+        // One flush per batch; the batch (and its ack tokens) is released after it.
+        let mut flush_failed = false;
+        for (p, (f, _)) in files.open.iter_mut() {
+            if let Err(err) = f.flush(cfg.fsync) {
+                flush_failed = true;
+                io_errors.inc();
+                tracing::error!(component = %ctx.id, path = %p.display(), error = %err, "Flush failed.");
+            }
+        }
+        if flush_failed {
+            files.open.clear();
+        }
+        if failed > 0 {
+            io_drops.inc_by(failed);
+        }
+        ctx.metrics.events_sent.inc_by(written);
+        if let Some(h) = &ctx.metrics.request_duration {
+            h.observe(started.elapsed().as_secs_f64());
+        }
+        drop(batch);
+    }
+    for (_, (mut f, _)) in files.open.drain() {
+        let _ = f.flush(cfg.fsync);
+    }
+}
+
+fn resolve(data_dir: &std::path::Path, p: &str) -> PathBuf {
+    let p = PathBuf::from(p);
+    if p.is_absolute() {
+        p
+    } else {
+        data_dir.join(p)
+    }
+}
+
+impl Files {
+    fn get(&mut self, path: &PathBuf, cfg: &FileSinkConfig, now: chrono::DateTime<chrono::Utc>) -> std::io::Result<&mut OpenFile> {
+        self.tick += 1;
+        let tick = self.tick;
+        if !self.open.contains_key(path) {
+            if self.open.len() >= cfg.max_open_files {
+                // Close the least recently used file to stay within the bound.
+                if let Some(old) = self.open.iter().min_by_key(|(_, (_, t))| *t).map(|(p, _)| p.clone()) {
+                    if let Some((mut f, _)) = self.open.remove(&old) {
+                        f.flush(cfg.fsync)?;
+                    }
+                }
+            }
+            let f = OpenFile::open(path.clone(), cfg, now)?;
+            self.open.insert(path.clone(), (f, tick));
+        }
+        let entry = self.open.get_mut(path).ok_or_else(|| std::io::Error::other("file vanished from the open set"))?;
+        entry.1 = tick;
+        Ok(&mut entry.0)
+    }
+}
+
+#[cfg(test)]
+mod tests;
