@@ -1,1 +1,20 @@
-fn main() {}
+//! sluice: a log ingestion server. Syslog in; parsed, tagged events out to rotated files.
+//!
+//! This crate is the binary: command line, logging, signals and the admin HTTP server.
+//! Everything else lives in the library crates; only this crate uses `anyhow`.
+
+mod admin;
+mod cli;
+mod run;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    cli::init_logging(&cli);
+    match cli.command.clone().unwrap_or_default() {
+        cli::Command::Run(args) => run::run(args),
+        cli::Command::Validate(args) => run::validate(args),
+    }
+}

@@ -1,0 +1,231 @@
+//! Building and running the graph.
+
+use sluice_config::{Pipeline, SinkConfig, SourceConfig, WhenFull};
+use sluice_core::{ComponentKind, ComponentMetrics, Output, Target, Telemetry};
+use sluice_event::EventBatch;
+use sluice_sources::syslog::{self, Bound, SourceContext};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A listener that could not be bound.
+#[derive(Debug)]
+pub struct BindError {
+    pub component: String,
+    pub address: SocketAddr,
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for BindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "sources.{}: cannot listen on {}: {}", self.component, self.address, self.error)?;
+        match self.error.kind() {
+            std::io::ErrorKind::PermissionDenied => write!(
+                f,
+                " (ports below 1024 need root or CAP_NET_BIND_SERVICE: run `sudo setcap cap_net_bind_service=+ep $(which sluice)`, or choose a port >= 1024)"
+            ),
+            std::io::ErrorKind::AddrInUse => write!(f, " (another process already listens there: stop it or choose another port)"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for BindError {}
+
+/// Binds every source's listener. `port_override` replaces the port of addresses whose
+/// port matches its first element (used for the embedded default's 514 -> 5514 fallback).
+pub fn bind_sources(p: &Pipeline, port_override: Option<(u16, u16)>) -> Result<BTreeMap<String, Bound>, BindError> {
+    let mut out = BTreeMap::new();
+    for (id, node) in &p.sources {
+        let SourceConfig::Syslog(c) = &node.config;
+        let mut addr = c.address;
+        if let Some((from, to)) = port_override {
+            if addr.port() == from {
+                addr.set_port(to);
+            }
+        }
+        let b = syslog::bind(c, addr).map_err(|error| BindError { component: id.clone(), address: addr, error })?;
+        out.insert(id.clone(), b);
+    }
+    Ok(out)
+}
+
+/// What `/api/components` shows.
+#[derive(Clone, Debug)]
+pub struct ComponentInfo {
+    pub id: String,
+    pub kind: ComponentKind,
+    pub component_type: String,
+    pub inputs: Vec<String>,
+    /// The address actually bound, for sources.
+    pub address: Option<SocketAddr>,
+    pub metrics: ComponentMetrics,
+}
+
+/// A running pipeline.
+pub struct Running {
+    shutdown: CancellationToken,
+    sources: Vec<JoinHandle<()>>,
+    rest: Vec<JoinHandle<()>>,
+    pub components: Vec<ComponentInfo>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Running({} components)", self.components.len())
+    }
+}
+
+impl Running {
+    /// Starts a graceful shutdown: sources stop accepting and drain.
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until every component has finished (after [`Running::shutdown`], or when
+    /// every source has stopped on its own).
+    pub async fn wait(self) {
+        for h in self.sources {
+            let _ = h.await;
+        }
+        for h in self.rest {
+            let _ = h.await;
+        }
+    }
+}
+
+fn capacity(max_events: usize) -> usize {
+    (max_events / 256).max(2)
+}
+
+/// Builds the graph and spawns every component. Must run inside a tokio runtime.
+pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telemetry) -> Running {
+    let shutdown = CancellationToken::new();
+    let mut components = Vec::new();
+
+    // Input buffers of transforms and sinks, and who feeds them.
+    let mut rx_of: BTreeMap<String, mpsc::Receiver<EventBatch>> = BTreeMap::new();
+    let mut targets_of: BTreeMap<String, Vec<Target>> = BTreeMap::new();
+    let mut metrics_of: BTreeMap<String, ComponentMetrics> = BTreeMap::new();
+    for (id, t) in &p.transforms {
+        let m = telemetry.component(id, t.config.type_name(), ComponentKind::Transform);
+        let (tx, rx) = mpsc::channel(capacity(10_000));
+        rx_of.insert(id.clone(), rx);
+        for i in &t.inputs {
+            targets_of.entry(i.clone()).or_default().push(Target { tx: tx.clone(), drop_when_full: false, metrics: m.clone() });
+        }
+        metrics_of.insert(id.clone(), m);
+    }
+    for (id, s) in &p.sinks {
+        let m = telemetry.component(id, s.config.type_name(), ComponentKind::Sink);
+        let (tx, rx) = mpsc::channel(capacity(s.buffer.max_events));
+        rx_of.insert(id.clone(), rx);
+        for i in &s.inputs {
+            targets_of.entry(i.clone()).or_default().push(Target {
+                tx: tx.clone(),
+                drop_when_full: s.buffer.when_full == WhenFull::DropNewest,
+                metrics: m.clone(),
+            });
+        }
+        metrics_of.insert(id.clone(), m);
+    }
+    let mut output_of = |id: &str| Output::new(targets_of.remove(id).unwrap_or_default());
+
+    // Sinks first, so that nothing is sent before its reader exists.
+    let mut rest = Vec::new();
+    for (id, s) in &p.sinks {
+        let rx = rx_of.remove(id).expect("every sink has an input buffer");
+        let m = metrics_of[id].clone();
+        let cond = s.condition.clone();
+        let h = match &s.config {
+            SinkConfig::File(f) => {
+                let ctx = sluice_sinks::file::FileSinkContext {
+                    id: id.clone(),
+                    config: f.clone(),
+                    condition: cond,
+                    data_dir: p.data_dir.clone(),
+                    metrics: m.clone(),
+                };
+                tokio::task::spawn_blocking(move || sluice_sinks::file::run_file(rx, ctx))
+            }
+            SinkConfig::Console(c) => {
+                let c = c.clone();
+                let m2 = m.clone();
+                tokio::task::spawn_blocking(move || sluice_sinks::console::run_console(rx, c, cond, m2))
+            }
+            SinkConfig::Blackhole => tokio::spawn(sluice_sinks::console::run_blackhole(rx, cond, m.clone())),
+        };
+        rest.push(h);
+        components.push(ComponentInfo {
+            id: id.clone(),
+            kind: ComponentKind::Sink,
+            component_type: s.config.type_name().into(),
+            inputs: s.inputs.clone(),
+            address: None,
+            metrics: m,
+        });
+    }
+
+    for (id, t) in &p.transforms {
+        let mut rx = rx_of.remove(id).expect("every transform has an input buffer");
+        let m = metrics_of[id].clone();
+        let out = output_of(id);
+        let node = t.clone();
+        let mm = m.clone();
+        rest.push(tokio::spawn(async move {
+            let filtered = mm.dropped_counter("filtered");
+            while let Some(mut batch) = rx.recv().await {
+                sluice_core::taken(&mm, &batch);
+                mm.events_received.inc_by(batch.len() as u64);
+                let dropped = sluice_transforms::apply(&node, &mut batch);
+                filtered.inc_by(dropped as u64);
+                let n = batch.len() as u64;
+                if out.send(batch).await.is_err() {
+                    mm.dropped("no_consumer", n);
+                    continue;
+                }
+                mm.events_sent.inc_by(n);
+            }
+        }));
+        components.push(ComponentInfo {
+            id: id.clone(),
+            kind: ComponentKind::Transform,
+            component_type: t.config.type_name().into(),
+            inputs: t.inputs.clone(),
+            address: None,
+            metrics: m,
+        });
+    }
+
+    let mut sources = Vec::new();
+    for (id, s) in &p.sources {
+        let SourceConfig::Syslog(c) = &s.config;
+        let Some(b) = bound.remove(id) else { continue };
+        let m = telemetry.component(id, s.config.type_name(), ComponentKind::Source);
+        let address = b.local_addr().ok();
+        let ctx = SourceContext {
+            id: Arc::from(id.as_str()),
+            config: c.clone(),
+            output: output_of(id),
+            metrics: m.clone(),
+            shutdown: shutdown.clone(),
+        };
+        sources.push(tokio::spawn(syslog::serve(b, ctx)));
+        components.push(ComponentInfo {
+            id: id.clone(),
+            kind: ComponentKind::Source,
+            component_type: s.config.type_name().into(),
+            inputs: Vec::new(),
+            address,
+            metrics: m,
+        });
+    }
+    Running { shutdown, sources, rest, components }
+}

@@ -1,0 +1,161 @@
+//! `sluice run` and `sluice validate`.
+
+use crate::cli::{RunArgs, ValidateArgs};
+use sluice_config::{load_files, load_str, ConfigErrors, Pipeline, DEFAULT_CONFIG, DEFAULT_CONFIG_NAME};
+use sluice_core::Telemetry;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+const EXIT_CONFIG: u8 = 1;
+const EXIT_RUNTIME: u8 = 2;
+
+fn print_config_errors(e: &ConfigErrors) {
+    eprintln!("sluice: configuration has {} problem(s):", e.0.len());
+    for err in &e.0 {
+        eprintln!("  {err}");
+    }
+}
+
+pub fn validate(args: ValidateArgs) -> ExitCode {
+    match load_files(&args.config) {
+        Ok(p) => {
+            println!(
+                "{}: valid ({} sources, {} transforms, {} sinks)",
+                p.files.join(", "),
+                p.sources.len(),
+                p.transforms.len(),
+                p.sinks.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            print_config_errors(&e);
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+pub fn run(args: RunArgs) -> ExitCode {
+    if args.watch_config {
+        eprintln!("sluice: --watch-config: configuration reload is not implemented yet; restart sluice to apply changes");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let embedded = args.config.is_empty();
+    let loaded = if embedded { load_str(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG) } else { load_files(&args.config) };
+    let mut pipeline = match loaded {
+        Ok(p) => p,
+        Err(e) => {
+            print_config_errors(&e);
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Some(d) = args.data_dir {
+        pipeline.data_dir = d;
+    }
+    if let Err(e) = std::fs::create_dir_all(&pipeline.data_dir) {
+        eprintln!("sluice: cannot create data_dir {}: {e}", pipeline.data_dir.display());
+        return ExitCode::from(EXIT_RUNTIME);
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("sluice").build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sluice: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    rt.block_on(serve(pipeline, embedded))
+}
+
+async fn serve(pipeline: Pipeline, embedded: bool) -> ExitCode {
+    let telemetry = Telemetry::new();
+    let bound = match sluice_runtime::bind_sources(&pipeline, None) {
+        Ok(b) => b,
+        Err(e) if embedded && e.address.port() == 514 && e.error.kind() == std::io::ErrorKind::PermissionDenied => {
+            tracing::warn!(
+                "Cannot bind port 514 without privileges; the embedded default config falls back to port 5514. \
+                 Point senders at 5514, or grant the capability: sudo setcap cap_net_bind_service=+ep $(which sluice)"
+            );
+            match sluice_runtime::bind_sources(&pipeline, Some((514, 5514))) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("sluice: {e}");
+                    return ExitCode::from(EXIT_RUNTIME);
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("sluice: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    let admin_listener = if pipeline.admin.enabled {
+        match tokio::net::TcpListener::bind(pipeline.admin.address).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!(
+                    "sluice: [admin] cannot listen on {}: {e} (set [admin] address to a free port, or enabled = false)",
+                    pipeline.admin.address
+                );
+                return ExitCode::from(EXIT_RUNTIME);
+            }
+        }
+    } else {
+        None
+    };
+
+    let running = sluice_runtime::start(&pipeline, bound, &telemetry);
+    for c in &running.components {
+        if let Some(a) = c.address {
+            tracing::info!(component = %c.id, address = %a, "Listening.");
+        }
+    }
+    let ready = Arc::new(AtomicBool::new(true));
+    let admin_stop = tokio_util::sync::CancellationToken::new();
+    let admin_task = admin_listener.map(|l| {
+        if let Ok(a) = l.local_addr() {
+            tracing::info!(address = %a, "Admin endpoint listening (/metrics, /health, /ready, /api/components).");
+        }
+        tokio::spawn(crate::admin::serve(
+            l,
+            crate::admin::AdminState { telemetry: telemetry.clone(), components: Arc::new(running.components.clone()), ready: ready.clone() },
+            admin_stop.clone(),
+        ))
+    });
+    tracing::info!(sources = pipeline.sources.len(), transforms = pipeline.transforms.len(), sinks = pipeline.sinks.len(), "sluice started.");
+
+    wait_for_signal().await;
+    tracing::info!(grace = ?pipeline.shutdown_grace, "Shutting down: draining sources, flushing sinks.");
+    ready.store(false, Ordering::SeqCst);
+    running.shutdown();
+    let code = match tokio::time::timeout(pipeline.shutdown_grace, running.wait()).await {
+        Ok(()) => {
+            tracing::info!("Shutdown complete.");
+            ExitCode::SUCCESS
+        }
+        Err(_) => {
+            tracing::error!("Shutdown grace period exceeded; events still in flight may be lost.");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    };
+    admin_stop.cancel();
+    if let Some(t) = admin_task {
+        let _ = t.await;
+    }
+    code
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
