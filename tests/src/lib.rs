@@ -1,1 +1,218 @@
-//! e2e helpers
+//! Helpers for black-box tests: build the real `sluice` binary, start it on free
+//! loopback ports with a config in a temp dir, talk to it, stop it with a signal.
+//!
+//! Tests that need a third-party client (logger, python3, rsyslogd, promtool) skip when
+//! it is missing, except under `CI=true`, where a missing client is a failure: `.ci/run`
+//! installs them.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Path of the sluice binary, built once per test process with the same profile.
+pub fn sluice_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = workspace_root();
+        let release = !cfg!(debug_assertions);
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.current_dir(&root).args(["build", "-q", "-p", "sluice", "--bin", "sluice"]);
+        if release {
+            cmd.arg("--release");
+        }
+        let st = cmd.status().expect("run cargo build");
+        assert!(st.success(), "cargo build of sluice failed");
+        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
+        target.join(if release { "release" } else { "debug" }).join("sluice")
+    })
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_owned()
+}
+
+/// A free TCP port on 127.0.0.1 (that is also free for UDP with high probability).
+pub fn free_port() -> u16 {
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = l.local_addr().unwrap().port();
+        if std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok() {
+            return p;
+        }
+    }
+}
+
+/// True when `tool` is on PATH. Under CI=true a missing tool fails the test.
+pub fn have(tool: &str) -> bool {
+    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+    if !found {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{tool} is required under CI=true; .ci/run installs it");
+        eprintln!("skipping: {tool} not installed");
+    }
+    found
+}
+
+/// A running sluice process with its own temp dir.
+pub struct Server {
+    pub child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub admin: u16,
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts sluice with `body` appended to a header that sets data_dir and admin.
+    /// `{PORT}` in the body is replaced by a free port (the same for UDP and TCP).
+    pub fn start(body: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let admin = free_port();
+        let port = free_port();
+        let text = format!(
+            "data_dir = \"{}\"\nshutdown_grace = \"20s\"\n[admin]\naddress = \"127.0.0.1:{admin}\"\n{}",
+            dir.path().join("data").display(),
+            body.replace("{PORT}", &port.to_string())
+        );
+        let cfg = dir.path().join("sluice.toml");
+        std::fs::write(&cfg, text).unwrap();
+        let child = Command::new(sluice_bin())
+            .args(["run", "--config"])
+            .arg(&cfg)
+            .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start sluice");
+        let s = Server { child: Some(child), dir, admin, port };
+        s.wait_ready();
+        s
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok((200, _)) = http_get(self.admin, "/ready") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("sluice did not become ready; stderr:\n{}", self.stderr());
+    }
+
+    pub fn data(&self, rel: &str) -> PathBuf {
+        self.dir.path().join("data").join(rel)
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+    }
+
+    pub fn metrics(&self) -> String {
+        http_get(self.admin, "/metrics").expect("scrape /metrics").1
+    }
+
+    /// The value of one sample line `name{labels}` in /metrics, 0 when absent.
+    pub fn metric(&self, name_and_labels: &str) -> f64 {
+        self.metrics()
+            .lines()
+            .find_map(|l| l.strip_prefix(name_and_labels).and_then(|r| r.strip_prefix(' ')).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or(0.0)
+    }
+
+    /// Waits until `f` holds, polling; panics with `what` after `secs`.
+    pub fn wait_for(&self, secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if f() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {what}; stderr:\n{}", self.stderr());
+    }
+
+    /// SIGTERM, then wait; returns the exit code.
+    pub fn stop(&mut self) -> i32 {
+        let mut child = self.child.take().expect("running");
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                return st.code().unwrap_or(-1);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("sluice did not exit after SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Minimal HTTP/1.0 GET against 127.0.0.1: (status, body).
+pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf)?;
+    let status = buf.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = buf.split_once("\r\n\r\n").map(|x| x.1.to_owned()).unwrap_or_default();
+    Ok((status, body))
+}
+
+/// Every JSON line of a file and its rotated siblings (not gzipped).
+pub fn read_json_lines(path: &Path) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let dir = path.parent().unwrap();
+    let base = path.file_name().unwrap().to_string_lossy().into_owned();
+    let Ok(rd) = std::fs::read_dir(dir) else { return out };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name == base || name.starts_with(&format!("{base}.")) {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            for l in text.lines() {
+                out.push(serde_json::from_str(l).unwrap_or_else(|err| panic!("broken line in {name}: {l:?}: {err}")));
+            }
+        }
+    }
+    out
+}
+
+/// A deterministic byte generator (no dependency needed for "random" input).
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next_byte(&mut self) -> u8 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) as u8
+    }
+}
+
+/// Runs a shell command, panicking with its output on failure.
+pub fn sh(cmd: &str) -> String {
+    let out = Command::new("sh").arg("-c").arg(cmd).output().expect("run sh");
+    assert!(out.status.success(), "`{cmd}` failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `../shared` beside the repo, when present.
+pub fn shared_dir() -> Option<PathBuf> {
+    let p = workspace_root().join("../shared");
+    if p.exists() {
+        Some(p)
+    } else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "../shared is required under CI=true");
+        None
+    }
+}
