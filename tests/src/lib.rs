@@ -19,19 +19,27 @@ pub fn sluice_bin() -> &'static Path {
         let root = workspace_root();
         let release = !cfg!(debug_assertions);
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cmd.current_dir(&root).args(["build", "-q", "-p", "sluice", "--bin", "sluice"]);
+        cmd.current_dir(&root)
+            .args(["build", "-q", "-p", "sluice", "--bin", "sluice"]);
         if release {
             cmd.arg("--release");
         }
         let st = cmd.status().expect("run cargo build");
         assert!(st.success(), "cargo build of sluice failed");
-        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
-        target.join(if release { "release" } else { "debug" }).join("sluice")
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root.join("target"));
+        target
+            .join(if release { "release" } else { "debug" })
+            .join("sluice")
     })
 }
 
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_owned()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_owned()
 }
 
 /// A free TCP port on 127.0.0.1 (that is also free for UDP with high probability).
@@ -47,9 +55,17 @@ pub fn free_port() -> u16 {
 
 /// True when `tool` is on PATH. Under CI=true a missing tool fails the test.
 pub fn have(tool: &str) -> bool {
-    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !found {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{tool} is required under CI=true; .ci/run installs it");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is required under CI=true; .ci/run installs it"
+        );
         eprintln!("skipping: {tool} not installed");
     }
     found
@@ -84,7 +100,12 @@ impl Server {
             .stdout(Stdio::null())
             .spawn()
             .expect("start sluice");
-        let s = Server { child: Some(child), dir, admin, port };
+        let s = Server {
+            child: Some(child),
+            dir,
+            admin,
+            port,
+        };
         s.wait_ready();
         s
     }
@@ -116,7 +137,11 @@ impl Server {
     pub fn metric(&self, name_and_labels: &str) -> f64 {
         self.metrics()
             .lines()
-            .find_map(|l| l.strip_prefix(name_and_labels).and_then(|r| r.strip_prefix(' ')).and_then(|v| v.trim().parse().ok()))
+            .find_map(|l| {
+                l.strip_prefix(name_and_labels)
+                    .and_then(|r| r.strip_prefix(' '))
+                    .and_then(|v| v.trim().parse().ok())
+            })
             .unwrap_or(0.0)
     }
 
@@ -135,7 +160,9 @@ impl Server {
     /// SIGTERM, then wait; returns the exit code.
     pub fn stop(&mut self) -> i32 {
         let mut child = self.child.take().expect("running");
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(st) = child.try_wait().unwrap() {
@@ -166,8 +193,15 @@ pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
     let mut buf = String::new();
     s.read_to_string(&mut buf)?;
-    let status = buf.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = buf.split_once("\r\n\r\n").map(|x| x.1.to_owned()).unwrap_or_default();
+    let status = buf
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_owned())
+        .unwrap_or_default();
     Ok((status, body))
 }
 
@@ -176,13 +210,18 @@ pub fn read_json_lines(path: &Path) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     let dir = path.parent().unwrap();
     let base = path.file_name().unwrap().to_string_lossy().into_owned();
-    let Ok(rd) = std::fs::read_dir(dir) else { return out };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if name == base || name.starts_with(&format!("{base}.")) {
             let text = std::fs::read_to_string(e.path()).unwrap();
             for l in text.lines() {
-                out.push(serde_json::from_str(l).unwrap_or_else(|err| panic!("broken line in {name}: {l:?}: {err}")));
+                out.push(
+                    serde_json::from_str(l)
+                        .unwrap_or_else(|err| panic!("broken line in {name}: {l:?}: {err}")),
+                );
             }
         }
     }
@@ -194,15 +233,27 @@ pub struct Lcg(pub u64);
 
 impl Lcg {
     pub fn next_byte(&mut self) -> u8 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) as u8
     }
 }
 
 /// Runs a shell command, panicking with its output on failure.
 pub fn sh(cmd: &str) -> String {
-    let out = Command::new("sh").arg("-c").arg(cmd).output().expect("run sh");
-    assert!(out.status.success(), "`{cmd}` failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .expect("run sh");
+    assert!(
+        out.status.success(),
+        "`{cmd}` failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -212,7 +263,10 @@ pub fn shared_dir() -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "../shared is required under CI=true");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "../shared is required under CI=true"
+        );
         None
     }
 }

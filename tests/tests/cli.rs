@@ -30,7 +30,11 @@ path = "x.log"
 "#,
     )
     .unwrap();
-    let out = Command::new(sluice_bin()).args(["validate", "--config"]).arg(&cfg).output().unwrap();
+    let out = Command::new(sluice_bin())
+        .args(["validate", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     for needle in [
@@ -46,9 +50,20 @@ path = "x.log"
 #[test]
 fn validate_accepts_the_shipped_configs_and_version_prints() {
     let root = workspace_root();
-    let out = Command::new(sluice_bin()).args(["validate", "--config"]).arg(root.join("config/default.toml")).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v = Command::new(sluice_bin()).arg("--version").output().unwrap();
+    let out = Command::new(sluice_bin())
+        .args(["validate", "--config"])
+        .arg(root.join("config/default.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = Command::new(sluice_bin())
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&v.stdout).starts_with("sluice "));
 }
 
@@ -63,16 +78,27 @@ fn a_port_in_use_is_exit_2_with_the_address_and_a_fix() {
         format!("data_dir = \"{}\"\n[admin]\nenabled = false\n[sources.t]\ntype=\"syslog\"\nmode=\"tcp\"\naddress=\"127.0.0.1:{port}\"\n[sinks.o]\ntype=\"blackhole\"\ninputs=[\"t\"]\n", dir.path().display()),
     )
     .unwrap();
-    let out = Command::new(sluice_bin()).args(["run", "--config"]).arg(&cfg).output().unwrap();
+    let out = Command::new(sluice_bin())
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("127.0.0.1:{port}")) && err.contains("another process"), "{err}");
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}")) && err.contains("another process"),
+        "{err}"
+    );
 }
 
 #[test]
 fn embedded_default_falls_back_to_5514_when_unprivileged() {
     // Needs root to drop to an unprivileged user with setpriv, and a free port 5514.
-    let root = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false);
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
     if !root || !have("setpriv") || std::net::TcpListener::bind("0.0.0.0:5514").is_err() {
         eprintln!("skipping: needs root, setpriv and a free port 5514");
         return;
@@ -96,7 +122,9 @@ fn embedded_default_falls_back_to_5514_when_unprivileged() {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let st = child.wait().unwrap();
     let err = std::fs::read_to_string(dir.path().join("err.log")).unwrap();
     assert!(ok, "no listener on 5514: {err}");

@@ -27,7 +27,9 @@ fn by_message<'a>(lines: &'a [Value], needle: &str) -> &'a Value {
 }
 
 fn wait_lines(s: &Server, n: usize) -> Vec<Value> {
-    s.wait_for(20, &format!("{n} lines"), || read_json_lines(&s.data("out.log")).len() >= n);
+    s.wait_for(20, &format!("{n} lines"), || {
+        read_json_lines(&s.data("out.log")).len() >= n
+    });
     read_json_lines(&s.data("out.log"))
 }
 
@@ -39,7 +41,9 @@ fn logger_udp_tcp_octet_counted_5424_and_3164() {
     let s = Server::start(PIPE);
     let p = s.port.to_string();
     sh(&format!("logger -n 127.0.0.1 -P {p} -d --rfc5424 --msgid TEST --sd-id test@32473 --sd-param 'seq=\"7\"' -t loggertest -i -p local0.info 'logger udp 5424'"));
-    sh(&format!("logger -n 127.0.0.1 -P {p} -T --rfc3164 -t myapp -p local0.err 'logger tcp 3164'"));
+    sh(&format!(
+        "logger -n 127.0.0.1 -P {p} -T --rfc3164 -t myapp -p local0.err 'logger tcp 3164'"
+    ));
     sh(&format!("logger -n 127.0.0.1 -P {p} -T --octet-count --rfc5424 -t octet -p auth.warning 'logger tcp octet'"));
     sh(&format!("printf 'line one\\nline two\\n' | logger -n 127.0.0.1 -P {p} -T --rfc5424 -t multi -p user.notice"));
     let lines = wait_lines(&s, 5);
@@ -51,13 +55,19 @@ fn logger_udp_tcp_octet_counted_5424_and_3164() {
     assert_eq!(u["log"]["syslog"]["priority"], 134);
     assert_eq!(u["log"]["syslog"]["version"], 1);
     assert_eq!(u["log"]["syslog"]["msgid"], "TEST");
-    assert_eq!(u["log"]["syslog"]["structured_data"]["test@32473"]["seq"], "7");
+    assert_eq!(
+        u["log"]["syslog"]["structured_data"]["test@32473"]["seq"],
+        "7"
+    );
     assert_eq!(u["process"]["name"], "loggertest");
     assert!(u["process"]["pid"].is_i64(), "pid is an integer: {u}");
     assert_eq!(u["host"]["ip"], "127.0.0.1");
     assert!(u["host"]["hostname"].is_string());
     let ts = u["@timestamp"].as_str().unwrap();
-    assert!(ts.ends_with('Z') && ts.len() >= 24, "RFC 3339 UTC with Z: {ts}");
+    assert!(
+        ts.ends_with('Z') && ts.len() >= 24,
+        "RFC 3339 UTC with Z: {ts}"
+    );
 
     let t = by_message(&lines, "logger tcp 3164");
     assert_eq!(t["message"], "logger tcp 3164");
@@ -71,7 +81,10 @@ fn logger_udp_tcp_octet_counted_5424_and_3164() {
 
     assert_eq!(by_message(&lines, "line one")["message"], "line one");
     assert_eq!(by_message(&lines, "line two")["message"], "line two");
-    assert!(lines.iter().all(|l| l.get("tags").is_none()), "no parse failures: {lines:#?}");
+    assert!(
+        lines.iter().all(|l| l.get("tags").is_none()),
+        "no parse failures: {lines:#?}"
+    );
     assert_eq!(s.metric(r#"sluice_component_errors_total{component="tcp",component_type="syslog",error_type="parse"}"#), 0.0);
 }
 
@@ -83,8 +96,16 @@ fn python_sysloghandler_udp_and_tcp() {
     }
     let s = Server::start(PIPE);
     let script = shared.join("clients/py_sysloghandler.py");
-    sh(&format!("python3 {} 127.0.0.1 {} 3 udp", script.display(), s.port));
-    sh(&format!("python3 {} 127.0.0.1 {} 3 tcp", script.display(), s.port));
+    sh(&format!(
+        "python3 {} 127.0.0.1 {} 3 udp",
+        script.display(),
+        s.port
+    ));
+    sh(&format!(
+        "python3 {} 127.0.0.1 {} 3 tcp",
+        script.display(),
+        s.port
+    ));
     let lines = wait_lines(&s, 6);
     assert_eq!(lines.len(), 6);
     for l in &lines {
@@ -96,7 +117,10 @@ fn python_sysloghandler_udp_and_tcp() {
         assert_eq!(l["log"]["syslog"]["facility"]["name"], "local3");
         assert!(l.get("tags").is_none(), "{l}");
     }
-    let warn = lines.iter().filter(|l| l["log"]["syslog"]["severity"]["name"] == "warning").count();
+    let warn = lines
+        .iter()
+        .filter(|l| l["log"]["syslog"]["severity"]["name"] == "warning")
+        .count();
     assert_eq!(warn, 2, "messages 2 of each run are warnings");
 }
 
@@ -126,7 +150,8 @@ h.close()
     let l = &lines[0];
     assert_eq!(l["log"]["syslog"]["facility"]["name"], "local0");
     assert_eq!(l["log"]["syslog"]["severity"]["name"], "error");
-    let inner: Value = serde_json::from_str(l["message"].as_str().unwrap()).expect("JSON payload kept whole");
+    let inner: Value =
+        serde_json::from_str(l["message"].as_str().unwrap()).expect("JSON payload kept whole");
     assert_eq!(inner["request_id"], "req-42");
 }
 
@@ -138,18 +163,35 @@ fn rsyslog_omfwd_octet_counted_and_traditional() {
     }
     let s = Server::start(PIPE);
     let script = shared.join("clients/rsyslog_fwd.sh");
-    sh(&format!("bash {} 127.0.0.1 {} 5 tcp-octet rfc5424", script.display(), s.port));
-    sh(&format!("bash {} 127.0.0.1 {} 5 tcp rfc3164", script.display(), s.port));
+    sh(&format!(
+        "bash {} 127.0.0.1 {} 5 tcp-octet rfc5424",
+        script.display(),
+        s.port
+    ));
+    sh(&format!(
+        "bash {} 127.0.0.1 {} 5 tcp rfc3164",
+        script.display(),
+        s.port
+    ));
     let lines = wait_lines(&s, 10);
     assert_eq!(lines.len(), 10, "{lines:#?}");
     for l in &lines {
         let m = l["message"].as_str().unwrap();
-        assert!(m.starts_with("rsyslog omfwd test message"), "no leading space or trailing LF: {m:?}");
+        assert!(
+            m.starts_with("rsyslog omfwd test message"),
+            "no leading space or trailing LF: {m:?}"
+        );
         assert_eq!(l["log"]["syslog"]["hostname"], "rsyslog-test");
         assert_eq!(l["log"]["syslog"]["appname"], "rsyslogtest");
         assert_eq!(l["log"]["syslog"]["facility"]["name"], "local1");
         assert_eq!(l["log"]["syslog"]["severity"]["name"], "notice");
         assert!(l.get("tags").is_none(), "{l}");
     }
-    assert_eq!(lines.iter().filter(|l| l["log"]["syslog"]["version"] == 1).count(), 5);
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["log"]["syslog"]["version"] == 1)
+            .count(),
+        5
+    );
 }

@@ -41,17 +41,37 @@ path = "out.log"
     }
     // Still serving: a valid message afterwards arrives intact.
     let mut t = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    t.write_all(b"<134>1 2026-11-24T12:00:00.123Z web1 app 1 - - still alive\n").unwrap();
+    t.write_all(b"<134>1 2026-11-24T12:00:00.123Z web1 app 1 - - still alive\n")
+        .unwrap();
     drop(t);
     s.wait_for(30, "the valid message", || {
-        std::fs::read_to_string(s.data("out.log")).unwrap_or_default().contains("still alive")
+        std::fs::read_to_string(s.data("out.log"))
+            .unwrap_or_default()
+            .contains("still alive")
     });
     let lines = read_json_lines(&s.data("out.log"));
-    let failures = lines.iter().filter(|l| l["tags"].as_array().is_some_and(|t| t.iter().any(|x| x == "_syslogparsefailure"))).count();
-    assert!(failures > 100, "garbage is kept and tagged, not dropped: {failures}");
+    let failures = lines
+        .iter()
+        .filter(|l| {
+            l["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|x| x == "_syslogparsefailure"))
+        })
+        .count();
+    assert!(
+        failures > 100,
+        "garbage is kept and tagged, not dropped: {failures}"
+    );
     assert!(lines.iter().any(|l| l["message"] == "<999>bad pri"));
-    assert!(lines.iter().any(|l| l["message"].as_str().is_some_and(|m| m.contains("invalid utf8"))));
-    assert!(lines.iter().all(|l| l["message"].as_str().is_some_and(|m| m.len() <= 1024 * 3)), "oversize cut at the limit");
+    assert!(lines.iter().any(|l| l["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("invalid utf8"))));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["message"].as_str().is_some_and(|m| m.len() <= 1024 * 3)),
+        "oversize cut at the limit"
+    );
     let errs = s.metric(r#"sluice_component_errors_total{component="tcp",component_type="syslog",error_type="parse"}"#)
         + s.metric(r#"sluice_component_errors_total{component="udp",component_type="syslog",error_type="parse"}"#);
     assert_eq!(errs as usize, failures, "every failure counted once");
@@ -76,7 +96,11 @@ fn send_numbered(port: u16, from: usize, to: usize) {
     let mut t = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut buf = Vec::with_capacity(1 << 20);
     for i in from..to {
-        writeln!(buf, "<134>1 2026-11-24T12:00:00.000Z web1 django {i} - - request {i:07} done in 12ms").unwrap();
+        writeln!(
+            buf,
+            "<134>1 2026-11-24T12:00:00.000Z web1 django {i} - - request {i:07} done in 12ms"
+        )
+        .unwrap();
         if buf.len() > 512 * 1024 {
             t.write_all(&buf).unwrap();
             buf.clear();
@@ -88,7 +112,9 @@ fn send_numbered(port: u16, from: usize, to: usize) {
 fn check_exactly_once(lines: &[serde_json::Value], n: usize) {
     let mut seen = HashSet::new();
     for l in lines {
-        let pid = l["process"]["pid"].as_i64().unwrap_or_else(|| panic!("bad line {l}"));
+        let pid = l["process"]["pid"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("bad line {l}"));
         assert!(seen.insert(pid), "duplicate {pid}");
     }
     assert_eq!(seen.len(), n, "lost {} events", n - seen.len());
@@ -99,7 +125,9 @@ fn sigterm_right_after_sending_writes_everything_and_exits_0() {
     let mut s = Server::start(ROTATE);
     // Four connections at once, then SIGTERM without waiting for the output.
     let port = s.port;
-    let senders: Vec<_> = (0..4).map(|k| std::thread::spawn(move || send_numbered(port, k * 25_000, (k + 1) * 25_000))).collect();
+    let senders: Vec<_> = (0..4)
+        .map(|k| std::thread::spawn(move || send_numbered(port, k * 25_000, (k + 1) * 25_000)))
+        .collect();
     for h in senders {
         h.join().unwrap();
     }
@@ -107,8 +135,15 @@ fn sigterm_right_after_sending_writes_everything_and_exits_0() {
     let lines = read_json_lines(&s.data("logs/studio.log"));
     check_exactly_once(&lines, 100_000);
     // Rotation happened, and no file grew past the limit.
-    let files: Vec<_> = std::fs::read_dir(s.data("logs")).unwrap().flatten().collect();
-    assert!(files.len() > 10, "expected many rotations, got {}", files.len());
+    let files: Vec<_> = std::fs::read_dir(s.data("logs"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(
+        files.len() > 10,
+        "expected many rotations, got {}",
+        files.len()
+    );
     for f in files {
         assert!(f.metadata().unwrap().len() <= 256 * 1024);
     }
@@ -133,10 +168,22 @@ fn metrics_pass_promtool_and_agree_with_what_was_sent() {
     ] {
         assert!(m.contains(name), "{name} missing from /metrics");
     }
-    assert_eq!(s.metric(r#"sluice_events_received_total{component="tcp",component_type="syslog"}"#), 5000.0);
-    assert_eq!(s.metric(r#"sluice_events_received_total{component="out",component_type="file"}"#), 5000.0);
-    assert_eq!(s.metric(r#"sluice_events_sent_total{component="out",component_type="file"}"#), 5000.0);
-    assert_eq!(s.metric(r#"sluice_buffer_events{component="out",component_type="file"}"#), 0.0);
+    assert_eq!(
+        s.metric(r#"sluice_events_received_total{component="tcp",component_type="syslog"}"#),
+        5000.0
+    );
+    assert_eq!(
+        s.metric(r#"sluice_events_received_total{component="out",component_type="file"}"#),
+        5000.0
+    );
+    assert_eq!(
+        s.metric(r#"sluice_events_sent_total{component="out",component_type="file"}"#),
+        5000.0
+    );
+    assert_eq!(
+        s.metric(r#"sluice_buffer_events{component="out",component_type="file"}"#),
+        0.0
+    );
     if have("promtool") {
         let path = s.dir.path().join("metrics.txt");
         std::fs::write(&path, &m).unwrap();

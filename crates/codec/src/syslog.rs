@@ -33,7 +33,10 @@ impl std::fmt::Display for FrameError {
         match self {
             FrameError::Io(e) => write!(f, "read failed: {e}"),
             FrameError::BadOctetCount { offset } => {
-                write!(f, "expected an RFC 6587 octet count at stream byte {offset}")
+                write!(
+                    f,
+                    "expected an RFC 6587 octet count at stream byte {offset}"
+                )
             }
         }
     }
@@ -52,11 +55,17 @@ enum State {
     /// At the start of a message.
     Start,
     /// Inside a non-transparent message; `scanned` bytes hold no delimiter.
-    Delimited { scanned: usize },
+    Delimited {
+        scanned: usize,
+    },
     /// Inside an octet-counted message of `len` bytes.
-    Counted { len: usize },
+    Counted {
+        len: usize,
+    },
     /// Discarding the rest of an oversized message: `left` bytes, or to the delimiter.
-    SkipCount { left: usize },
+    SkipCount {
+        left: usize,
+    },
     SkipToDelimiter,
 }
 
@@ -116,7 +125,9 @@ impl SyslogFramer {
         match src.get(digits) {
             None => Some(None),
             Some(b' ') => {
-                let n = src[..digits].iter().fold(0usize, |a, d| a * 10 + usize::from(d - b'0'));
+                let n = src[..digits]
+                    .iter()
+                    .fold(0usize, |a, d| a * 10 + usize::from(d - b'0'));
                 Some(Some((n, digits + 1)))
             }
             Some(_) => None,
@@ -150,7 +161,9 @@ impl Decoder for SyslogFramer {
                             }
                             Some(None) => return Ok(None),
                             None if self.framing == Framing::OctetCounting => {
-                                return Err(FrameError::BadOctetCount { offset: self.consumed })
+                                return Err(FrameError::BadOctetCount {
+                                    offset: self.consumed,
+                                })
                             }
                             None => self.state = State::Delimited { scanned: 0 },
                         },
@@ -164,8 +177,13 @@ impl Decoder for SyslogFramer {
                             return Ok(None);
                         }
                         let bytes = self.take(src, self.max);
-                        self.state = State::SkipCount { left: len - self.max };
-                        return Ok(Some(Frame { bytes, truncated: true }));
+                        self.state = State::SkipCount {
+                            left: len - self.max,
+                        };
+                        return Ok(Some(Frame {
+                            bytes,
+                            truncated: true,
+                        }));
                     }
                     if src.len() < len {
                         src.reserve(len - src.len());
@@ -173,7 +191,10 @@ impl Decoder for SyslogFramer {
                     }
                     let bytes = self.take(src, len);
                     self.state = State::Start;
-                    return Ok(Some(Frame { bytes, truncated: false }));
+                    return Ok(Some(Frame {
+                        bytes,
+                        truncated: false,
+                    }));
                 }
                 State::Delimited { scanned } => {
                     let limit = src.len().min(self.max + 1);
@@ -182,12 +203,18 @@ impl Decoder for SyslogFramer {
                         let bytes = self.take(src, end);
                         self.skip(src, 1);
                         self.state = State::Start;
-                        return Ok(Some(Frame { bytes, truncated: false }));
+                        return Ok(Some(Frame {
+                            bytes,
+                            truncated: false,
+                        }));
                     }
                     if src.len() > self.max {
                         let bytes = self.take(src, self.max);
                         self.state = State::SkipToDelimiter;
-                        return Ok(Some(Frame { bytes, truncated: true }));
+                        return Ok(Some(Frame {
+                            bytes,
+                            truncated: true,
+                        }));
                     }
                     self.state = State::Delimited { scanned: src.len() };
                     return Ok(None);

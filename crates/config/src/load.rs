@@ -53,7 +53,11 @@ fn de<T: DeserializeOwned>(table: toml::Table, sink: &mut Sink<'_>, prefix: &str
                 }
             }
             if !prefix.is_empty() {
-                key = if key.is_empty() { prefix.to_owned() } else { format!("{prefix}.{key}") };
+                key = if key.is_empty() {
+                    prefix.to_owned()
+                } else {
+                    format!("{prefix}.{key}")
+                };
             }
             sink.push(key, msg);
             None
@@ -69,14 +73,20 @@ fn take_str_list(t: &mut toml::Table, key: &str, sink: &mut Sink<'_>) -> Vec<Str
             for v in a {
                 match v {
                     toml::Value::String(s) => out.push(s),
-                    other => sink.push(key, format!("expected a list of strings, found {}", other.type_str())),
+                    other => sink.push(
+                        key,
+                        format!("expected a list of strings, found {}", other.type_str()),
+                    ),
                 }
             }
             out
         }
         Some(toml::Value::String(s)) => vec![s],
         Some(other) => {
-            sink.push(key, format!("expected a list of strings, found {}", other.type_str()));
+            sink.push(
+                key,
+                format!("expected a list of strings, found {}", other.type_str()),
+            );
             Vec::new()
         }
     }
@@ -92,7 +102,10 @@ fn take_condition(t: &mut toml::Table, sink: &mut Sink<'_>) -> Option<Condition>
             }
         },
         other => {
-            sink.push("if", format!("expected a condition string, found {}", other.type_str()));
+            sink.push(
+                "if",
+                format!("expected a condition string, found {}", other.type_str()),
+            );
             None
         }
     }
@@ -122,7 +135,10 @@ fn take_type(t: &mut toml::Table, sink: &mut Sink<'_>) -> Option<String> {
     match t.remove("type") {
         Some(toml::Value::String(s)) => Some(s),
         Some(other) => {
-            sink.push("type", format!("expected a string, found {}", other.type_str()));
+            sink.push(
+                "type",
+                format!("expected a string, found {}", other.type_str()),
+            );
             None
         }
         None => {
@@ -171,16 +187,31 @@ fn section(
     v: toml::Value,
     errors: &mut Vec<ConfigError>,
 ) -> Vec<(String, toml::Table)> {
-    let mut sink = Sink { errors, file, component: name.into(), };
+    let mut sink = Sink {
+        errors,
+        file,
+        component: name.into(),
+    };
     let toml::Value::Table(t) = v else {
         sink.push("", format!("`{name}` must be a table of components"));
         return Vec::new();
     };
     let mut out = Vec::new();
     for (id, body) in t {
-        let mut s = Sink { errors: sink.errors, file, component: format!("{name}.{id}") };
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            s.push("", "component ids may contain only letters, digits, `_` and `-`");
+        let mut s = Sink {
+            errors: sink.errors,
+            file,
+            component: format!("{name}.{id}"),
+        };
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            s.push(
+                "",
+                "component ids may contain only letters, digits, `_` and `-`",
+            );
             continue;
         }
         match body {
@@ -205,7 +236,11 @@ fn load_doc(file: &str, text: &str, acc: &mut Acc, errors: &mut Vec<ConfigError>
         }
     };
     for (key, value) in root {
-        let mut top = Sink { errors, file, component: String::new() };
+        let mut top = Sink {
+            errors,
+            file,
+            component: String::new(),
+        };
         match key.as_str() {
             "data_dir" => match value {
                 toml::Value::String(s) => acc.data_dir = Some(PathBuf::from(s)),
@@ -258,7 +293,13 @@ fn load_doc(file: &str, text: &str, acc: &mut Acc, errors: &mut Vec<ConfigError>
     }
 }
 
-fn insert_unique<T>(map: &mut BTreeMap<String, (String, T)>, id: String, file: &str, node: T, s: &mut Sink<'_>) {
+fn insert_unique<T>(
+    map: &mut BTreeMap<String, (String, T)>,
+    id: String,
+    file: &str,
+    node: T,
+    s: &mut Sink<'_>,
+) {
     if let Some((first, _)) = map.get(&id) {
         s.push("", format!("defined twice (first in {first})"));
         return;
@@ -276,23 +317,39 @@ fn load_source(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<SourceN
                 return None;
             }
             if c.mode == SyslogMode::Tls {
-                s.push("mode", "mode \"tls\" is not implemented yet; use \"tcp\" or \"udp\"");
+                s.push(
+                    "mode",
+                    "mode \"tls\" is not implemented yet; use \"tcp\" or \"udp\"",
+                );
                 return None;
             }
             if c.max_message_bytes.0 < 64 {
                 s.push("max_message_bytes", "must be at least 64 bytes");
             }
             if c.batch_size == 0 || c.max_connections == 0 {
-                s.push(if c.batch_size == 0 { "batch_size" } else { "max_connections" }, "must be at least 1");
+                s.push(
+                    if c.batch_size == 0 {
+                        "batch_size"
+                    } else {
+                        "max_connections"
+                    },
+                    "must be at least 1",
+                );
             }
             SourceConfig::Syslog(c)
         }
         other => {
-            s.push("type", format!("unknown source type `{other}` (expected: syslog)"));
+            s.push(
+                "type",
+                format!("unknown source type `{other}` (expected: syslog)"),
+            );
             return None;
         }
     };
-    Some(SourceNode { id: id.into(), config })
+    Some(SourceNode {
+        id: id.into(),
+        config,
+    })
 }
 
 fn load_transform(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<TransformNode> {
@@ -307,7 +364,10 @@ fn load_transform(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<Tran
         "filter" => {
             let _: Empty = de(t, s, "")?;
             if condition.is_none() {
-                s.push("if", "a filter needs an `if` condition: it keeps the events where it holds");
+                s.push(
+                    "if",
+                    "a filter needs an `if` condition: it keeps the events where it holds",
+                );
                 return None;
             }
             TransformConfig::Filter
@@ -317,11 +377,19 @@ fn load_transform(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<Tran
             TransformConfig::Drop
         }
         other => {
-            s.push("type", format!("unknown transform type `{other}` (expected: mutate, filter, drop)"));
+            s.push(
+                "type",
+                format!("unknown transform type `{other}` (expected: mutate, filter, drop)"),
+            );
             return None;
         }
     };
-    Some(TransformNode { id: id.into(), inputs, condition, config })
+    Some(TransformNode {
+        id: id.into(),
+        inputs,
+        condition,
+        config,
+    })
 }
 
 fn compile_mutate(raw: MutateRaw, s: &mut Sink<'_>) -> Option<MutateSpec> {
@@ -337,16 +405,36 @@ fn compile_mutate(raw: MutateRaw, s: &mut Sink<'_>) -> Option<MutateSpec> {
             m.replace.push((a, b));
         }
     }
-    m.lowercase = raw.lowercase.iter().filter_map(|f| path(f, "lowercase", s)).collect();
-    m.uppercase = raw.uppercase.iter().filter_map(|f| path(f, "uppercase", s)).collect();
+    m.lowercase = raw
+        .lowercase
+        .iter()
+        .filter_map(|f| path(f, "lowercase", s))
+        .collect();
+    m.uppercase = raw
+        .uppercase
+        .iter()
+        .filter_map(|f| path(f, "uppercase", s))
+        .collect();
     for (k, v) in &raw.add_field {
         if let (Some(a), Some(b)) = (template(k, "add_field", s), template(v, "add_field", s)) {
             m.add_field.push((a, b));
         }
     }
-    m.add_tag = raw.add_tag.iter().filter_map(|t| template(t, "add_tag", s)).collect();
-    m.remove_field = raw.remove_field.iter().filter_map(|t| template(t, "remove_field", s)).collect();
-    m.remove_tag = raw.remove_tag.iter().filter_map(|t| template(t, "remove_tag", s)).collect();
+    m.add_tag = raw
+        .add_tag
+        .iter()
+        .filter_map(|t| template(t, "add_tag", s))
+        .collect();
+    m.remove_field = raw
+        .remove_field
+        .iter()
+        .filter_map(|t| template(t, "remove_field", s))
+        .collect();
+    m.remove_tag = raw
+        .remove_tag
+        .iter()
+        .filter_map(|t| template(t, "remove_tag", s))
+        .collect();
     (s.errors.len() == before).then_some(m)
 }
 
@@ -370,21 +458,34 @@ fn load_sink(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<SinkNode>
     if let Some(v) = t.remove("buffer") {
         match v {
             toml::Value::Table(bt) => match de::<BufferRaw>(bt, s, "buffer")? {
-                BufferRaw::Memory { max_events } if max_events > 0 => buffer.max_events = max_events,
+                BufferRaw::Memory { max_events } if max_events > 0 => {
+                    buffer.max_events = max_events
+                }
                 BufferRaw::Memory { .. } => s.push("buffer.max_events", "must be at least 1"),
-                BufferRaw::Disk { max_bytes: ByteSize(_) } => {
-                    s.push("buffer.type", "disk buffers are not implemented yet; use type = \"memory\"");
+                BufferRaw::Disk {
+                    max_bytes: ByteSize(_),
+                } => {
+                    s.push(
+                        "buffer.type",
+                        "disk buffers are not implemented yet; use type = \"memory\"",
+                    );
                     return None;
                 }
             },
-            other => s.push("buffer", format!("expected a table, found {}", other.type_str())),
+            other => s.push(
+                "buffer",
+                format!("expected a table, found {}", other.type_str()),
+            ),
         }
     }
     if let Some(v) = t.remove("when_full") {
         match v.as_str() {
             Some("block") => buffer.when_full = WhenFull::Block,
             Some("drop_newest") => buffer.when_full = WhenFull::DropNewest,
-            _ => s.push("when_full", format!("expected \"block\" or \"drop_newest\", found {v}")),
+            _ => s.push(
+                "when_full",
+                format!("expected \"block\" or \"drop_newest\", found {v}"),
+            ),
         }
     }
     let config = match ty.as_str() {
@@ -393,7 +494,10 @@ fn load_sink(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<SinkNode>
             let path = template(&raw.path, "path", s)?;
             let encoding = encoding(raw.encoding, raw.template, s)?;
             if raw.max_bytes.is_some_and(|b| b.0 == 0) {
-                s.push("max_bytes", "must be more than 0 (leave it out to disable size rotation)");
+                s.push(
+                    "max_bytes",
+                    "must be more than 0 (leave it out to disable size rotation)",
+                );
             }
             let rotate_every = raw.rotate_every.map(|HumanDuration(d)| d);
             if rotate_every.is_some_and(|d| d < Duration::from_secs(1)) {
@@ -423,9 +527,18 @@ fn load_sink(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<SinkNode>
             SinkConfig::Blackhole
         }
         other => {
-            s.push("type", format!("unknown sink type `{other}` (expected: file, console, blackhole)"));
+            s.push(
+                "type",
+                format!("unknown sink type `{other}` (expected: file, console, blackhole)"),
+            );
             return None;
         }
     };
-    Some(SinkNode { id: id.into(), inputs, condition, buffer, config })
+    Some(SinkNode {
+        id: id.into(),
+        inputs,
+        condition,
+        buffer,
+        config,
+    })
 }

@@ -1,7 +1,9 @@
 use super::*;
 
 fn errs(text: &str) -> Vec<ConfigError> {
-    load_str("test.toml", text).expect_err("config should be invalid").0
+    load_str("test.toml", text)
+        .expect_err("config should be invalid")
+        .0
 }
 
 #[test]
@@ -55,8 +57,16 @@ when_full = "drop_newest"
     .unwrap();
     assert_eq!(p.shutdown_grace, std::time::Duration::from_secs(5));
     let s = &p.sinks["studio"];
-    assert_eq!(s.buffer, BufferConfig { max_events: 500, when_full: WhenFull::DropNewest });
-    let SinkConfig::File(f) = &s.config else { panic!() };
+    assert_eq!(
+        s.buffer,
+        BufferConfig {
+            max_events: 500,
+            when_full: WhenFull::DropNewest
+        }
+    );
+    let SinkConfig::File(f) = &s.config else {
+        panic!()
+    };
     assert_eq!(f.max_bytes, Some(10 << 20));
     assert_eq!(f.rotate_every, Some(std::time::Duration::from_secs(86400)));
     let SourceConfig::Syslog(c) = &p.sources["syslog_tcp"].config;
@@ -106,9 +116,15 @@ path = "x-%{[a}"
             .find(|x| x.component == comp && x.key == key)
             .unwrap_or_else(|| panic!("no error for {comp} {key}: {e:#?}"))
     };
-    assert!(find("sources.a", "adress").message.contains("unknown field"));
-    assert!(find("sources.b", "max_message_bytes").message.contains("big"));
-    assert!(find("sources.c", "timezone").message.contains("Mars/Olympus"));
+    assert!(find("sources.a", "adress")
+        .message
+        .contains("unknown field"));
+    assert!(find("sources.b", "max_message_bytes")
+        .message
+        .contains("big"));
+    assert!(find("sources.c", "timezone")
+        .message
+        .contains("Mars/Olympus"));
     assert!(find("transforms.t", "if").message.contains("column 9"));
     assert!(find("sinks.s", "path").message.contains("column"));
     assert!(e.iter().all(|x| x.file == "test.toml"));
@@ -153,11 +169,25 @@ fn udp_and_tcp_may_share_a_port() {
 
 #[test]
 fn unknown_types_and_top_level_keys() {
-    let e = errs("colour = 1\n[sources.x]\ntype = \"sysl0g\"\n[sinks.y]\ntype = \"file\"\ninputs=[\"x\"]\n");
+    let e = errs(
+        "colour = 1\n[sources.x]\ntype = \"sysl0g\"\n[sinks.y]\ntype = \"file\"\ninputs=[\"x\"]\n",
+    );
     let all: Vec<String> = e.iter().map(ToString::to_string).collect();
-    assert!(all.iter().any(|m| m.contains("colour") && m.contains("unknown top-level key")), "{all:?}");
-    assert!(all.iter().any(|m| m.contains("sources.x") && m.contains("sysl0g")), "{all:?}");
-    assert!(all.iter().any(|m| m.contains("sinks.y") && m.contains("path")), "{all:?}");
+    assert!(
+        all.iter()
+            .any(|m| m.contains("colour") && m.contains("unknown top-level key")),
+        "{all:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|m| m.contains("sources.x") && m.contains("sysl0g")),
+        "{all:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|m| m.contains("sinks.y") && m.contains("path")),
+        "{all:?}"
+    );
 }
 
 #[test]
@@ -165,8 +195,15 @@ fn files_are_merged_and_duplicates_named() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.toml");
     let b = dir.path().join("b.toml");
-    std::fs::write(&a, "[sources.s]\ntype=\"syslog\"\nmode=\"udp\"\naddress=\"127.0.0.1:0\"\n").unwrap();
+    std::fs::write(
+        &a,
+        "[sources.s]\ntype=\"syslog\"\nmode=\"udp\"\naddress=\"127.0.0.1:0\"\n",
+    )
+    .unwrap();
     std::fs::write(&b, "[sources.s]\ntype=\"syslog\"\nmode=\"udp\"\naddress=\"127.0.0.1:0\"\n[sinks.o]\ntype=\"blackhole\"\ninputs=[\"s\"]\n").unwrap();
     let e = load_files(&[&a, &b]).unwrap_err().0;
-    assert!(e[0].file.ends_with("b.toml") && e[0].message.contains("defined twice"), "{e:?}");
+    assert!(
+        e[0].file.ends_with("b.toml") && e[0].message.contains("defined twice"),
+        "{e:?}"
+    );
 }

@@ -6,9 +6,13 @@ use std::time::Duration;
 /// `"10MiB"` -> 10485760. Decimal (`MB`) and binary (`MiB`) suffixes; bare numbers are bytes.
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a size like \"10MiB\""))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size like \"10MiB\""))?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" => 1_000,
@@ -19,7 +23,11 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         "gib" => 1 << 30,
         "t" | "tb" => 1_000_000_000_000,
         "tib" => 1 << 40,
-        other => return Err(format!("unknown size unit `{other}` in `{s}` (use B, KiB, MiB, GiB, KB, MB, GB)")),
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` in `{s}` (use B, KiB, MiB, GiB, KB, MB, GB)"
+            ))
+        }
     };
     Ok((n * mult as f64) as u64)
 }
@@ -27,9 +35,13 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
 /// `"1h"` -> 3600 s. Units: ms, s, m, h, d, w.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration like \"30s\" or \"1h\""))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like \"30s\" or \"1h\""))?;
     let secs = match unit.trim() {
         "ms" => n / 1000.0,
         "s" | "" => n,
@@ -37,7 +49,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "h" => n * 3600.0,
         "d" => n * 86400.0,
         "w" => n * 7.0 * 86400.0,
-        other => return Err(format!("unknown duration unit `{other}` in `{s}` (use ms, s, m, h, d, w)")),
+        other => {
+            return Err(format!(
+                "unknown duration unit `{other}` in `{s}` (use ms, s, m, h, d, w)"
+            ))
+        }
     };
     Ok(Duration::from_secs_f64(secs))
 }
@@ -57,7 +73,9 @@ impl<'de> Deserialize<'de> for ByteSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match NumOrStr::deserialize(d)? {
             NumOrStr::Num(n) => Ok(ByteSize(n)),
-            NumOrStr::Str(s) => parse_bytes(&s).map(ByteSize).map_err(serde::de::Error::custom),
+            NumOrStr::Str(s) => parse_bytes(&s)
+                .map(ByteSize)
+                .map_err(serde::de::Error::custom),
         }
     }
 }
@@ -70,7 +88,9 @@ impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match NumOrStr::deserialize(d)? {
             NumOrStr::Num(n) => Ok(HumanDuration(Duration::from_secs(n))),
-            NumOrStr::Str(s) => parse_duration(&s).map(HumanDuration).map_err(serde::de::Error::custom),
+            NumOrStr::Str(s) => parse_duration(&s)
+                .map(HumanDuration)
+                .map_err(serde::de::Error::custom),
         }
     }
 }
@@ -87,7 +107,10 @@ mod tests {
         assert!(parse_bytes("10 parsecs").is_err());
         assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(7 * 86400));
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
         assert!(parse_duration("soon").is_err());
     }
 }

@@ -24,23 +24,46 @@ pub(crate) fn validate(p: &Pipeline, errors: &mut Vec<ConfigError>) {
     ] {
         for id in ids {
             if let Some(first) = seen.insert(id, sec) {
-                err(errors, p, format!("{sec}.{id}"), "", format!("the id is already used in [{first}]"));
+                err(
+                    errors,
+                    p,
+                    format!("{sec}.{id}"),
+                    "",
+                    format!("the id is already used in [{first}]"),
+                );
             }
         }
     }
 
     let producers = |name: &str| p.sources.contains_key(name) || p.transforms.contains_key(name);
-    let check_inputs = |section: &str, id: &str, inputs: &[String], errors: &mut Vec<ConfigError>| {
-        if inputs.is_empty() {
-            err(errors, p, format!("{section}.{id}"), "inputs", "no inputs: name at least one source or transform".into());
-        }
-        for i in inputs {
-            if !producers(i) {
-                let hint = if p.sinks.contains_key(i) { " (it is a sink; sinks produce nothing)" } else { "" };
-                err(errors, p, format!("{section}.{id}"), "inputs", format!("unknown input `{i}`{hint}"));
+    let check_inputs =
+        |section: &str, id: &str, inputs: &[String], errors: &mut Vec<ConfigError>| {
+            if inputs.is_empty() {
+                err(
+                    errors,
+                    p,
+                    format!("{section}.{id}"),
+                    "inputs",
+                    "no inputs: name at least one source or transform".into(),
+                );
             }
-        }
-    };
+            for i in inputs {
+                if !producers(i) {
+                    let hint = if p.sinks.contains_key(i) {
+                        " (it is a sink; sinks produce nothing)"
+                    } else {
+                        ""
+                    };
+                    err(
+                        errors,
+                        p,
+                        format!("{section}.{id}"),
+                        "inputs",
+                        format!("unknown input `{i}`{hint}"),
+                    );
+                }
+            }
+        };
     for (id, t) in &p.transforms {
         check_inputs("transforms", id, &t.inputs, errors);
     }
@@ -50,7 +73,12 @@ pub(crate) fn validate(p: &Pipeline, errors: &mut Vec<ConfigError>) {
 
     // Cycles among transforms (depth-first search with colours).
     let mut colour: BTreeMap<&str, u8> = BTreeMap::new();
-    fn visit<'a>(id: &'a str, p: &'a Pipeline, colour: &mut BTreeMap<&'a str, u8>, stack: &mut Vec<&'a str>) -> Option<Vec<&'a str>> {
+    fn visit<'a>(
+        id: &'a str,
+        p: &'a Pipeline,
+        colour: &mut BTreeMap<&'a str, u8>,
+        stack: &mut Vec<&'a str>,
+    ) -> Option<Vec<&'a str>> {
         match colour.get(id) {
             Some(2) => return None,
             Some(1) => {
@@ -79,7 +107,13 @@ pub(crate) fn validate(p: &Pipeline, errors: &mut Vec<ConfigError>) {
     for id in p.transforms.keys() {
         let mut stack = Vec::new();
         if let Some(cycle) = visit(id, p, &mut colour, &mut stack) {
-            err(errors, p, format!("transforms.{id}"), "inputs", format!("cycle: {}", cycle.join(" <- ")));
+            err(
+                errors,
+                p,
+                format!("transforms.{id}"),
+                "inputs",
+                format!("cycle: {}", cycle.join(" <- ")),
+            );
             break;
         }
     }
@@ -96,13 +130,34 @@ pub(crate) fn validate(p: &Pipeline, errors: &mut Vec<ConfigError>) {
             continue;
         }
         if let Some(other) = listeners.insert((transport, c.address), id) {
-            err(errors, p, format!("sources.{id}"), "address", format!("{transport} {} is already used by sources.{other}", c.address));
+            err(
+                errors,
+                p,
+                format!("sources.{id}"),
+                "address",
+                format!(
+                    "{transport} {} is already used by sources.{other}",
+                    c.address
+                ),
+            );
         }
     }
     if p.sources.is_empty() {
-        err(errors, p, String::new(), "sources", "no sources: nothing would be received".into());
+        err(
+            errors,
+            p,
+            String::new(),
+            "sources",
+            "no sources: nothing would be received".into(),
+        );
     }
     if p.sinks.is_empty() {
-        err(errors, p, String::new(), "sinks", "no sinks: nothing would be written".into());
+        err(
+            errors,
+            p,
+            String::new(),
+            "sinks",
+            "no sinks: nothing would be written".into(),
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! ★ metric names, registered once per process into a registry the runtime owns.
 
 use prometheus::{
-    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry,
 };
 
 /// What kind of component a metric belongs to (the `component_kind` of the API).
@@ -37,13 +38,15 @@ const L: &[&str] = &["component", "component_type"];
 
 fn counter(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     let c = IntCounterVec::new(Opts::new(name, help), labels).expect("static metric definition");
-    r.register(Box::new(c.clone())).expect("metric registered once");
+    r.register(Box::new(c.clone()))
+        .expect("metric registered once");
     c
 }
 
 fn gauge(r: &Registry, name: &str, help: &str) -> IntGaugeVec {
     let g = IntGaugeVec::new(Opts::new(name, help), L).expect("static metric definition");
-    r.register(Box::new(g.clone())).expect("metric registered once");
+    r.register(Box::new(g.clone()))
+        .expect("metric registered once");
     g
 }
 
@@ -54,7 +57,9 @@ impl Telemetry {
         #[cfg(target_os = "linux")]
         {
             // Failing to read /proc is not a reason to run without metrics.
-            let _ = registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()));
+            let _ = registry.register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ));
         }
         let r = &registry;
         let request_duration = HistogramVec::new(
@@ -62,7 +67,9 @@ impl Telemetry {
                 "sluice_sink_request_duration_seconds",
                 "Time a sink took to write or send one batch.",
             )
-            .buckets(vec![0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0]),
+            .buckets(vec![
+                0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0,
+            ]),
             L,
         )
         .expect("static metric definition");
@@ -70,9 +77,24 @@ impl Telemetry {
             .register(Box::new(request_duration.clone()))
             .expect("metric registered once");
         Telemetry {
-            events_received: counter(r, "sluice_events_received_total", "Events a component took in.", L),
-            bytes_received: counter(r, "sluice_bytes_received_total", "Bytes a component took in.", L),
-            events_sent: counter(r, "sluice_events_sent_total", "Events a component passed on or wrote.", L),
+            events_received: counter(
+                r,
+                "sluice_events_received_total",
+                "Events a component took in.",
+                L,
+            ),
+            bytes_received: counter(
+                r,
+                "sluice_bytes_received_total",
+                "Bytes a component took in.",
+                L,
+            ),
+            events_sent: counter(
+                r,
+                "sluice_events_sent_total",
+                "Events a component passed on or wrote.",
+                L,
+            ),
             events_dropped: counter(
                 r,
                 "sluice_events_dropped_total",
@@ -85,9 +107,21 @@ impl Telemetry {
                 "Errors in a component, by type: parse failures, I/O, protocol.",
                 &["component", "component_type", "error_type"],
             ),
-            buffer_events: gauge(r, "sluice_buffer_events", "Events waiting in a component's input buffer."),
-            buffer_bytes: gauge(r, "sluice_buffer_bytes", "Approximate bytes waiting in a component's input buffer."),
-            connections: gauge(r, "sluice_connections_active", "Open connections of a source."),
+            buffer_events: gauge(
+                r,
+                "sluice_buffer_events",
+                "Events waiting in a component's input buffer.",
+            ),
+            buffer_bytes: gauge(
+                r,
+                "sluice_buffer_bytes",
+                "Approximate bytes waiting in a component's input buffer.",
+            ),
+            connections: gauge(
+                r,
+                "sluice_connections_active",
+                "Open connections of a source.",
+            ),
             request_duration,
             registry,
         }
@@ -99,7 +133,12 @@ impl Telemetry {
 
     /// The label-bound handles for one component. The standard counters are created at
     /// zero so that every component shows up in `/metrics` from the start.
-    pub fn component(&self, id: &str, component_type: &str, kind: ComponentKind) -> ComponentMetrics {
+    pub fn component(
+        &self,
+        id: &str,
+        component_type: &str,
+        kind: ComponentKind,
+    ) -> ComponentMetrics {
         let l = [id, component_type];
         ComponentMetrics {
             id: id.to_owned(),
@@ -110,8 +149,10 @@ impl Telemetry {
             events_sent: self.events_sent.with_label_values(&l),
             buffer_events: self.buffer_events.with_label_values(&l),
             buffer_bytes: self.buffer_bytes.with_label_values(&l),
-            connections: (kind == ComponentKind::Source).then(|| self.connections.with_label_values(&l)),
-            request_duration: (kind == ComponentKind::Sink).then(|| self.request_duration.with_label_values(&l)),
+            connections: (kind == ComponentKind::Source)
+                .then(|| self.connections.with_label_values(&l)),
+            request_duration: (kind == ComponentKind::Sink)
+                .then(|| self.request_duration.with_label_values(&l)),
             dropped: self.events_dropped.clone(),
             errors: self.errors.clone(),
         }
@@ -157,7 +198,8 @@ impl ComponentMetrics {
 
     /// A bound counter for a frequent drop reason.
     pub fn dropped_counter(&self, reason: &str) -> IntCounter {
-        self.dropped.with_label_values(&[&self.id, &self.component_type, reason])
+        self.dropped
+            .with_label_values(&[&self.id, &self.component_type, reason])
     }
 
     /// Counts one error of `error_type` (`parse`, `io`, `oversize`, `protocol`...).
@@ -169,6 +211,7 @@ impl ComponentMetrics {
 
     /// A bound counter for a frequent error type.
     pub fn error_counter(&self, error_type: &str) -> IntCounter {
-        self.errors.with_label_values(&[&self.id, &self.component_type, error_type])
+        self.errors
+            .with_label_values(&[&self.id, &self.component_type, error_type])
     }
 }

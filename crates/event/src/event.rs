@@ -214,7 +214,9 @@ impl Event {
                 Value::String(s) => s.len() + 24,
                 Value::Bytes(b) => b.len() + 24,
                 Value::Array(a) => a.iter().map(size).sum::<usize>() + 24,
-                Value::Object(m) => m.iter().map(|(k, v)| k.len() + 24 + size(v)).sum::<usize>() + 24,
+                Value::Object(m) => {
+                    m.iter().map(|(k, v)| k.len() + 24 + size(v)).sum::<usize>() + 24
+                }
                 _ => 16,
             }
         }
@@ -239,8 +241,14 @@ mod tests {
         let mut e = Event::new();
         e.insert(&p("[log][syslog][priority]"), 134i64);
         assert_eq!(e.get(&p("log.syslog.priority")), Some(&Value::Integer(134)));
-        assert_eq!(e.get_segments(&["log", "syslog", "priority"]), Some(&Value::Integer(134)));
-        assert_eq!(e.remove(&p("log.syslog.priority")), Some(Value::Integer(134)));
+        assert_eq!(
+            e.get_segments(&["log", "syslog", "priority"]),
+            Some(&Value::Integer(134))
+        );
+        assert_eq!(
+            e.remove(&p("log.syslog.priority")),
+            Some(Value::Integer(134))
+        );
         assert_eq!(e.get(&p("log.syslog.priority")), None);
         assert!(e.get(&p("log.syslog")).is_some());
     }
@@ -250,7 +258,10 @@ mod tests {
         let mut e = Event::new();
         e.insert(&p("[@metadata][beat]"), "filebeat");
         assert!(e.fields().is_empty());
-        assert_eq!(e.get(&p("@metadata.beat")).and_then(Value::as_str), Some("filebeat"));
+        assert_eq!(
+            e.get(&p("@metadata.beat")).and_then(Value::as_str),
+            Some("filebeat")
+        );
         let mut out = Vec::new();
         e.write_json(&mut out);
         assert_eq!(out, b"{}");
@@ -262,7 +273,10 @@ mod tests {
         e.add_tag("a");
         e.add_tag("b");
         e.add_tag("a");
-        assert_eq!(e.fields()["tags"], Value::Array(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            e.fields()["tags"],
+            Value::Array(vec!["a".into(), "b".into()])
+        );
         assert!(e.has_tag("b"));
         e.remove_tag("a");
         assert!(!e.has_tag("a"));

@@ -117,12 +117,17 @@ mod tests {
         let src = br#"{"a":[1,2.5,"x",null,true],"b":{"c":"d"},"big":18446744073709551615}"#;
         let v = Value::from_json(src).unwrap();
         let out = serde_json::to_string(&v).unwrap();
-        assert_eq!(out, r#"{"a":[1,2.5,"x",null,true],"b":{"c":"d"},"big":1.8446744073709552e19}"#);
+        assert_eq!(
+            out,
+            r#"{"a":[1,2.5,"x",null,true],"b":{"c":"d"},"big":1.8446744073709552e19}"#
+        );
     }
 
     #[test]
     fn timestamps_and_non_finite_floats() {
-        let t = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 24, 12, 0, 0)
+            .unwrap();
         let mut m = Map::new();
         m.insert("t".into(), Value::Timestamp(t));
         m.insert("n".into(), Value::Float(f64::NAN));

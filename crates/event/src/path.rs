@@ -19,7 +19,11 @@ impl std::error::Error for PathError {}
 
 impl fmt::Display for PathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid field reference `{}`: {}", self.path, self.reason)
+        write!(
+            f,
+            "invalid field reference `{}`: {}",
+            self.path, self.reason
+        )
     }
 }
 
@@ -105,8 +109,14 @@ mod tests {
             FieldPath::parse("[log][syslog][priority]").unwrap(),
             FieldPath::parse("log.syslog.priority").unwrap()
         );
-        assert_eq!(FieldPath::parse("[host.name]").unwrap().segments(), ["host.name"]);
-        assert_eq!(FieldPath::parse("@timestamp").unwrap().segments(), ["@timestamp"]);
+        assert_eq!(
+            FieldPath::parse("[host.name]").unwrap().segments(),
+            ["host.name"]
+        );
+        assert_eq!(
+            FieldPath::parse("@timestamp").unwrap().segments(),
+            ["@timestamp"]
+        );
     }
 
     #[test]

@@ -66,9 +66,9 @@ pub fn write_rfc3339(t: &Timestamp, buf: &mut [u8; 40]) -> usize {
     put(buf, &mut p, sec, 2);
     buf[p] = b'.';
     p += 1;
-    if nanos % 1_000_000 == 0 {
+    if nanos.is_multiple_of(1_000_000) {
         put(buf, &mut p, nanos / 1_000_000, 3);
-    } else if nanos % 1_000 == 0 {
+    } else if nanos.is_multiple_of(1_000) {
         put(buf, &mut p, nanos / 1_000, 6);
     } else {
         put(buf, &mut p, nanos, 9);

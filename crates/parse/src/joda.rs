@@ -45,11 +45,27 @@ pub struct JodaError {
 }
 
 const MONTH_NAMES: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const DAY_NAMES: [&str; 7] = [
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
 ];
 
 impl JodaFormat {
@@ -106,7 +122,12 @@ impl JodaFormat {
                 'E' => Item::Weekday(n),
                 'Z' => Item::Zone(n),
                 'z' => Item::Zone(3),
-                _ => return Err(JodaError { letter: c, column: i + 1 }),
+                _ => {
+                    return Err(JodaError {
+                        letter: c,
+                        column: i + 1,
+                    })
+                }
             };
             if !lit.is_empty() {
                 items.push(Item::Literal(std::mem::take(&mut lit)));
@@ -197,7 +218,8 @@ mod tests {
 
     #[test]
     fn formats_logstash_patterns() {
-        let t = Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap() + chrono::Duration::milliseconds(89);
+        let t =
+            Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap() + chrono::Duration::milliseconds(89);
         let f = |p: &str| JodaFormat::parse(p).unwrap().format(&t);
         assert_eq!(f("YYYY.MM.dd"), "2026.03.04");
         assert_eq!(f("yyyy-MM-dd HH:mm:ss,SSS"), "2026-03-04 05:06:07,089");
@@ -209,6 +231,12 @@ mod tests {
 
     #[test]
     fn unknown_letters_are_errors_with_column() {
-        assert_eq!(JodaFormat::parse("yyyy-qq").unwrap_err(), JodaError { letter: 'q', column: 6 });
+        assert_eq!(
+            JodaFormat::parse("yyyy-qq").unwrap_err(),
+            JodaError {
+                letter: 'q',
+                column: 6
+            }
+        );
     }
 }

@@ -44,7 +44,9 @@ impl Template {
             let end = rest[inner_start..]
                 .find('}')
                 .map(|e| e + inner_start)
-                .ok_or(TemplateError::Unclosed { column: col + start })?;
+                .ok_or(TemplateError::Unclosed {
+                    column: col + start,
+                })?;
             // `%{[a][b]}`: the closing brace is after the last `]`.
             let inner = &rest[inner_start..end];
             let column = col + start;
@@ -55,11 +57,13 @@ impl Template {
                 if fmt == "%s" {
                     segments.push(Segment::EpochSeconds);
                 } else {
-                    let f = JodaFormat::parse(fmt).map_err(|source| TemplateError::Date { column, source })?;
+                    let f = JodaFormat::parse(fmt)
+                        .map_err(|source| TemplateError::Date { column, source })?;
                     segments.push(Segment::Time(f));
                 }
             } else {
-                let path = FieldPath::parse(inner).map_err(|source| TemplateError::Path { column, source })?;
+                let path = FieldPath::parse(inner)
+                    .map_err(|source| TemplateError::Path { column, source })?;
                 segments.push(Segment::Field {
                     path,
                     raw: rest[start..=end].to_owned(),
@@ -85,7 +89,9 @@ impl Template {
 
     /// True when the template has no references (a constant).
     pub fn is_static(&self) -> bool {
-        self.segments.iter().all(|s| matches!(s, Segment::Literal(_)))
+        self.segments
+            .iter()
+            .all(|s| matches!(s, Segment::Literal(_)))
     }
 
     /// Renders into `out`; returns false when a referenced field was missing.
@@ -133,7 +139,11 @@ mod tests {
         e.insert(&FieldPath::parse("level").unwrap(), "ERROR");
         e.insert(
             &FieldPath::parse("@timestamp").unwrap(),
-            Value::Timestamp(chrono::Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()),
+            Value::Timestamp(
+                chrono::Utc
+                    .with_ymd_and_hms(2026, 11, 24, 12, 0, 0)
+                    .unwrap(),
+            ),
         );
         e
     }
@@ -142,7 +152,10 @@ mod tests {
     fn renders_fields_dates_and_literals() {
         let t = Template::parse("logs/%{+YYYY.MM.dd}/%{[host][hostname]}-%{level}.log").unwrap();
         assert_eq!(t.render(&ev()), "logs/2026.11.24/web1-ERROR.log");
-        assert_eq!(Template::parse("%{+%s}").unwrap().render(&ev()), "1795521600");
+        assert_eq!(
+            Template::parse("%{+%s}").unwrap().render(&ev()),
+            "1795521600"
+        );
         assert!(Template::parse("plain").unwrap().is_static());
     }
 
@@ -156,7 +169,10 @@ mod tests {
 
     #[test]
     fn errors_point_at_the_column() {
-        assert_eq!(Template::parse("ab%{x").unwrap_err(), TemplateError::Unclosed { column: 3 });
+        assert_eq!(
+            Template::parse("ab%{x").unwrap_err(),
+            TemplateError::Unclosed { column: 3 }
+        );
         assert!(matches!(
             Template::parse("a %{[x}").unwrap_err(),
             TemplateError::Path { column: 3, .. }

@@ -10,7 +10,8 @@ use sluice_parse::syslog::{parse, ParseOptions, Protocol, SyslogMessage};
 use std::path::PathBuf;
 
 fn corpus(file: &str) -> Option<Vec<J>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/syslog-vectors");
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/syslog-vectors");
     let path = dir.join(file);
     if !path.exists() {
         assert!(
@@ -22,7 +23,11 @@ fn corpus(file: &str) -> Option<Vec<J>> {
         return None;
     }
     let text = std::fs::read_to_string(&path).unwrap();
-    Some(text.lines().map(|l| serde_json::from_str(l).unwrap()).collect())
+    Some(
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect(),
+    )
 }
 
 fn input_bytes(v: &J) -> Vec<u8> {
@@ -75,7 +80,9 @@ fn s<'a>(v: &'a J, k: &str) -> Option<&'a str> {
 /// Messages are compared the way we clean them (no BOM, no leading spaces, no trailer).
 fn clean(m: &str) -> String {
     let m = m.trim_end_matches(['\n', '\r', '\0']);
-    let m = m.trim_start_matches('\u{feff}').trim_start_matches([' ', '\t']);
+    let m = m
+        .trim_start_matches('\u{feff}')
+        .trim_start_matches([' ', '\t']);
     m.trim_start_matches('\u{feff}').to_owned()
 }
 
@@ -116,7 +123,8 @@ fn same_5424(m: &SyslogMessage<'_>, e: &J) -> Result<(), String> {
     chk("appname", m.appname)?;
     chk("procid", m.procid)?;
     chk("msgid", m.msgid)?;
-    let want_ts = s(e, "timestamp").map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
+    let want_ts =
+        s(e, "timestamp").map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
     if m.timestamp != want_ts {
         return Err(format!("timestamp {:?} want {want_ts:?}", m.timestamp));
     }
@@ -131,7 +139,10 @@ fn same_5424(m: &SyslogMessage<'_>, e: &J) -> Result<(), String> {
         None => return Err("unexpected structured data".into()),
         Some(w) => {
             for el in &m.structured_data {
-                let params = w.get(el.id).and_then(J::as_object).ok_or(format!("sd id {}", el.id))?;
+                let params = w
+                    .get(el.id)
+                    .and_then(J::as_object)
+                    .ok_or(format!("sd id {}", el.id))?;
                 for (k, v) in &el.params {
                     let want = params.get(*k).and_then(J::as_str).map(unescape_sd);
                     if want.as_deref() != Some(v.as_ref()) {
@@ -153,13 +164,20 @@ struct Tally {
 
 impl Tally {
     fn new(name: &'static str) -> Self {
-        Tally { name, ok: 0, total: 0, misses: Vec::new() }
+        Tally {
+            name,
+            ok: 0,
+            total: 0,
+            misses: Vec::new(),
+        }
     }
     fn add(&mut self, input: &[u8], r: Result<(), String>) {
         self.total += 1;
         match r {
             Ok(()) => self.ok += 1,
-            Err(e) => self.misses.push(format!("{:?}: {e}", String::from_utf8_lossy(input))),
+            Err(e) => self
+                .misses
+                .push(format!("{:?}: {e}", String::from_utf8_lossy(input))),
         }
     }
     fn report(&self, floor: usize) {
@@ -167,27 +185,45 @@ impl Tally {
         for m in &self.misses {
             eprintln!("  miss {m}");
         }
-        assert!(self.ok >= floor, "{}: {} passed, floor is {floor}", self.name, self.ok);
+        assert!(
+            self.ok >= floor,
+            "{}: {} passed, floor is {floor}",
+            self.name,
+            self.ok
+        );
     }
 }
 
 #[test]
 fn go_syslog_rfc5424() {
-    let Some(vs) = corpus("go-syslog-rfc5424.jsonl") else { return };
-    let (mut valid, mut invalid) = (Tally::new("go-syslog 5424 valid"), Tally::new("go-syslog 5424 invalid rejected"));
+    let Some(vs) = corpus("go-syslog-rfc5424.jsonl") else {
+        return;
+    };
+    let (mut valid, mut invalid) = (
+        Tally::new("go-syslog 5424 valid"),
+        Tally::new("go-syslog 5424 invalid rejected"),
+    );
     for v in &vs {
         let input = input_bytes(v);
-        let strict_only = s(v, "parser_options").is_some_and(|o| o.contains("only with WithCompliantMsg"));
+        let strict_only =
+            s(v, "parser_options").is_some_and(|o| o.contains("only with WithCompliantMsg"));
         let r = parse(&input, &opts());
         if v["valid"].as_bool().unwrap() {
-            valid.add(&input, r.map_err(|e| e.to_string()).and_then(|m| same_5424(&m, &v["expect"])));
+            valid.add(
+                &input,
+                r.map_err(|e| e.to_string())
+                    .and_then(|m| same_5424(&m, &v["expect"])),
+            );
         } else if !strict_only {
             // Rejected, or at least not passed off as a well-formed RFC 5424 message.
-            invalid.add(&input, match r {
-                Err(_) => Ok(()),
-                Ok(m) if m.protocol != Protocol::Rfc5424 => Ok(()),
-                Ok(_) => Err("accepted as RFC 5424".into()),
-            });
+            invalid.add(
+                &input,
+                match r {
+                    Err(_) => Ok(()),
+                    Ok(m) if m.protocol != Protocol::Rfc5424 => Ok(()),
+                    Ok(_) => Err("accepted as RFC 5424".into()),
+                },
+            );
         }
     }
     // One miss: `[meta escape="\]\"\\\\\]\""]`; go-syslog's expectation keeps a raw
@@ -200,29 +236,39 @@ fn go_syslog_rfc5424() {
 
 #[test]
 fn go_syslog_rfc3164() {
-    let Some(vs) = corpus("go-syslog-rfc3164.jsonl") else { return };
+    let Some(vs) = corpus("go-syslog-rfc3164.jsonl") else {
+        return;
+    };
     let mut t = Tally::new("go-syslog 3164");
     for v in &vs {
         let input = input_bytes(v);
         let e = &v["expect"];
-        let r = parse(&input, &opts()).map_err(|e| e.to_string()).and_then(|m| {
-            let got = (m.priority.map(i64::from), m.hostname, m.appname, m.procid, clean(&m.message));
-            let want = (
-                e.get("priority").and_then(J::as_i64),
-                s(e, "hostname"),
-                s(e, "appname"),
-                s(e, "procid"),
-                s(e, "message").map(clean).unwrap_or_default(),
-            );
-            let ts = m.timestamp.map(|t| t.format("%b %e %H:%M:%S").to_string());
-            if got != want {
-                Err(format!("got {got:?} want {want:?}"))
-            } else if ts.as_deref() != s(e, "timestamp") {
-                Err(format!("timestamp {ts:?}"))
-            } else {
-                Ok(())
-            }
-        });
+        let r = parse(&input, &opts())
+            .map_err(|e| e.to_string())
+            .and_then(|m| {
+                let got = (
+                    m.priority.map(i64::from),
+                    m.hostname,
+                    m.appname,
+                    m.procid,
+                    clean(&m.message),
+                );
+                let want = (
+                    e.get("priority").and_then(J::as_i64),
+                    s(e, "hostname"),
+                    s(e, "appname"),
+                    s(e, "procid"),
+                    s(e, "message").map(clean).unwrap_or_default(),
+                );
+                let ts = m.timestamp.map(|t| t.format("%b %e %H:%M:%S").to_string());
+                if got != want {
+                    Err(format!("got {got:?} want {want:?}"))
+                } else if ts.as_deref() != s(e, "timestamp") {
+                    Err(format!("timestamp {ts:?}"))
+                } else {
+                    Ok(())
+                }
+            });
         t.add(&input, r);
     }
     t.report(t.total);
@@ -230,7 +276,9 @@ fn go_syslog_rfc3164() {
 
 #[test]
 fn easypost_rfc5424() {
-    let Some(vs) = corpus("easypost-rfc5424.jsonl") else { return };
+    let Some(vs) = corpus("easypost-rfc5424.jsonl") else {
+        return;
+    };
     let mut t = Tally::new("easypost 5424");
     for v in &vs {
         let input = input_bytes(v);
@@ -244,8 +292,18 @@ fn easypost_rfc5424() {
             r.map_err(|e| e.to_string()).and_then(|m| {
                 let e = &v["expect"];
                 let nil = |k: &str| s(e, k).filter(|x| *x != "-");
-                let procid = e.get("procid").and_then(|p| p.as_i64()).map(|p| p.to_string());
-                let got = (m.priority.map(|p| i64::from(p & 7)), m.hostname, m.appname, m.procid, m.msgid, clean(&m.message));
+                let procid = e
+                    .get("procid")
+                    .and_then(|p| p.as_i64())
+                    .map(|p| p.to_string());
+                let got = (
+                    m.priority.map(|p| i64::from(p & 7)),
+                    m.hostname,
+                    m.appname,
+                    m.procid,
+                    m.msgid,
+                    clean(&m.message),
+                );
                 let want = (
                     e.get("severity_num").and_then(J::as_i64),
                     nil("hostname"),
@@ -254,7 +312,11 @@ fn easypost_rfc5424() {
                     nil("msgid"),
                     s(e, "message").map(clean).unwrap_or_default(),
                 );
-                if got == want { Ok(()) } else { Err(format!("got {got:?} want {want:?}")) }
+                if got == want {
+                    Ok(())
+                } else {
+                    Err(format!("got {got:?} want {want:?}"))
+                }
             })
         } else {
             match r {
@@ -271,13 +333,18 @@ fn easypost_rfc5424() {
 
 #[test]
 fn syslog_loose() {
-    let Some(vs) = corpus("syslog-loose.jsonl") else { return };
+    let Some(vs) = corpus("syslog-loose.jsonl") else {
+        return;
+    };
     let mut t = Tally::new("syslog_loose");
     for v in &vs {
         let input = input_bytes(v);
         let e = &v["expect"];
         let r = parse(&input, &opts());
-        let res = if e.get("error").is_some() || e.get("facility_num").is_some_and(J::is_null) && e.get("hostname").is_some_and(J::is_null) {
+        let res = if e.get("error").is_some()
+            || e.get("facility_num").is_some_and(J::is_null)
+                && e.get("hostname").is_some_and(J::is_null)
+        {
             // syslog_loose keeps garbage as a message with no header; we tag it.
             match r {
                 Err(_) => Ok(()),
@@ -285,14 +352,23 @@ fn syslog_loose() {
             }
         } else {
             r.map_err(|e| e.to_string()).and_then(|m| {
-                let got = (m.priority.map(|p| i64::from(p >> 3)), m.hostname, m.appname, clean(&m.message));
+                let got = (
+                    m.priority.map(|p| i64::from(p >> 3)),
+                    m.hostname,
+                    m.appname,
+                    clean(&m.message),
+                );
                 let want = (
                     e.get("facility_num").and_then(J::as_i64),
                     s(e, "hostname"),
                     s(e, "appname"),
                     s(e, "message").map(clean).unwrap_or_default(),
                 );
-                if got == want { Ok(()) } else { Err(format!("got {got:?} want {want:?}")) }
+                if got == want {
+                    Ok(())
+                } else {
+                    Err(format!("got {got:?} want {want:?}"))
+                }
             })
         };
         t.add(&input, res);
@@ -305,26 +381,32 @@ fn syslog_loose() {
 
 #[test]
 fn rsyslog_real_life_lines() {
-    let Some(vs) = corpus("rsyslog-nettester.jsonl") else { return };
+    let Some(vs) = corpus("rsyslog-nettester.jsonl") else {
+        return;
+    };
     let mut t = Tally::new("rsyslog PRI,facility,severity,...,hostname");
     for v in &vs {
         let tpl = s(v, "rsyslog_template").unwrap_or_default();
-        if !tpl.starts_with("%PRI%,%syslogfacility-text%,%syslogseverity-text%,%timestamp%,%hostname%") {
+        if !tpl
+            .starts_with("%PRI%,%syslogfacility-text%,%syslogseverity-text%,%timestamp%,%hostname%")
+        {
             continue;
         }
         let input = input_bytes(v);
         let want: Vec<&str> = s(v, "expected_output").unwrap().split(',').collect();
-        let r = parse(&input, &opts()).map_err(|e| e.to_string()).and_then(|m| {
-            let pri = m.priority.map_or("13".to_string(), |p| p.to_string());
-            if pri != want[0] {
-                return Err(format!("pri {pri} want {}", want[0]));
-            }
-            let host = m.hostname.unwrap_or("<RSYSLOG_LOCAL_HOSTNAME>");
-            if !host.eq_ignore_ascii_case(want[4]) {
-                return Err(format!("hostname {host} want {}", want[4]));
-            }
-            Ok(())
-        });
+        let r = parse(&input, &opts())
+            .map_err(|e| e.to_string())
+            .and_then(|m| {
+                let pri = m.priority.map_or("13".to_string(), |p| p.to_string());
+                if pri != want[0] {
+                    return Err(format!("pri {pri} want {}", want[0]));
+                }
+                let host = m.hostname.unwrap_or("<RSYSLOG_LOCAL_HOSTNAME>");
+                if !host.eq_ignore_ascii_case(want[4]) {
+                    return Err(format!("hostname {host} want {}", want[4]));
+                }
+                Ok(())
+            });
         t.add(&input, r);
     }
     t.report(49);

@@ -21,7 +21,11 @@ pub struct BindError {
 
 impl std::fmt::Display for BindError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "sources.{}: cannot listen on {}: {}", self.component, self.address, self.error)?;
+        write!(
+            f,
+            "sources.{}: cannot listen on {}: {}",
+            self.component, self.address, self.error
+        )?;
         match self.error.kind() {
             std::io::ErrorKind::PermissionDenied => write!(
                 f,
@@ -37,7 +41,10 @@ impl std::error::Error for BindError {}
 
 /// Binds every source's listener. `port_override` replaces the port of addresses whose
 /// port matches its first element (used for the embedded default's 514 -> 5514 fallback).
-pub fn bind_sources(p: &Pipeline, port_override: Option<(u16, u16)>) -> Result<BTreeMap<String, Bound>, BindError> {
+pub fn bind_sources(
+    p: &Pipeline,
+    port_override: Option<(u16, u16)>,
+) -> Result<BTreeMap<String, Bound>, BindError> {
     let mut out = BTreeMap::new();
     for (id, node) in &p.sources {
         let SourceConfig::Syslog(c) = &node.config;
@@ -47,7 +54,11 @@ pub fn bind_sources(p: &Pipeline, port_override: Option<(u16, u16)>) -> Result<B
                 addr.set_port(to);
             }
         }
-        let b = syslog::bind(c, addr).map_err(|error| BindError { component: id.clone(), address: addr, error })?;
+        let b = syslog::bind(c, addr).map_err(|error| BindError {
+            component: id.clone(),
+            address: addr,
+            error,
+        })?;
         out.insert(id.clone(), b);
     }
     Ok(out)
@@ -119,7 +130,11 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
         let (tx, rx) = mpsc::channel(capacity(10_000));
         rx_of.insert(id.clone(), rx);
         for i in &t.inputs {
-            targets_of.entry(i.clone()).or_default().push(Target { tx: tx.clone(), drop_when_full: false, metrics: m.clone() });
+            targets_of.entry(i.clone()).or_default().push(Target {
+                tx: tx.clone(),
+                drop_when_full: false,
+                metrics: m.clone(),
+            });
         }
         metrics_of.insert(id.clone(), m);
     }
@@ -158,9 +173,13 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
             SinkConfig::Console(c) => {
                 let c = c.clone();
                 let m2 = m.clone();
-                tokio::task::spawn_blocking(move || sluice_sinks::console::run_console(rx, c, cond, m2))
+                tokio::task::spawn_blocking(move || {
+                    sluice_sinks::console::run_console(rx, c, cond, m2)
+                })
             }
-            SinkConfig::Blackhole => tokio::spawn(sluice_sinks::console::run_blackhole(rx, cond, m.clone())),
+            SinkConfig::Blackhole => {
+                tokio::spawn(sluice_sinks::console::run_blackhole(rx, cond, m.clone()))
+            }
         };
         rest.push(h);
         components.push(ComponentInfo {
@@ -174,7 +193,9 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
     }
 
     for (id, t) in &p.transforms {
-        let mut rx = rx_of.remove(id).expect("every transform has an input buffer");
+        let mut rx = rx_of
+            .remove(id)
+            .expect("every transform has an input buffer");
         let m = metrics_of[id].clone();
         let out = output_of(id);
         let node = t.clone();
@@ -227,5 +248,10 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
             metrics: m,
         });
     }
-    Running { shutdown, sources, rest, components }
+    Running {
+        shutdown,
+        sources,
+        rest,
+        components,
+    }
 }

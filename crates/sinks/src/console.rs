@@ -9,7 +9,12 @@ use std::io::Write;
 use tokio::sync::mpsc;
 
 /// Runs until the input closes. Blocking: run it on a blocking thread.
-pub fn run_console(mut rx: mpsc::Receiver<EventBatch>, cfg: ConsoleSinkConfig, condition: Option<Condition>, metrics: ComponentMetrics) {
+pub fn run_console(
+    mut rx: mpsc::Receiver<EventBatch>,
+    cfg: ConsoleSinkConfig,
+    condition: Option<Condition>,
+    metrics: ComponentMetrics,
+) {
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut scratch = String::new();
     while let Some(mut batch) = rx.blocking_recv() {
@@ -19,7 +24,10 @@ pub fn run_console(mut rx: mpsc::Receiver<EventBatch>, cfg: ConsoleSinkConfig, c
             encode_line(e, &cfg.encoding, &mut buf, &mut scratch);
         }
         let res = match cfg.target {
-            ConsoleTarget::Stdout => std::io::stdout().lock().write_all(&buf).and_then(|_| std::io::stdout().flush()),
+            ConsoleTarget::Stdout => std::io::stdout()
+                .lock()
+                .write_all(&buf)
+                .and_then(|_| std::io::stdout().flush()),
             ConsoleTarget::Stderr => std::io::stderr().lock().write_all(&buf),
         };
         match res {
@@ -33,7 +41,11 @@ pub fn run_console(mut rx: mpsc::Receiver<EventBatch>, cfg: ConsoleSinkConfig, c
 }
 
 /// Counts and discards.
-pub async fn run_blackhole(mut rx: mpsc::Receiver<EventBatch>, condition: Option<Condition>, metrics: ComponentMetrics) {
+pub async fn run_blackhole(
+    mut rx: mpsc::Receiver<EventBatch>,
+    condition: Option<Condition>,
+    metrics: ComponentMetrics,
+) {
     while let Some(mut batch) = rx.recv().await {
         select(&mut batch, condition.as_ref(), &metrics);
         metrics.events_sent.inc_by(batch.len() as u64);

@@ -21,7 +21,11 @@ use sluice_core::ComponentMetrics;
 use sluice_parse::condition::Condition;
 
 /// Keeps only the events a sink's `if` selects; counts what came in.
-pub(crate) fn select(batch: &mut sluice_event::EventBatch, condition: Option<&Condition>, metrics: &ComponentMetrics) {
+pub(crate) fn select(
+    batch: &mut sluice_event::EventBatch,
+    condition: Option<&Condition>,
+    metrics: &ComponentMetrics,
+) {
     sluice_core::taken(metrics, batch);
     metrics.events_received.inc_by(batch.len() as u64);
     if let Some(c) = condition {

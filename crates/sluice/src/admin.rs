@@ -59,19 +59,35 @@ fn route(req: &Request<Incoming>, state: &AdminState) -> Response<Full<Bytes>> {
             let enc = prometheus::TextEncoder::new();
             match enc.encode(&state.telemetry.registry().gather(), &mut buf) {
                 Ok(()) => reply(StatusCode::OK, enc.format_type(), buf),
-                Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", format!("{e}\n")),
+                Err(e) => reply(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain",
+                    format!("{e}\n"),
+                ),
             }
         }
         "/health" => reply(StatusCode::OK, "application/json", "{\"status\":\"ok\"}\n"),
         "/ready" => {
             if state.ready.load(Ordering::SeqCst) {
-                reply(StatusCode::OK, "application/json", "{\"status\":\"ready\"}\n")
+                reply(
+                    StatusCode::OK,
+                    "application/json",
+                    "{\"status\":\"ready\"}\n",
+                )
             } else {
-                reply(StatusCode::SERVICE_UNAVAILABLE, "application/json", "{\"status\":\"shutting_down\"}\n")
+                reply(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "application/json",
+                    "{\"status\":\"shutting_down\"}\n",
+                )
             }
         }
         "/api/components" => reply(StatusCode::OK, "application/json", components_json(state)),
-        _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found; try /metrics, /health, /ready, /api/components\n"),
+        _ => reply(
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found; try /metrics, /health, /ready, /api/components\n",
+        ),
     }
 }
 

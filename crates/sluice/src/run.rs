@@ -1,7 +1,9 @@
 //! `sluice run` and `sluice validate`.
 
 use crate::cli::{RunArgs, ValidateArgs};
-use sluice_config::{load_files, load_str, ConfigErrors, Pipeline, DEFAULT_CONFIG, DEFAULT_CONFIG_NAME};
+use sluice_config::{
+    load_files, load_str, ConfigErrors, Pipeline, DEFAULT_CONFIG, DEFAULT_CONFIG_NAME,
+};
 use sluice_core::Telemetry;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,7 +44,11 @@ pub fn run(args: RunArgs) -> ExitCode {
         return ExitCode::from(EXIT_CONFIG);
     }
     let embedded = args.config.is_empty();
-    let loaded = if embedded { load_str(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG) } else { load_files(&args.config) };
+    let loaded = if embedded {
+        load_str(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG)
+    } else {
+        load_files(&args.config)
+    };
     let mut pipeline = match loaded {
         Ok(p) => p,
         Err(e) => {
@@ -54,10 +60,17 @@ pub fn run(args: RunArgs) -> ExitCode {
         pipeline.data_dir = d;
     }
     if let Err(e) = std::fs::create_dir_all(&pipeline.data_dir) {
-        eprintln!("sluice: cannot create data_dir {}: {e}", pipeline.data_dir.display());
+        eprintln!(
+            "sluice: cannot create data_dir {}: {e}",
+            pipeline.data_dir.display()
+        );
         return ExitCode::from(EXIT_RUNTIME);
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("sluice").build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("sluice")
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("sluice: cannot start the async runtime: {e}");
@@ -71,7 +84,11 @@ async fn serve(pipeline: Pipeline, embedded: bool) -> ExitCode {
     let telemetry = Telemetry::new();
     let bound = match sluice_runtime::bind_sources(&pipeline, None) {
         Ok(b) => b,
-        Err(e) if embedded && e.address.port() == 514 && e.error.kind() == std::io::ErrorKind::PermissionDenied => {
+        Err(e)
+            if embedded
+                && e.address.port() == 514
+                && e.error.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
             tracing::warn!(
                 "Cannot bind port 514 without privileges; the embedded default config falls back to port 5514. \
                  Point senders at 5514, or grant the capability: sudo setcap cap_net_bind_service=+ep $(which sluice)"
@@ -122,7 +139,12 @@ async fn serve(pipeline: Pipeline, embedded: bool) -> ExitCode {
             admin_stop.clone(),
         ))
     });
-    tracing::info!(sources = pipeline.sources.len(), transforms = pipeline.transforms.len(), sinks = pipeline.sinks.len(), "sluice started.");
+    tracing::info!(
+        sources = pipeline.sources.len(),
+        transforms = pipeline.transforms.len(),
+        sinks = pipeline.sinks.len(),
+        "sluice started."
+    );
 
     wait_for_signal().await;
     tracing::info!(grace = ?pipeline.shutdown_grace, "Shutting down: draining sources, flushing sinks.");
@@ -147,7 +169,10 @@ async fn serve(pipeline: Pipeline, embedded: bool) -> ExitCode {
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(mut term), Ok(mut int)) => {
             tokio::select! {
                 _ = term.recv() => {}

@@ -40,7 +40,9 @@ pub fn apply_mutate(m: &MutateSpec, e: &mut Event) {
     for (k, v) in &m.add_field {
         buf.clear();
         k.render_into(e, &mut buf);
-        let Ok(path) = FieldPath::parse(&buf) else { continue };
+        let Ok(path) = FieldPath::parse(&buf) else {
+            continue;
+        };
         let value = v.render(e);
         // Adding to an existing field makes it an array, as in Logstash.
         match e.remove(&path) {

@@ -32,15 +32,31 @@ uppercase = ["msg"]"#,
     assert_eq!(apply(&n, &mut batch), 0);
     let e = &batch[0];
     assert!(e.has_tag("error") && e.has_tag("lvl-ERROR"));
-    assert_eq!(e.get(&FieldPath::parse("labels.category").unwrap()), Some(&Value::from("application")));
-    assert_eq!(e.get(&FieldPath::parse("seen_by").unwrap()), Some(&Value::from("ERROR")));
-    assert_eq!(e.get(&FieldPath::parse("msg").unwrap()), Some(&Value::from("HELLO")));
-    assert!(e.get(&FieldPath::parse("event.original").unwrap()).is_none());
+    assert_eq!(
+        e.get(&FieldPath::parse("labels.category").unwrap()),
+        Some(&Value::from("application"))
+    );
+    assert_eq!(
+        e.get(&FieldPath::parse("seen_by").unwrap()),
+        Some(&Value::from("ERROR"))
+    );
+    assert_eq!(
+        e.get(&FieldPath::parse("msg").unwrap()),
+        Some(&Value::from("HELLO"))
+    );
+    assert!(e
+        .get(&FieldPath::parse("event.original").unwrap())
+        .is_none());
     // The INFO event is untouched.
     let i = &batch[1];
     assert!(!i.has_tag("error"));
-    assert_eq!(i.get(&FieldPath::parse("message").unwrap()), Some(&Value::from("Hello")));
-    assert!(i.get(&FieldPath::parse("event.original").unwrap()).is_some());
+    assert_eq!(
+        i.get(&FieldPath::parse("message").unwrap()),
+        Some(&Value::from("Hello"))
+    );
+    assert!(i
+        .get(&FieldPath::parse("event.original").unwrap())
+        .is_some());
 }
 
 #[test]
@@ -60,5 +76,8 @@ fn add_field_to_existing_makes_an_array() {
     let n = node("type = \"mutate\"\nadd_field = { \"level\" = \"again\" }");
     let mut batch = vec![ev("INFO")];
     apply(&n, &mut batch);
-    assert_eq!(batch[0].fields()["level"], Value::Array(vec!["INFO".into(), "again".into()]));
+    assert_eq!(
+        batch[0].fields()["level"],
+        Value::Array(vec!["INFO".into(), "again".into()])
+    );
 }

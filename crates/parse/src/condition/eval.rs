@@ -13,7 +13,9 @@ fn resolve<'a>(o: &'a Operand, e: &'a Event) -> Option<&'a Value> {
 
 fn equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Integer(x), Value::Float(y)) | (Value::Float(y), Value::Integer(x)) => (*x as f64) == *y,
+        (Value::Integer(x), Value::Float(y)) | (Value::Float(y), Value::Integer(x)) => {
+            (*x as f64) == *y
+        }
         (Value::Timestamp(t), Value::String(s)) | (Value::String(s), Value::Timestamp(t)) => {
             sluice_event::timestamp::format_rfc3339(t) == *s
         }

@@ -27,7 +27,10 @@ pub(super) fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ConditionError> {
     while i < b.len() {
         let c = b[i];
         let col = i + 1;
-        let err = |msg: String| ConditionError { column: col, message: msg };
+        let err = |msg: String| ConditionError {
+            column: col,
+            message: msg,
+        };
         match c {
             b' ' | b'\t' | b'\n' | b'\r' => i += 1,
             b'(' => {

@@ -174,7 +174,9 @@ impl P {
                 loop {
                     match self.operand()? {
                         Operand::Literal(v) => items.push(v),
-                        Operand::Field(_) => return self.err("a list holds literals, not field references"),
+                        Operand::Field(_) => {
+                            return self.err("a list holds literals, not field references")
+                        }
                     }
                     match self.bump() {
                         Some(Tok::Comma) => continue,

@@ -18,7 +18,9 @@ fn ev() -> Event {
 }
 
 fn holds(src: &str) -> bool {
-    Condition::parse(src).unwrap_or_else(|e| panic!("{src}: {e}")).matches(&ev())
+    Condition::parse(src)
+        .unwrap_or_else(|e| panic!("{src}: {e}"))
+        .matches(&ev())
 }
 
 #[test]
@@ -26,7 +28,9 @@ fn comparisons() {
     assert!(holds(r#"[level] == "ERROR""#));
     assert!(holds(r#"[level] != "INFO""#));
     assert!(holds("[response_time] > 1000"));
-    assert!(holds("[response_time] >= 2500 and [response_time] <= 2500.0"));
+    assert!(holds(
+        "[response_time] >= 2500 and [response_time] <= 2500.0"
+    ));
     assert!(!holds("[response_time] < 100"));
     assert!(holds("[ratio] < 1"));
     assert!(holds(r#"[log][syslog][severity][code] <= 3"#));
@@ -39,7 +43,9 @@ fn comparisons() {
 fn regex_and_membership() {
     assert!(holds(r#"[message] =~ /connection fail/"#));
     assert!(holds(r#"[message] !~ /^OK/"#));
-    assert!(holds(r#"[log][syslog][facility][name] in ["auth", "authpriv"]"#));
+    assert!(holds(
+        r#"[log][syslog][facility][name] in ["auth", "authpriv"]"#
+    ));
     assert!(holds(r#"[level] not in ["INFO", "DEBUG"]"#));
     assert!(holds(r#""error" in [tags]"#));
     assert!(holds(r#""Database" in [message]"#));

@@ -37,7 +37,11 @@ pub fn decode(line: &[u8], opts: &DecodeOptions) -> Result<Event, Event> {
     }
     if opts.keep_original {
         let mut ev = obj();
-        put(&mut ev, "original", String::from_utf8_lossy(trim_trailer(line)).into_owned());
+        put(
+            &mut ev,
+            "original",
+            String::from_utf8_lossy(trim_trailer(line)).into_owned(),
+        );
         fields.insert("event".into(), Value::Object(ev));
     }
     match parse(line, &opts.parse) {
@@ -52,7 +56,11 @@ pub fn decode(line: &[u8], opts: &DecodeOptions) -> Result<Event, Event> {
                 String::from_utf8_lossy(trim_trailer(line)).into_owned(),
             );
             put(&mut fields, "@timestamp", opts.parse.now);
-            put(&mut fields, "tags", vec![Value::from(super::PARSE_FAILURE_TAG)]);
+            put(
+                &mut fields,
+                "tags",
+                vec![Value::from(super::PARSE_FAILURE_TAG)],
+            );
             Err(Event::from_map(fields))
         }
     }

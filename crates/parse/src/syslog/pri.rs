@@ -36,8 +36,20 @@ mod tests {
     fn accepts_range_rejects_rest() {
         assert_eq!(parse_pri(b"<0>x").unwrap(), (&b"x"[..], 0));
         assert_eq!(parse_pri(b"<191>").unwrap().1, 191);
-        for bad in [&b"<192>"[..], b"<002>", b"<>", b"<1234>", b"<aaa>", b"<87]", b"(1>"] {
-            assert!(parse_pri(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"<192>"[..],
+            b"<002>",
+            b"<>",
+            b"<1234>",
+            b"<aaa>",
+            b"<87]",
+            b"(1>",
+        ] {
+            assert!(
+                parse_pri(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

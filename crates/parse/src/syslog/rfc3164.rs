@@ -24,16 +24,25 @@ fn skip_spaces(b: &[u8]) -> &[u8] {
 }
 
 fn digits(b: &[u8], min: usize, max: usize) -> Option<(u32, &[u8])> {
-    let n = b.iter().take(max).take_while(|c| c.is_ascii_digit()).count();
+    let n = b
+        .iter()
+        .take(max)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
     if n < min {
         return None;
     }
-    let v = b[..n].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+    let v = b[..n]
+        .iter()
+        .fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
     Some((v, &b[n..]))
 }
 
+/// Hour, minute, second, nanosecond.
+type Clock = (u32, u32, u32, u32);
+
 /// `hh:mm:ss[.frac]` -> (h, m, s, nanos).
-fn clock(b: &[u8]) -> Option<((u32, u32, u32, u32), &[u8])> {
+fn clock(b: &[u8]) -> Option<(Clock, &[u8])> {
     let (h, b) = digits(b, 1, 2)?;
     let b = b.strip_prefix(b":")?;
     let (m, b) = digits(b, 2, 2)?;
@@ -45,7 +54,9 @@ fn clock(b: &[u8]) -> Option<((u32, u32, u32, u32), &[u8])> {
         if n == 0 {
             return None;
         }
-        let mut v = r[..n.min(9)].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+        let mut v = r[..n.min(9)]
+            .iter()
+            .fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
         for _ in n.min(9)..9 {
             v *= 10;
         }
@@ -62,7 +73,10 @@ fn resolve_local(naive: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
     tz.from_local_datetime(&naive)
         .earliest()
         // In a DST gap the wall time does not exist; take the hour after.
-        .or_else(|| tz.from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())
+        .or_else(|| {
+            tz.from_local_datetime(&(naive + chrono::Duration::hours(1)))
+                .earliest()
+        })
         .map(|t| t.with_timezone(&Utc))
 }
 
@@ -131,7 +145,11 @@ fn iso_timestamp<'a>(b: &'a [u8], opts: &ParseOptions) -> Option<(DateTime<Utc>,
 }
 
 fn is_tag_char(c: u8) -> bool {
-    c > b' ' && !matches!(c, b'[' | b']' | b':' | b'"' | b'{' | b'}' | b'=' | b'\'' | b'<' | b'>' | 0x7f)
+    c > b' '
+        && !matches!(
+            c,
+            b'[' | b']' | b':' | b'"' | b'{' | b'}' | b'=' | b'\'' | b'<' | b'>' | 0x7f
+        )
 }
 
 /// `name:` / `name[pid]:` / `name[pid]` followed by space or end.

@@ -17,9 +17,9 @@ use std::borrow::Cow;
 /// RFC 3164 or ISO timestamp (`2026-...`).
 pub(super) fn claims_5424(rest: &[u8]) -> bool {
     match rest.first() {
-        Some(b) if b.is_ascii_digit() => !(rest.len() >= 5
-            && rest[..4].iter().all(u8::is_ascii_digit)
-            && rest[4] == b'-'),
+        Some(b) if b.is_ascii_digit() => {
+            !(rest.len() >= 5 && rest[..4].iter().all(u8::is_ascii_digit) && rest[4] == b'-')
+        }
         _ => false,
     }
 }
@@ -48,7 +48,11 @@ impl<'a> Cursor<'a> {
         }
     }
     /// `-` (nil) or 1..=max printable US-ASCII characters.
-    fn header_field(&mut self, max: usize, reason: &'static str) -> Result<Option<&'a str>, ParseError> {
+    fn header_field(
+        &mut self,
+        max: usize,
+        reason: &'static str,
+    ) -> Result<Option<&'a str>, ParseError> {
         let rest = self.rest();
         let n = rest.iter().take_while(|b| (33..=126).contains(*b)).count();
         if n == 0 || n > max {
@@ -63,14 +67,20 @@ impl<'a> Cursor<'a> {
     }
 }
 
-pub(super) fn parse_after_pri(line: &[u8], off: usize, priority: u8) -> Result<SyslogMessage<'_>, ParseError> {
+pub(super) fn parse_after_pri(
+    line: &[u8],
+    off: usize,
+    priority: u8,
+) -> Result<SyslogMessage<'_>, ParseError> {
     let mut c = Cursor { line, pos: off };
     let rest = c.rest();
     let vd = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     if vd == 0 || vd > 3 || rest[0] == b'0' {
         return Err(c.err("expected VERSION 1..=999"));
     }
-    let version = rest[..vd].iter().fold(0u16, |a, d| a * 10 + u16::from(d - b'0'));
+    let version = rest[..vd]
+        .iter()
+        .fold(0u16, |a, d| a * 10 + u16::from(d - b'0'));
     c.pos += vd;
     c.sp("expected space after VERSION")?;
 
@@ -106,7 +116,10 @@ pub(super) fn parse_after_pri(line: &[u8], off: usize, priority: u8) -> Result<S
                     reason: e.1,
                 })?;
                 c.pos = line.len() - r.len();
-                if structured_data.iter().any(|e: &SdElement<'_>| e.id == el.id) {
+                if structured_data
+                    .iter()
+                    .any(|e: &SdElement<'_>| e.id == el.id)
+                {
                     return Err(c.err("duplicate SD-ID (RFC 5424 6.3.2)"));
                 }
                 structured_data.push(el);
@@ -147,11 +160,14 @@ pub(super) fn parse_after_pri(line: &[u8], off: usize, priority: u8) -> Result<S
 
 fn num(n: usize) -> impl Fn(&[u8]) -> IResult<&[u8], u32> {
     move |i| {
-        map_res(take_while_m_n(n, n, |b: u8| b.is_ascii_digit()), |d: &[u8]| {
-            std::str::from_utf8(d)
-                .map_err(|_| ())
-                .and_then(|s| s.parse::<u32>().map_err(|_| ()))
-        })(i)
+        map_res(
+            take_while_m_n(n, n, |b: u8| b.is_ascii_digit()),
+            |d: &[u8]| {
+                std::str::from_utf8(d)
+                    .map_err(|_| ())
+                    .and_then(|s| s.parse::<u32>().map_err(|_| ()))
+            },
+        )(i)
     }
 }
 
@@ -206,7 +222,10 @@ pub(crate) fn timestamp(i: &[u8]) -> IResult<&[u8], DateTime<FixedOffset>> {
         naive
     };
     let tz = FixedOffset::east_opt(offset_secs).ok_or_else(|| bad(i))?;
-    let dt = naive.and_local_timezone(tz).single().ok_or_else(|| bad(i))?;
+    let dt = naive
+        .and_local_timezone(tz)
+        .single()
+        .ok_or_else(|| bad(i))?;
     Ok((i, dt))
 }
 
@@ -234,9 +253,13 @@ fn sd_element(i: &[u8]) -> Result<(&[u8], SdElement<'_>), SdErr> {
             Some(b' ') => {
                 let (r, name) = sd_name(&i[1..]).ok_or((i.len() - 1, "invalid SD PARAM-NAME"))?;
                 // rsyslog accepts `name= "value"` from real devices; so do we.
-                let r = r.strip_prefix(b"=").ok_or((r.len(), "expected `=` after PARAM-NAME"))?;
+                let r = r
+                    .strip_prefix(b"=")
+                    .ok_or((r.len(), "expected `=` after PARAM-NAME"))?;
                 let r = r.strip_prefix(b" ").unwrap_or(r);
-                let r = r.strip_prefix(b"\"").ok_or((r.len(), "expected `\"` to open PARAM-VALUE"))?;
+                let r = r
+                    .strip_prefix(b"\"")
+                    .ok_or((r.len(), "expected `\"` to open PARAM-VALUE"))?;
                 let (r, value) = param_value(r)?;
                 params.push((name, value));
                 i = r;
@@ -258,7 +281,8 @@ fn param_value(i: &[u8]) -> Result<(&[u8], Cow<'_, str>), SdErr> {
                 continue;
             }
             b'"' => {
-                let raw = std::str::from_utf8(&i[..k]).map_err(|_| (i.len(), "PARAM-VALUE is not UTF-8"))?;
+                let raw = std::str::from_utf8(&i[..k])
+                    .map_err(|_| (i.len(), "PARAM-VALUE is not UTF-8"))?;
                 let v = if escaped {
                     let mut s = String::with_capacity(raw.len());
                     let mut chars = raw.chars();

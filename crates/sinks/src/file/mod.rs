@@ -35,14 +35,20 @@ struct Files {
 /// a blocking thread.
 pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
     let cfg = &ctx.config;
-    let mut files = Files { open: HashMap::new(), tick: 0 };
+    let mut files = Files {
+        open: HashMap::new(),
+        tick: 0,
+    };
     let mut line = Vec::with_capacity(4096);
     let mut scratch = String::new();
     let mut path_buf = String::new();
     let io_errors = ctx.metrics.error_counter("io");
     let io_drops = ctx.metrics.dropped_counter("io_error");
     let mut errors_logged = 0u64;
-    let static_path = cfg.path.is_static().then(|| resolve(&ctx.data_dir, cfg.path.source()));
+    let static_path = cfg
+        .path
+        .is_static()
+        .then(|| resolve(&ctx.data_dir, cfg.path.source()));
     while let Some(mut batch) = rx.blocking_recv() {
         let started = Instant::now();
         select(&mut batch, ctx.condition.as_ref(), &ctx.metrics);
@@ -60,14 +66,16 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
             };
             line.clear();
             encode_line(e, &cfg.encoding, &mut line, &mut scratch);
-            let res = files.get(&path, cfg, now).and_then(|f| f.write_line(&line, cfg, now));
+            let res = files
+                .get(&path, cfg, now)
+                .and_then(|f| f.write_line(&line, cfg, now));
             match res {
                 Ok(()) => written += 1,
                 Err(err) => {
                     failed += 1;
                     io_errors.inc();
                     files.open.remove(&path);
-                    if errors_logged % 1000 == 0 {
+                    if errors_logged.is_multiple_of(1000) {
                         tracing::error!(component = %ctx.id, path = %path.display(), error = %err, "Cannot write to file; events dropped.");
                     }
                     errors_logged += 1;
@@ -110,13 +118,23 @@ fn resolve(data_dir: &std::path::Path, p: &str) -> PathBuf {
 }
 
 impl Files {
-    fn get(&mut self, path: &PathBuf, cfg: &FileSinkConfig, now: chrono::DateTime<chrono::Utc>) -> std::io::Result<&mut OpenFile> {
+    fn get(
+        &mut self,
+        path: &PathBuf,
+        cfg: &FileSinkConfig,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> std::io::Result<&mut OpenFile> {
         self.tick += 1;
         let tick = self.tick;
         if !self.open.contains_key(path) {
             if self.open.len() >= cfg.max_open_files {
                 // Close the least recently used file to stay within the bound.
-                if let Some(old) = self.open.iter().min_by_key(|(_, (_, t))| *t).map(|(p, _)| p.clone()) {
+                if let Some(old) = self
+                    .open
+                    .iter()
+                    .min_by_key(|(_, (_, t))| *t)
+                    .map(|(p, _)| p.clone())
+                {
                     if let Some((mut f, _)) = self.open.remove(&old) {
                         f.flush(cfg.fsync)?;
                     }
@@ -125,7 +143,10 @@ impl Files {
             let f = OpenFile::open(path.clone(), cfg, now)?;
             self.open.insert(path.clone(), (f, tick));
         }
-        let entry = self.open.get_mut(path).ok_or_else(|| std::io::Error::other("file vanished from the open set"))?;
+        let entry = self
+            .open
+            .get_mut(path)
+            .ok_or_else(|| std::io::Error::other("file vanished from the open set"))?;
         entry.1 = tick;
         Ok(&mut entry.0)
     }

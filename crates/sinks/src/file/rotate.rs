@@ -23,7 +23,8 @@ pub(super) struct OpenFile {
 }
 
 fn period_of(t: DateTime<Utc>, cfg: &FileSinkConfig) -> Option<i64> {
-    cfg.rotate_every.map(|d| t.timestamp().div_euclid(d.as_secs().max(1) as i64))
+    cfg.rotate_every
+        .map(|d| t.timestamp().div_euclid(d.as_secs().max(1) as i64))
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -48,7 +49,11 @@ fn compress_file(src: &Path) -> io::Result<()> {
 }
 
 impl OpenFile {
-    pub(super) fn open(path: PathBuf, cfg: &FileSinkConfig, now: DateTime<Utc>) -> io::Result<Self> {
+    pub(super) fn open(
+        path: PathBuf,
+        cfg: &FileSinkConfig,
+        now: DateTime<Utc>,
+    ) -> io::Result<Self> {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;
         }
@@ -57,7 +62,11 @@ impl OpenFile {
         // A file left from an earlier period (a restart across midnight) is rotated
         // on the first write, into the period it was last written in.
         let mtime: DateTime<Utc> = meta.modified().map(DateTime::<Utc>::from).unwrap_or(now);
-        let period = if meta.len() > 0 { period_of(mtime, cfg) } else { period_of(now, cfg) };
+        let period = if meta.len() > 0 {
+            period_of(mtime, cfg)
+        } else {
+            period_of(now, cfg)
+        };
         let f = OpenFile {
             path,
             file: BufWriter::with_capacity(256 * 1024, file),
@@ -68,7 +77,12 @@ impl OpenFile {
         Ok(f)
     }
 
-    pub(super) fn write_line(&mut self, line: &[u8], cfg: &FileSinkConfig, now: DateTime<Utc>) -> io::Result<()> {
+    pub(super) fn write_line(
+        &mut self,
+        line: &[u8],
+        cfg: &FileSinkConfig,
+        now: DateTime<Utc>,
+    ) -> io::Result<()> {
         if let (Some(cur), Some(p)) = (period_of(now, cfg), self.period) {
             if cur != p && self.size > 0 {
                 self.rotate_time(p, cfg, now)?;
@@ -94,7 +108,11 @@ impl OpenFile {
     }
 
     fn reopen(&mut self) -> io::Result<()> {
-        let file = OpenOptions::new().create(true).write(true).truncate(true).open(&self.path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(&self.path)?;
         self.file = BufWriter::with_capacity(256 * 1024, file);
         self.size = 0;
         Ok(())
@@ -127,13 +145,21 @@ impl OpenFile {
         self.reopen()
     }
 
-    fn rotate_time(&mut self, old_period: i64, cfg: &FileSinkConfig, now: DateTime<Utc>) -> io::Result<()> {
+    fn rotate_time(
+        &mut self,
+        old_period: i64,
+        cfg: &FileSinkConfig,
+        now: DateTime<Utc>,
+    ) -> io::Result<()> {
         self.file.flush()?;
         let secs = cfg.rotate_every.map_or(86400, |d| d.as_secs().max(1));
-        let start = Utc.timestamp_opt(old_period * secs as i64, 0).single().unwrap_or(now);
-        let fmt = if secs % 86400 == 0 {
+        let start = Utc
+            .timestamp_opt(old_period * secs as i64, 0)
+            .single()
+            .unwrap_or(now);
+        let fmt = if secs.is_multiple_of(86400) {
             "%Y-%m-%d"
-        } else if secs % 3600 == 0 {
+        } else if secs.is_multiple_of(3600) {
             "%Y-%m-%d_%H"
         } else {
             "%Y-%m-%d_%H-%M-%S"
@@ -157,16 +183,23 @@ impl OpenFile {
     /// Removes rotated siblings older than `max_age`.
     fn expire(&self, cfg: &FileSinkConfig, now: DateTime<Utc>) {
         let Some(max_age) = cfg.max_age else { return };
-        let (Some(dir), Some(base)) = (self.path.parent(), self.path.file_name()) else { return };
+        let (Some(dir), Some(base)) = (self.path.parent(), self.path.file_name()) else {
+            return;
+        };
         let prefix = format!("{}.", base.to_string_lossy());
-        let Ok(entries) = fs::read_dir(dir) else { return };
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
         let cutoff = std::time::SystemTime::from(now) - max_age;
         for entry in entries.flatten() {
             let name = entry.file_name();
             if !name.to_string_lossy().starts_with(&prefix) {
                 continue;
             }
-            let old = entry.metadata().and_then(|m| m.modified()).is_ok_and(|m| m < cutoff);
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|m| m < cutoff);
             if old {
                 let _ = fs::remove_file(entry.path());
             }

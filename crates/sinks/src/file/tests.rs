@@ -19,7 +19,10 @@ fn file_cfg(body: &str) -> FileSinkConfig {
 
 fn ev(i: usize, host: &str) -> Event {
     let mut e = Event::new();
-    e.insert(&FieldPath::parse("message").unwrap(), format!("line {i:06} {}", "p".repeat(i % 37)));
+    e.insert(
+        &FieldPath::parse("message").unwrap(),
+        format!("line {i:06} {}", "p".repeat(i % 37)),
+    );
     e.insert(&FieldPath::parse("host.hostname").unwrap(), host);
     e.insert(&FieldPath::parse("seq").unwrap(), i as i64);
     e
@@ -32,7 +35,16 @@ fn run(cfg: FileSinkConfig, dir: &std::path::Path, batches: Vec<EventBatch>) -> 
         tx.try_send(b).unwrap();
     }
     drop(tx);
-    run_file(rx, FileSinkContext { id: "f".into(), config: cfg, condition: None, data_dir: dir.to_owned(), metrics: metrics.clone() });
+    run_file(
+        rx,
+        FileSinkContext {
+            id: "f".into(),
+            config: cfg,
+            condition: None,
+            data_dir: dir.to_owned(),
+            metrics: metrics.clone(),
+        },
+    );
     metrics
 }
 
@@ -49,7 +61,9 @@ fn all_lines(dir: &std::path::Path) -> Vec<String> {
             }
             let mut text = String::new();
             if p.extension().is_some_and(|x| x == "gz") {
-                flate2::read::GzDecoder::new(std::fs::File::open(&p).unwrap()).read_to_string(&mut text).unwrap();
+                flate2::read::GzDecoder::new(std::fs::File::open(&p).unwrap())
+                    .read_to_string(&mut text)
+                    .unwrap();
             } else {
                 text = std::fs::read_to_string(&p).unwrap();
             }
@@ -62,7 +76,8 @@ fn all_lines(dir: &std::path::Path) -> Vec<String> {
 fn assert_each_once(lines: &[String], n: usize) {
     let mut seen = HashSet::new();
     for l in lines {
-        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("split or broken line {l:?}: {e}"));
+        let v: serde_json::Value =
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("split or broken line {l:?}: {e}"));
         assert!(seen.insert(v["seq"].as_i64().unwrap()), "duplicate {l}");
     }
     assert_eq!(seen.len(), n, "lines lost");
@@ -72,13 +87,18 @@ fn assert_each_once(lines: &[String], n: usize) {
 fn size_rotation_loses_splits_and_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = file_cfg("path = \"logs/app.log\"\nmax_bytes = 4096\nbackup_count = 1000");
-    let batches: Vec<EventBatch> = (0..50).map(|b| (0..40).map(|i| ev(b * 40 + i, "h")).collect()).collect();
+    let batches: Vec<EventBatch> = (0..50)
+        .map(|b| (0..40).map(|i| ev(b * 40 + i, "h")).collect())
+        .collect();
     let m = run(cfg, dir.path(), batches);
     assert_eq!(m.events_sent.get(), 2000);
     let lines = all_lines(dir.path());
     assert_each_once(&lines, 2000);
     // Every file but the live one is full to within one line of the limit, never over.
-    for e in std::fs::read_dir(dir.path().join("logs")).unwrap().flatten() {
+    for e in std::fs::read_dir(dir.path().join("logs"))
+        .unwrap()
+        .flatten()
+    {
         let len = e.metadata().unwrap().len();
         assert!(len <= 4096, "{} is {len} bytes", e.path().display());
     }
@@ -96,9 +116,15 @@ fn size_rotation_loses_splits_and_duplicates_nothing() {
 fn backup_count_bounds_files_and_gzip_compresses() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = file_cfg("path = \"a.log\"\nmax_bytes = 2000\nbackup_count = 3\ncompress = \"gzip\"");
-    let batches: Vec<EventBatch> = (0..10).map(|b| (0..30).map(|i| ev(b * 30 + i, "h")).collect()).collect();
+    let batches: Vec<EventBatch> = (0..10)
+        .map(|b| (0..30).map(|i| ev(b * 30 + i, "h")).collect())
+        .collect();
     run(cfg, dir.path(), batches);
-    let mut names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     assert_eq!(names, ["a.log", "a.log.1.gz", "a.log.2.gz", "a.log.3.gz"]);
     // Newest lines survive, in order of age.
@@ -115,7 +141,9 @@ fn templated_paths_respect_the_open_file_bound() {
     for h in 0..5 {
         let t = std::fs::read_to_string(dir.path().join(format!("hosts/h{h}.log"))).unwrap();
         assert_eq!(t.lines().count(), 100);
-        assert!(t.lines().all(|l| l.split(' ').next().unwrap().parse::<usize>().unwrap() % 5 == h));
+        assert!(t
+            .lines()
+            .all(|l| l.split(' ').next().unwrap().parse::<usize>().unwrap() % 5 == h));
     }
 }
 
@@ -127,15 +155,23 @@ fn time_rotation_uses_dated_suffix_and_max_age_expires() {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 24, 12, 59, 0).unwrap();
     let mut f = OpenFile::open(path.clone(), &cfg, t0).unwrap();
     f.write_line(b"a\n", &cfg, t0).unwrap();
-    f.write_line(b"b\n", &cfg, t0 + chrono::Duration::seconds(30)).unwrap();
-    f.write_line(b"c\n", &cfg, t0 + chrono::Duration::minutes(2)).unwrap();
+    f.write_line(b"b\n", &cfg, t0 + chrono::Duration::seconds(30))
+        .unwrap();
+    f.write_line(b"c\n", &cfg, t0 + chrono::Duration::minutes(2))
+        .unwrap();
     f.flush(false).unwrap();
-    assert_eq!(std::fs::read_to_string(dir.path().join("t.log.2026-11-24_12")).unwrap(), "a\nb\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("t.log.2026-11-24_12")).unwrap(),
+        "a\nb\n"
+    );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "c\n");
 
     let aged = file_cfg("path = \"t.log\"\nrotate_every = \"1h\"\nmax_age = \"1h\"");
     let later = Utc::now() + chrono::Duration::hours(3);
     let _f = OpenFile::open(path.clone(), &aged, later).unwrap();
-    assert!(!dir.path().join("t.log.2026-11-24_12").exists(), "expired backup should be removed");
+    assert!(
+        !dir.path().join("t.log.2026-11-24_12").exists(),
+        "expired backup should be removed"
+    );
     assert!(path.exists(), "the live file is never expired");
 }

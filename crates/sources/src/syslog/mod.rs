@@ -92,12 +92,21 @@ impl Decoder {
     }
 
     /// One message to one event; failures are counted here and kept, tagged.
-    pub(crate) fn decode(&self, bytes: &[u8], peer: SocketAddr, now: chrono::DateTime<chrono::Utc>, truncated: bool) -> sluice_event::Event {
+    pub(crate) fn decode(
+        &self,
+        bytes: &[u8],
+        peer: SocketAddr,
+        now: chrono::DateTime<chrono::Utc>,
+        truncated: bool,
+    ) -> sluice_event::Event {
         // Receive time is reported at millisecond precision: finer digits would claim
         // a precision the sender never had.
         let now = chrono::SubsecRound::trunc_subsecs(now, 3);
         let opts = DecodeOptions {
-            parse: ParseOptions { timezone: self.tz, now },
+            parse: ParseOptions {
+                timezone: self.tz,
+                now,
+            },
             keep_original: self.keep_original,
             peer_ip: Some(peer.ip()),
         };

@@ -67,7 +67,11 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
     let dec = Decoder::new(&ctx);
     let oversize = ctx.metrics.error_counter("oversize");
     let max = ctx.config.max_message_bytes.0 as usize;
-    let mut frames = FramedRead::with_capacity(stream, SyslogFramer::new(framing(&ctx.config), max), 64 * 1024);
+    let mut frames = FramedRead::with_capacity(
+        stream,
+        SyslogFramer::new(framing(&ctx.config), max),
+        64 * 1024,
+    );
     let idle = ctx.config.idle_timeout.0;
     let batch_size = ctx.config.batch_size;
     let mut draining = ctx.shutdown.is_cancelled();

@@ -14,7 +14,15 @@ fn cfg(mode: &str, extra: &str) -> SyslogSourceConfig {
     c
 }
 
-async fn start(c: SyslogSourceConfig) -> (SocketAddr, mpsc::Receiver<EventBatch>, CancellationToken, tokio::task::JoinHandle<()>, ComponentMetrics) {
+async fn start(
+    c: SyslogSourceConfig,
+) -> (
+    SocketAddr,
+    mpsc::Receiver<EventBatch>,
+    CancellationToken,
+    tokio::task::JoinHandle<()>,
+    ComponentMetrics,
+) {
     let t = Telemetry::new();
     let metrics = t.component("s", "syslog", sluice_core::ComponentKind::Source);
     let sink_metrics = t.component("o", "blackhole", sluice_core::ComponentKind::Sink);
@@ -25,7 +33,11 @@ async fn start(c: SyslogSourceConfig) -> (SocketAddr, mpsc::Receiver<EventBatch>
     let ctx = SourceContext {
         id: "s".into(),
         config: c,
-        output: Output::new(vec![Target { tx, drop_when_full: false, metrics: sink_metrics }]),
+        output: Output::new(vec![Target {
+            tx,
+            drop_when_full: false,
+            metrics: sink_metrics,
+        }]),
         metrics: metrics.clone(),
         shutdown: shutdown.clone(),
     };
@@ -69,7 +81,11 @@ async fn tcp_mixed_framing_oversize_and_drain_on_shutdown() {
     let msgs: Vec<&str> = evs.iter().map(msg).collect();
     assert_eq!(msgs.len(), 6, "{msgs:?}");
     assert_eq!(&msgs[..3], ["one", "two", "three"]);
-    assert!(evs[3].has_tag("_truncated") && msgs[3].len() < 100, "{:?}", msgs[3]);
+    assert!(
+        evs[3].has_tag("_truncated") && msgs[3].len() < 100,
+        "{:?}",
+        msgs[3]
+    );
     assert_eq!(msgs[4], "four");
     assert!(evs[5].has_tag("_syslogparsefailure"));
     assert_eq!(msgs[5], "<999>bad pri");
@@ -77,23 +93,35 @@ async fn tcp_mixed_framing_oversize_and_drain_on_shutdown() {
     assert_eq!(metrics.events_sent.get(), 6);
     assert_eq!(metrics.error_counter("parse").get(), 1);
     assert_eq!(metrics.error_counter("oversize").get(), 1);
-    assert_eq!(evs[0].fields()["host"].as_object().unwrap()["ip"], Value::from("127.0.0.1"));
+    assert_eq!(
+        evs[0].fields()["host"].as_object().unwrap()["ip"],
+        Value::from("127.0.0.1")
+    );
 }
 
 #[tokio::test]
 async fn tcp_garbage_does_not_stop_the_listener() {
     let (addr, mut rx, shutdown, h, _m) = start(cfg("tcp", "framing = \"octet_counting\"")).await;
     let mut bad = tokio::net::TcpStream::connect(addr).await.unwrap();
-    bad.write_all(b"\xff\xfe garbage without a count\n").await.unwrap();
+    bad.write_all(b"\xff\xfe garbage without a count\n")
+        .await
+        .unwrap();
     let mut good = tokio::net::TcpStream::connect(addr).await.unwrap();
-    good.write_all(oc("<13>1 - - - -").as_bytes()).await.unwrap();
-    good.write_all(oc("<13>1 - h a p m - ok").as_bytes()).await.unwrap();
+    good.write_all(oc("<13>1 - - - -").as_bytes())
+        .await
+        .unwrap();
+    good.write_all(oc("<13>1 - h a p m - ok").as_bytes())
+        .await
+        .unwrap();
     good.shutdown().await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     shutdown.cancel();
     drop(h.await);
     let evs = collect(&mut rx).await;
-    assert_eq!(evs.iter().map(msg).collect::<Vec<_>>(), ["<13>1 - - - -", "ok"]);
+    assert_eq!(
+        evs.iter().map(msg).collect::<Vec<_>>(),
+        ["<13>1 - - - -", "ok"]
+    );
     assert!(evs[0].has_tag("_syslogparsefailure"));
 }
 
@@ -101,16 +129,26 @@ async fn tcp_garbage_does_not_stop_the_listener() {
 async fn udp_datagrams_and_truncation() {
     let (addr, mut rx, shutdown, h, metrics) = start(cfg("udp", "max_message_bytes = 64")).await;
     let s = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    s.send_to(b"<134>1 2026-11-24T12:00:00.123Z web1 django 42 - - hello", addr).await.unwrap();
+    s.send_to(
+        b"<134>1 2026-11-24T12:00:00.123Z web1 django 42 - - hello",
+        addr,
+    )
+    .await
+    .unwrap();
     s.send_to(&[b'x'; 200], addr).await.unwrap();
-    s.send_to(b"<13>Nov 24 21:09:25 host app[7]: 3164", addr).await.unwrap();
+    s.send_to(b"<13>Nov 24 21:09:25 host app[7]: 3164", addr)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     shutdown.cancel();
     drop(h.await);
     let evs = collect(&mut rx).await;
     assert_eq!(evs.len(), 3);
     assert_eq!(msg(&evs[0]), "hello");
-    assert_eq!(evs[0].fields()["@timestamp"], Value::Timestamp("2026-11-24T12:00:00.123Z".parse().unwrap()));
+    assert_eq!(
+        evs[0].fields()["@timestamp"],
+        Value::Timestamp("2026-11-24T12:00:00.123Z".parse().unwrap())
+    );
     assert!(evs[1].has_tag("_truncated") && evs[1].has_tag("_syslogparsefailure"));
     assert_eq!(msg(&evs[1]).len(), 64);
     assert_eq!(msg(&evs[2]), "3164");

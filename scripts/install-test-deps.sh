@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the third-party clients the end-to-end tests drive (Debian packages):
+#   logger (bsdutils), setpriv (util-linux), python3, rsyslogd (rsyslog), promtool (prometheus), socat.
+# Idempotent; skips what is already there. No daemon is started: policy-rc.d blocks it.
+set -euo pipefail
+need=()
+command -v logger   >/dev/null || need+=(bsdutils)
+command -v setpriv  >/dev/null || need+=(util-linux)
+command -v python3  >/dev/null || need+=(python3)
+command -v rsyslogd >/dev/null || need+=(rsyslog)
+command -v promtool >/dev/null || need+=(prometheus)
+command -v socat    >/dev/null || need+=(socat)
+command -v curl     >/dev/null || need+=(curl)
+if ((${#need[@]})); then
+  made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
+  fi
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  ((made_policy)) && rm -f /usr/sbin/policy-rc.d
+fi
+echo "test dependencies ready: $(logger --version 2>&1 | head -1); $(rsyslogd -v | head -1); $(promtool --version 2>&1 | head -1)"
