@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Whole-process benchmark: sluice vs rsyslog vs syslog-ng vs the raw socket->file limit.
+
+Same work for every peer, in one run: COUNT RFC 5424 messages (~200 B) over one TCP
+connection on 127.0.0.1, parsed into JSON lines in one file. Reports msgs/s, MiB/s, CPU
+seconds (utime+stime of the peer, all threads) and peak RSS (VmHWM), and ratios to rsyslog.
+
+    python3 tests/bench/compare.py                       # 2,000,000 msgs, 3 reps
+    python3 tests/bench/compare.py --count 500000 --reps 1
+
+Needs: a release build (cargo build --release -p sluice --bin sluice-loadgen -p sluice-e2e is
+done by this script), rsyslog and socat (apt), syslog-ng-core unpacked with dpkg -x (done by
+this script, since it conflicts with the rsyslog package). Scratch: /tmp/sluice-bench.
+"""
+import argparse, json, os, shutil, signal, socket, statistics, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+W = "/tmp/sluice-bench"
+PORT = 16514
+ENV = dict(os.environ, TZ="UTC")
+
+
+def sh(cmd):
+    subprocess.run(cmd, shell=True, check=True)
+
+
+def setup():
+    os.makedirs(W, exist_ok=True)
+    sh(f"cd {ROOT} && cargo build -q --release -p sluice --bin sluice && cargo build -q --release -p sluice-e2e --bin sluice-loadgen")
+    need = [p for p in ("rsyslog", "socat", "libivykis0", "libnet1", "libjson-c5") if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode]
+    if need:
+        sh("[ -e /usr/sbin/policy-rc.d ] || printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d")
+        sh(f"apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {' '.join(need)} >/dev/null")
+    if not os.path.exists(f"{W}/sng/usr/sbin/syslog-ng"):
+        sh(f"cd {W} && apt-get download -qq syslog-ng-core && dpkg -x syslog-ng-core_*.deb {W}/sng")
+
+
+def conf(peer, out):
+    if peer == "sluice":
+        p = f"{W}/sluice.toml"
+        open(p, "w").write(f"""data_dir = "{W}/sluice-data"
+[admin]
+enabled = false
+[sources.tcp]
+type = "syslog"
+mode = "tcp"
+address = "127.0.0.1:{PORT}"
+[sinks.out]
+type = "file"
+inputs = ["tcp"]
+path = "{out}"
+""")
+        return [f"{ROOT}/target/release/sluice", "run", "--config", p]
+    if peer == "rsyslog":
+        p = f"{W}/rsyslog.conf"
+        open(p, "w").write(f"""global(workDirectory="{W}" maxMessageSize="64k")
+module(load="imptcp" threads="1")
+input(type="imptcp" address="127.0.0.1" port="{PORT}" ruleset="out")
+template(name="json" type="list" option.jsonf="on") {{
+  property(outname="@timestamp" name="timereported" dateFormat="rfc3339" format="jsonf")
+  property(outname="hostname" name="hostname" format="jsonf")
+  property(outname="appname" name="app-name" format="jsonf")
+  property(outname="procid" name="procid" format="jsonf")
+  property(outname="msgid" name="msgid" format="jsonf")
+  property(outname="facility" name="syslogfacility-text" format="jsonf")
+  property(outname="severity" name="syslogseverity-text" format="jsonf")
+  property(outname="structured_data" name="structured-data" format="jsonf")
+  property(outname="message" name="msg" format="jsonf")
+}}
+ruleset(name="out") {{ action(type="omfile" file="{out}" template="json") }}
+""")
+        return ["rsyslogd", "-n", "-f", p, "-i", f"{W}/rsyslog.pid"]
+    if peer == "syslog-ng":
+        p = f"{W}/syslog-ng.conf"
+        open(p, "w").write(f"""@version: 3.38
+options {{ stats(freq(0)); }};
+source s {{ network(ip("127.0.0.1") port({PORT}) transport("tcp") flags(syslog-protocol) max-connections(10)); }};
+destination d {{ file("{out}" template("$(format-json --scope rfc5424 --scope nv-pairs --key ISODATE)\\n")); }};
+log {{ source(s); destination(d); }};
+""")
+        for f in ("persist", "pid", "ctl"):
+            try:
+                os.unlink(f"{W}/sng.{f}")
+            except FileNotFoundError:
+                pass
+        return ["env", f"LD_LIBRARY_PATH={W}/sng/usr/lib/syslog-ng", f"{W}/sng/usr/sbin/syslog-ng", "-F", "-f", p,
+                f"--module-path={W}/sng/usr/lib/syslog-ng/3.38", f"--persist-file={W}/sng.persist",
+                f"--pidfile={W}/sng.pid", f"--control={W}/sng.ctl", "--no-caps"]
+    if peer == "raw-socat":
+        return ["socat", "-u", f"TCP-LISTEN:{PORT},bind=127.0.0.1,reuseaddr", f"OPEN:{out},creat,append"]
+    raise SystemExit(f"unknown peer {peer}")
+
+
+def listening():
+    try:
+        socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def proc_pid(p, peer):
+    # `env` execs syslog-ng, so the pid is the peer itself.
+    return p.pid
+
+
+def cpu_seconds(pid):
+    tck = os.sysconf("SC_CLK_TCK")
+    try:
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / tck
+    except (OSError, IndexError):
+        return float("nan")
+
+
+def hwm_mib(pid):
+    try:
+        for l in open(f"/proc/{pid}/status"):
+            if l.startswith("VmHWM:"):
+                return int(l.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def count_lines(path):
+    n = 0
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 22)
+            if not b:
+                return n
+            n += b.count(b"\n")
+
+
+def run_one(peer, count):
+    out = f"{W}/out-{peer}.json"
+    if os.path.exists(out):
+        os.unlink(out)
+    shutil.rmtree(f"{W}/sluice-data", ignore_errors=True)
+    # The raw peer must write all bytes; a JSON peer writes one line per message.
+    p = subprocess.Popen(conf(peer, out), env=ENV, stdout=subprocess.DEVNULL, stderr=open(f"{W}/{peer}.err", "w"))
+    deadline = time.time() + 20
+    while not listening():
+        if time.time() > deadline or p.poll() is not None:
+            raise SystemExit(f"{peer} did not start; see {W}/{peer}.err")
+        time.sleep(0.05)
+    cpu0 = cpu_seconds(p.pid)
+    t0 = time.time()
+    gen = subprocess.run([f"{ROOT}/target/release/sluice-loadgen", f"127.0.0.1:{PORT}", str(count)], capture_output=True, text=True, check=True)
+    sent = json.loads(gen.stdout)
+    last_size, last_change = -1, time.time()
+    while True:
+        size = os.path.getsize(out) if os.path.exists(out) else 0
+        now = time.time()
+        if size != last_size:
+            last_size, last_change = size, now
+        elif now - last_change > 1.5:
+            break
+        if now - t0 > 300:
+            break
+        time.sleep(0.02)
+    elapsed = last_change - t0
+    cpu = cpu_seconds(p.pid) - cpu0
+    hwm = hwm_mib(p.pid)
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+    lines = count_lines(out) if peer != "raw-socat" else count
+    return {"peer": peer, "msgs_per_s": lines / elapsed, "mib_per_s": sent["bytes"] / elapsed / 2**20,
+            "cpu_s": cpu, "cpu_us_per_msg": cpu / max(lines, 1) * 1e6, "rss_mib": hwm, "loss": count - lines,
+            "out_bytes": os.path.getsize(out)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=2_000_000)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--peers", default="raw-socat,rsyslog,syslog-ng,sluice")
+    a = ap.parse_args()
+    setup()
+    peers = a.peers.split(",")
+    runs = {p: [] for p in peers}
+    for rep in range(a.reps):
+        order = peers[rep % len(peers):] + peers[:rep % len(peers)]
+        for peer in order:
+            r = run_one(peer, a.count)
+            runs[peer].append(r)
+            print(f"rep {rep + 1} {peer}: {r['msgs_per_s']:,.0f} msgs/s loss={r['loss']}", file=sys.stderr, flush=True)
+    med = {p: {k: statistics.median(r[k] for r in runs[p]) for k in runs[p][0] if k != "peer"} for p in peers}
+    base = med.get("rsyslog", {}).get("msgs_per_s")
+    print(f"\ntcp/rfc5424 -> JSON file, {a.count:,} msgs, median of {a.reps}, {os.cpu_count()} CPUs")
+    print(f"{'peer':<11}{'msgs/s':>12}{'MiB/s':>8}{'CPU s':>8}{'us/msg':>8}{'RSS MiB':>9}{'loss':>7}{'vs rsyslog':>12}")
+    for p in peers:
+        m = med[p]
+        ratio = f"{m['msgs_per_s'] / base:.2f}x" if base else "-"
+        print(f"{p:<11}{m['msgs_per_s']:>12,.0f}{m['mib_per_s']:>8.1f}{m['cpu_s']:>8.2f}{m['cpu_us_per_msg']:>8.2f}{m['rss_mib']:>9.1f}{int(m['loss']):>7}{ratio:>12}")
+    json.dump(runs, open(f"{W}/results.json", "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()
