@@ -12,7 +12,7 @@ Needs: a release build (cargo build --release -p sluice --bin sluice-loadgen -p 
 done by this script), rsyslog and socat (apt), syslog-ng-core unpacked with dpkg -x (done by
 this script, since it conflicts with the rsyslog package). Scratch: /tmp/sluice-bench.
 """
-import argparse, json, os, shutil, signal, socket, statistics, subprocess, sys, time
+import argparse, json, os, shutil, signal, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 W = "/tmp/sluice-bench"
@@ -27,7 +27,7 @@ def sh(cmd):
 def setup():
     os.makedirs(W, exist_ok=True)
     sh(f"cd {ROOT} && cargo build -q --release -p sluice --bin sluice && cargo build -q --release -p sluice-e2e --bin sluice-loadgen")
-    need = [p for p in ("rsyslog", "socat", "libivykis0", "libnet1", "libjson-c5") if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode]
+    need = [p for p in ("rsyslog", "socat", "libivykis0", "libnet1", "libjson-c5", "libpcre3", "libwrap0", "libglib2.0-0", "libcap2", "libssl3") if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode]
     if need:
         sh("[ -e /usr/sbin/policy-rc.d ] || printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d")
         sh(f"apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {' '.join(need)} >/dev/null")
@@ -73,10 +73,11 @@ ruleset(name="out") {{ action(type="omfile" file="{out}" template="json") }}
     if peer == "syslog-ng":
         p = f"{W}/syslog-ng.conf"
         open(p, "w").write(f"""@version: 3.38
-options {{ stats(freq(0)); }};
-source s {{ network(ip("127.0.0.1") port({PORT}) transport("tcp") flags(syslog-protocol) max-connections(10)); }};
-destination d {{ file("{out}" template("$(format-json --scope rfc5424 --scope nv-pairs --key ISODATE)\\n")); }};
-log {{ source(s); destination(d); }};
+options {{ threaded(yes); use-dns(no); dns-cache(no); keep-hostname(yes); chain-hostnames(no);
+  stats-freq(0); log-fifo-size(100000); flush-lines(1000); }};
+source s {{ network(ip("127.0.0.1") port({PORT}) transport("tcp") flags(syslog-protocol) log-iw-size(100000) log-msg-size(65536)); }};
+destination d {{ file("{out}" template("$(format-json --scope rfc5424 --exclude DATE --key ISODATE)\\n")); }};
+log {{ source(s); destination(d); flags(flow-control); }};
 """)
         for f in ("persist", "pid", "ctl"):
             try:
@@ -92,11 +93,18 @@ log {{ source(s); destination(d); }};
 
 
 def listening():
-    try:
-        socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
+    # Read the LISTEN state instead of connecting: a probe connection would be the one
+    # connection socat serves.
+    want = f":{PORT:04X}"
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            for l in open(table).readlines()[1:]:
+                f = l.split()
+                if f[1].endswith(want) and f[3] == "0A":
+                    return True
+        except OSError:
+            pass
+    return False
 
 
 def proc_pid(p, peer):

@@ -9,10 +9,19 @@ use std::time::Instant;
 
 fn line(i: u64, fmt: &str, out: &mut Vec<u8>) {
     const APPS: [&str; 6] = ["django", "celery", "nginx", "sshd", "cron", "postgres"];
-    const WORDS: [&str; 8] = ["request", "completed", "user", "login", "failed", "cache", "miss", "query"];
+    const WORDS: [&str; 8] = [
+        "request",
+        "completed",
+        "user",
+        "login",
+        "failed",
+        "cache",
+        "miss",
+        "query",
+    ];
     let app = APPS[(i % 6) as usize];
     let host = i % 17;
-    let pri = 128 + (i % 8) as u8 + if i % 5 == 0 { 0 } else { 8 };
+    let pri = 128 + (i % 8) as u8 + if i.is_multiple_of(5) { 0 } else { 8 };
     let ms = i % 1000;
     let (m, s) = ((i / 60) % 60, i % 60);
     let w1 = WORDS[(i % 8) as usize];

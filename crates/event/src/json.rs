@@ -119,7 +119,7 @@ mod tests {
         let out = serde_json::to_string(&v).unwrap();
         assert_eq!(
             out,
-            r#"{"a":[1,2.5,"x",null,true],"b":{"c":"d"},"big":1.8446744073709552e19}"#
+            r#"{"a":[1,2.5,"x",null,true],"b":{"c":"d"},"big":1.8446744073709552e+19}"#
         );
     }
 

@@ -10,12 +10,24 @@ const PYTHON: &[u8] = b"<134>django: {\"level\": \"INFO\", \"logger\": \"studio.
 
 fn bench(c: &mut Criterion) {
     let opts = ParseOptions::default();
-    let dopts = DecodeOptions { parse: opts, keep_original: false, peer_ip: Some("127.0.0.1".parse().unwrap()) };
-    for (name, line) in [("rfc5424", RFC5424), ("rfc3164", RFC3164), ("python_headerless", PYTHON)] {
+    let dopts = DecodeOptions {
+        parse: opts,
+        keep_original: false,
+        peer_ip: Some("127.0.0.1".parse().unwrap()),
+    };
+    for (name, line) in [
+        ("rfc5424", RFC5424),
+        ("rfc3164", RFC3164),
+        ("python_headerless", PYTHON),
+    ] {
         let mut g = c.benchmark_group(name);
         g.throughput(Throughput::Bytes(line.len() as u64));
-        g.bench_function("parse", |b| b.iter(|| parse(std::hint::black_box(line), &opts).is_ok()));
-        g.bench_function("decode_to_event", |b| b.iter(|| decode(std::hint::black_box(line), &dopts).is_ok()));
+        g.bench_function("parse", |b| {
+            b.iter(|| parse(std::hint::black_box(line), &opts).is_ok())
+        });
+        g.bench_function("decode_to_event", |b| {
+            b.iter(|| decode(std::hint::black_box(line), &dopts).is_ok())
+        });
         g.bench_function("decode_and_encode_json", |b| {
             let mut out = Vec::with_capacity(1024);
             b.iter(|| {
@@ -29,7 +41,9 @@ fn bench(c: &mut Criterion) {
     }
     let cond = Condition::parse(r#"[log][syslog][severity][code] <= 3 or [log][syslog][facility][name] in ["auth", "authpriv"]"#).unwrap();
     let ev = decode(RFC5424, &dopts).unwrap();
-    c.bench_function("condition/severity_or_facility", |b| b.iter(|| cond.matches(std::hint::black_box(&ev))));
+    c.bench_function("condition/severity_or_facility", |b| {
+        b.iter(|| cond.matches(std::hint::black_box(&ev)))
+    });
 }
 
 criterion_group!(benches, bench);

@@ -8,6 +8,11 @@ mod cli;
 mod run;
 
 use clap::Parser;
+
+// Events are allocated on the reader threads and freed on the sink threads; glibc's
+// allocator handles that cross-thread pattern badly (measured in docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

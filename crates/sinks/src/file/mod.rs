@@ -55,15 +55,35 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
         let now = chrono::Utc::now();
         let mut written = 0u64;
         let mut failed = 0u64;
-        for e in &batch {
-            let path = match &static_path {
-                Some(p) => p.clone(),
-                None => {
-                    path_buf.clear();
-                    cfg.path.render_into(e, &mut path_buf);
-                    resolve(&ctx.data_dir, &path_buf)
+        if let Some(path) = &static_path {
+            // One file for every event: look it up once per batch, not once per event.
+            match files.get(path, cfg, now) {
+                Ok(f) => {
+                    for e in &batch {
+                        line.clear();
+                        encode_line(e, &cfg.encoding, &mut line, &mut scratch);
+                        if f.write_line(&line, cfg, now).is_ok() {
+                            written += 1;
+                        } else {
+                            failed += 1;
+                        }
+                    }
                 }
-            };
+                Err(_) => failed = batch.len() as u64,
+            }
+            if failed > 0 {
+                io_errors.inc();
+                files.open.remove(path);
+                if errors_logged.is_multiple_of(1000) {
+                    tracing::error!(component = %ctx.id, path = %path.display(), "Cannot write to file; events dropped.");
+                }
+                errors_logged += 1;
+            }
+        }
+        for e in batch.iter().filter(|_| static_path.is_none()) {
+            path_buf.clear();
+            cfg.path.render_into(e, &mut path_buf);
+            let path = resolve(&ctx.data_dir, &path_buf);
             line.clear();
             encode_line(e, &cfg.encoding, &mut line, &mut scratch);
             let res = files
