@@ -43,11 +43,7 @@ impl Output {
         let mut batch = Some(batch);
         let mut alive = 0;
         for (i, t) in self.targets.iter().enumerate() {
-            let b = if i + 1 == n {
-                batch.take().unwrap_or_default()
-            } else {
-                batch.as_ref().cloned().unwrap_or_default()
-            };
+            let b = copy_for(i, n, &mut batch);
             let len = b.len() as i64;
             // Count before sending: the consumer may take it out at once.
             t.metrics.buffer_events.add(len);
@@ -86,11 +82,7 @@ impl Output {
         let mut batch = Some(batch);
         let mut alive = 0;
         for (i, t) in self.targets.iter().enumerate() {
-            let b = if i + 1 == n {
-                batch.take().unwrap_or_default()
-            } else {
-                batch.as_ref().cloned().unwrap_or_default()
-            };
+            let b = copy_for(i, n, &mut batch);
             let len = b.len() as i64;
             t.metrics.buffer_events.add(len);
             match t.tx.try_send(b) {
@@ -108,6 +100,15 @@ impl Output {
         } else {
             Ok(())
         }
+    }
+}
+
+/// The batch for target `i` of `n`: a clone for all but the last, which takes it.
+fn copy_for(i: usize, n: usize, batch: &mut Option<EventBatch>) -> EventBatch {
+    if i + 1 == n {
+        batch.take().unwrap_or_default()
+    } else {
+        batch.as_ref().cloned().unwrap_or_default()
     }
 }
 
