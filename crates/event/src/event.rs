@@ -51,16 +51,14 @@ fn insert_in(map: &mut Map, segs: &[String], value: Value) -> Option<Value> {
     let (last, parents) = segs.split_last()?;
     let mut cur = map;
     for s in parents {
-        let slot = cur
-            .entry(s.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
+        let slot = cur.get_or_insert_with(s, || Value::Object(Map::new()));
         if !matches!(slot, Value::Object(_)) {
             // A scalar in the way is replaced, as Logstash does when it sets a subfield.
             *slot = Value::Object(Map::new());
         }
         cur = slot.as_object_mut()?;
     }
-    cur.insert(last.clone(), value)
+    cur.insert(last.as_str().into(), value)
 }
 
 fn remove_in(map: &mut Map, segs: &[String]) -> Option<Value> {
@@ -88,7 +86,7 @@ impl Event {
     /// An event with `message` set and `@timestamp` = `now`.
     pub fn from_message(message: impl Into<String>, now: Timestamp) -> Self {
         let mut m = Map::new();
-        m.insert("message".into(), Value::String(message.into()));
+        m.insert("message".into(), Value::from(message.into()));
         m.insert("@timestamp".into(), Value::Timestamp(now));
         Self::from_map(m)
     }
@@ -160,21 +158,20 @@ impl Event {
     pub fn add_tag(&mut self, tag: &str) {
         let slot = self
             .fields
-            .entry("tags".to_owned())
-            .or_insert_with(|| Value::Array(Vec::new()));
+            .get_or_insert_with("tags", || Value::Array(Vec::new()));
         match slot {
             Value::Array(a) => {
                 if !a.iter().any(|v| v.as_str() == Some(tag)) {
-                    a.push(Value::String(tag.to_owned()));
+                    a.push(Value::from(tag));
                 }
             }
             Value::String(s) => {
                 if s != tag {
                     let old = std::mem::take(s);
-                    *slot = Value::Array(vec![Value::String(old), Value::String(tag.to_owned())]);
+                    *slot = Value::Array(vec![Value::String(old), Value::from(tag)]);
                 }
             }
-            other => *other = Value::Array(vec![Value::String(tag.to_owned())]),
+            other => *other = Value::Array(vec![Value::from(tag)]),
         }
     }
 
@@ -203,8 +200,7 @@ impl Event {
 
     /// Appends the event's fields as one JSON object (no newline).
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        // Serialising our own Value into a Vec cannot fail.
-        let _ = serde_json::to_writer(out, &self.fields);
+        crate::json::write_map(&self.fields, out);
     }
 
     /// Rough in-memory size, for buffer accounting.

@@ -5,9 +5,9 @@
 //! runtime, so parsers and tests can build events cheaply.
 //!
 //! Decisions:
-//! - An event is a tree of [`Value`]s rooted at an object. Keys are kept sorted
-//!   (`BTreeMap`) so JSON output is deterministic, which makes files diffable and tests
-//!   simple.
+//! - An event is a tree of [`Value`]s rooted at an object. Keys are kept sorted so JSON
+//!   output is deterministic, which makes files diffable and tests simple. Objects are
+//!   sorted vectors with inline short keys ([`Map`]), measured faster than `BTreeMap`.
 //! - Metadata that outputs never emit (peer address, receiving component, the ack token
 //!   and `@metadata`) lives beside the fields, not inside them.
 //! - Field references accept both Logstash's `[a][b]` and the dotted `a.b` ([`FieldPath`]).
@@ -20,14 +20,17 @@
 mod ack;
 mod event;
 mod json;
+mod map;
 mod path;
 pub mod timestamp;
 mod value;
 
 pub use ack::{AckToken, BatchStatus};
 pub use event::{Event, EventBatch, EventMeta};
+pub use json::{write_map, write_str, write_value};
+pub use map::{Key, Map};
 pub use path::{FieldPath, PathError};
-pub use value::{Map, Value};
+pub use value::Value;
 
 /// Re-exported so that users of the event crate name one chrono type.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

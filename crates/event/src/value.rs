@@ -1,12 +1,8 @@
 //! [`Value`]: the tree every event is made of.
 
-use crate::Timestamp;
+use crate::{Key, Map, Timestamp};
 use bytes::Bytes;
-use std::collections::BTreeMap;
 use std::fmt;
-
-/// An object: field name to value, kept sorted for deterministic output.
-pub type Map = BTreeMap<String, Value>;
 
 /// One value in an event.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -16,7 +12,8 @@ pub enum Value {
     Bool(bool),
     Integer(i64),
     Float(f64),
-    String(String),
+    /// Text; up to 24 bytes inline without an allocation (most syslog header fields).
+    String(Key),
     /// Raw bytes that are not valid UTF-8. Serialised lossily as a JSON string.
     Bytes(Bytes),
     Timestamp(Timestamp),
@@ -108,11 +105,16 @@ impl Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::String(s.to_owned())
+        Value::String(Key::from(s))
     }
 }
 impl From<String> for Value {
     fn from(s: String) -> Self {
+        Value::String(Key::from(s))
+    }
+}
+impl From<Key> for Value {
+    fn from(s: Key) -> Self {
         Value::String(s)
     }
 }

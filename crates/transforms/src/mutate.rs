@@ -5,7 +5,7 @@ use sluice_event::{Event, FieldPath, Value};
 
 fn map_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
     match v {
-        Value::String(s) => *s = f(s),
+        Value::String(s) => *s = f(s).into(),
         Value::Array(a) => a.iter_mut().for_each(|x| map_strings(x, f)),
         _ => {}
     }
@@ -50,11 +50,11 @@ pub fn apply_mutate(m: &MutateSpec, e: &mut Event) {
                 e.insert(&path, value);
             }
             Some(Value::Array(mut a)) => {
-                a.push(Value::String(value));
+                a.push(Value::from(value));
                 e.insert(&path, Value::Array(a));
             }
             Some(old) => {
-                e.insert(&path, Value::Array(vec![old, Value::String(value)]));
+                e.insert(&path, Value::Array(vec![old, Value::from(value)]));
             }
         }
     }

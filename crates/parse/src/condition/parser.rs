@@ -154,7 +154,7 @@ impl P {
             }
             Some(Tok::Str(s)) => {
                 self.pos += 1;
-                Ok(Operand::Literal(Value::String(s)))
+                Ok(Operand::Literal(Value::from(s)))
             }
             Some(Tok::Int(i)) => {
                 self.pos += 1;
