@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the third-party clients the end-to-end tests drive (Debian packages):
 #   logger (bsdutils), setpriv (util-linux), python3, rsyslogd (rsyslog), promtool (prometheus), socat.
+# and the Python clients pinned in tests/clients/requirements.txt (pylogbeat, python-logstash-async,
+# python-logstash) from PyPI.
 # Idempotent; skips what is already there. No daemon is started: policy-rc.d blocks it.
 set -euo pipefail
 need=()
@@ -11,6 +13,7 @@ command -v rsyslogd >/dev/null || need+=(rsyslog)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v socat    >/dev/null || need+=(socat)
 command -v curl     >/dev/null || need+=(curl)
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if ((${#need[@]})); then
   made_policy=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -21,4 +24,7 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   ((made_policy)) && rm -f /usr/sbin/policy-rc.d
 fi
+here="$(cd "$(dirname "$0")/.." && pwd)"
+python3 -m pip install -q --disable-pip-version-check -r "$here/tests/clients/requirements.txt" 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check --break-system-packages -r "$here/tests/clients/requirements.txt"
 echo "test dependencies ready: $(logger --version 2>&1 | head -1); $(rsyslogd -v | head -1); $(promtool --version 2>&1 | head -1)"

@@ -71,6 +71,29 @@ pub fn have(tool: &str) -> bool {
     found
 }
 
+/// True when python3 can import `module`. Under CI=true a missing module fails the test.
+pub fn have_py(module: &str) -> bool {
+    let found = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "python module {module} is required under CI=true; .ci/run installs tests/clients/requirements.txt"
+        );
+        eprintln!("skipping: python module {module} not installed");
+    }
+    found
+}
+
+/// Runs one of our client drivers in tests/clients with python3.
+pub fn py_client(script: &str, args: &str) -> String {
+    let path = workspace_root().join("tests/clients").join(script);
+    sh(&format!("timeout 120 python3 {} {args}", path.display()))
+}
+
 /// A running sluice process with its own temp dir.
 pub struct Server {
     pub child: Option<Child>,

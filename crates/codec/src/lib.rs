@@ -13,7 +13,11 @@
 //!   the rest of it is skipped and the stream carries on. Only a malformed octet count
 //!   in explicit octet-counting mode ends the connection, since the stream can no
 //!   longer be resynchronised.
+//! - [`lumberjack`] decodes the Beats protocol (Lumberjack v2). Every length it reads is
+//!   checked against a limit before anything is buffered, and compressed blocks inflate
+//!   with a cap, so a hostile client costs at most those limits.
 
+pub mod lumberjack;
 mod syslog;
 
 pub use syslog::{Frame, FrameError, Framing, SyslogFramer};

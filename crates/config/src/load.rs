@@ -307,6 +307,12 @@ fn insert_unique<T>(
     map.insert(id, (file.to_owned(), node));
 }
 
+fn at_least_one(s: &mut Sink<'_>, key: &str, n: usize) {
+    if n == 0 {
+        s.push(key, "must be at least 1");
+    }
+}
+
 fn load_source(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<SourceNode> {
     let ty = take_type(&mut t, s)?;
     let config = match ty.as_str() {
@@ -338,10 +344,37 @@ fn load_source(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<SourceN
             }
             SourceConfig::Syslog(c)
         }
+        "beats" => {
+            let c: BeatsSourceConfig = de(t, s, "")?;
+            at_least_one(s, "max_connections", c.max_connections);
+            at_least_one(s, "max_window", c.max_window as usize);
+            if c.max_frame_bytes.0 < 1024 {
+                s.push("max_frame_bytes", "must be at least 1KiB");
+            }
+            if c.max_inflated_bytes.0 < c.max_frame_bytes.0 {
+                s.push(
+                    "max_inflated_bytes",
+                    "must be at least max_frame_bytes (a block inflates to more than it takes on the wire)",
+                );
+            }
+            if c.ack_keepalive.0.is_zero() {
+                s.push("ack_keepalive", "must be longer than 0s");
+            }
+            SourceConfig::Beats(c)
+        }
+        "json_lines" => {
+            let c: JsonLinesSourceConfig = de(t, s, "")?;
+            at_least_one(s, "max_connections", c.max_connections);
+            at_least_one(s, "batch_size", c.batch_size);
+            if c.max_line_bytes.0 < 64 {
+                s.push("max_line_bytes", "must be at least 64 bytes");
+            }
+            SourceConfig::JsonLines(c)
+        }
         other => {
             s.push(
                 "type",
-                format!("unknown source type `{other}` (expected: syslog)"),
+                format!("unknown source type `{other}` (expected: syslog, beats, json_lines)"),
             );
             return None;
         }

@@ -62,14 +62,115 @@ pub struct SourceNode {
 #[derive(Clone, Debug)]
 pub enum SourceConfig {
     Syslog(SyslogSourceConfig),
+    Beats(BeatsSourceConfig),
+    JsonLines(JsonLinesSourceConfig),
+}
+
+/// The transport a listener uses; two sources may share an address on different ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
 }
 
 impl SourceConfig {
     pub fn type_name(&self) -> &'static str {
         match self {
             SourceConfig::Syslog(_) => "syslog",
+            SourceConfig::Beats(_) => "beats",
+            SourceConfig::JsonLines(_) => "json_lines",
         }
     }
+
+    /// The address the source listens on, and over what.
+    pub fn listener(&self) -> (Transport, SocketAddr) {
+        match self {
+            SourceConfig::Syslog(c) => match c.mode {
+                SyslogMode::Udp => (Transport::Udp, c.address),
+                SyslogMode::Tcp | SyslogMode::Tls => (Transport::Tcp, c.address),
+            },
+            SourceConfig::Beats(c) => (Transport::Tcp, c.address),
+            SourceConfig::JsonLines(c) => (Transport::Tcp, c.address),
+        }
+    }
+}
+
+/// `type = "beats"`: Lumberjack v2 (Filebeat, Winlogbeat, pylogbeat, Logstash's output).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BeatsSourceConfig {
+    #[serde(default = "default_beats_address")]
+    pub address: SocketAddr,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Close a connection that sends nothing (and awaits no ACK) for this long.
+    #[serde(default = "default_beats_idle")]
+    pub idle_timeout: HumanDuration,
+    /// Largest window a client may announce, in events.
+    #[serde(default = "default_max_window")]
+    pub max_window: u32,
+    /// Largest single frame, compressed blocks included.
+    #[serde(default = "default_max_frame")]
+    pub max_frame_bytes: ByteSize,
+    /// Largest size a compressed block may inflate to.
+    #[serde(default = "default_max_inflated")]
+    pub max_inflated_bytes: ByteSize,
+    /// While a window waits for the pipeline, send a keepalive ACK this often.
+    #[serde(default = "default_keepalive")]
+    pub ack_keepalive: HumanDuration,
+}
+
+fn default_beats_address() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 5044))
+}
+fn default_beats_idle() -> HumanDuration {
+    // Logstash's client_inactivity_timeout.
+    HumanDuration(Duration::from_secs(60))
+}
+fn default_max_window() -> u32 {
+    16384
+}
+fn default_max_frame() -> ByteSize {
+    ByteSize(16 << 20)
+}
+fn default_max_inflated() -> ByteSize {
+    ByteSize(64 << 20)
+}
+fn default_keepalive() -> HumanDuration {
+    HumanDuration(Duration::from_secs(5))
+}
+
+/// `type = "json_lines"`: one JSON object per line over TCP.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonLinesSourceConfig {
+    #[serde(default = "default_json_lines_address")]
+    pub address: SocketAddr,
+    /// Longer lines are cut here, tagged `_truncated` and counted; the stream goes on.
+    #[serde(default = "default_max_line")]
+    pub max_line_bytes: ByteSize,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    #[serde(default = "default_idle")]
+    pub idle_timeout: HumanDuration,
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+}
+
+fn default_json_lines_address() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 5170))
+}
+fn default_max_line() -> ByteSize {
+    ByteSize(1 << 20)
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -69,9 +69,66 @@ when_full = "drop_newest"
     };
     assert_eq!(f.max_bytes, Some(10 << 20));
     assert_eq!(f.rotate_every, Some(std::time::Duration::from_secs(86400)));
-    let SourceConfig::Syslog(c) = &p.sources["syslog_tcp"].config;
+    let SourceConfig::Syslog(c) = &p.sources["syslog_tcp"].config else {
+        panic!()
+    };
     assert_eq!(c.max_message_bytes.0, 65536);
     assert_eq!(c.framing, FramingConfig::OctetCounting);
+}
+
+#[test]
+fn beats_and_json_lines_defaults_limits_and_listener_clashes() {
+    let p = load_str(
+        "t.toml",
+        r#"
+[sources.beats]
+type = "beats"
+[sources.app_json]
+type = "json_lines"
+[sinks.o]
+type = "blackhole"
+inputs = ["beats", "app_json"]
+"#,
+    )
+    .unwrap();
+    let SourceConfig::Beats(b) = &p.sources["beats"].config else {
+        panic!()
+    };
+    assert_eq!(b.address.port(), 5044);
+    assert_eq!(b.max_window, 16384);
+    assert_eq!(b.ack_keepalive.0, std::time::Duration::from_secs(5));
+    let SourceConfig::JsonLines(j) = &p.sources["app_json"].config else {
+        panic!()
+    };
+    assert_eq!(j.address.port(), 5170);
+    assert_eq!(j.max_line_bytes.0, 1 << 20);
+
+    let e = errs(
+        r#"
+[sources.beats]
+type = "beats"
+address = "127.0.0.1:5044"
+max_window = 0
+max_frame_bytes = "1MiB"
+max_inflated_bytes = "64KiB"
+[sources.lines]
+type = "json_lines"
+address = "127.0.0.1:5044"
+max_line_bytes = "10B"
+[sinks.o]
+type = "blackhole"
+inputs = ["beats", "lines"]
+"#,
+    );
+    let e: Vec<String> = e.iter().map(ToString::to_string).collect();
+    for want in [
+        "test.toml: [sources.beats] key `max_window`: must be at least 1",
+        "test.toml: [sources.beats] key `max_inflated_bytes`: must be at least max_frame_bytes",
+        "test.toml: [sources.lines] key `max_line_bytes`: must be at least 64 bytes",
+        "test.toml: [sources.lines] key `address`: tcp 127.0.0.1:5044 is already used by sources.beats",
+    ] {
+        assert!(e.iter().any(|l| l.starts_with(want)), "missing {want:?} in:\n{e:#?}");
+    }
 }
 
 #[test]

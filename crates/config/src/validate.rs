@@ -121,23 +121,19 @@ pub(crate) fn validate(p: &Pipeline, errors: &mut Vec<ConfigError>) {
     // Two listeners on one address and transport.
     let mut listeners: HashMap<(&str, SocketAddr), &str> = HashMap::new();
     for (id, s) in &p.sources {
-        let SourceConfig::Syslog(c) = &s.config;
-        let transport = match c.mode {
-            SyslogMode::Udp => "udp",
-            _ => "tcp",
-        };
-        if c.address.port() == 0 {
+        let (transport, address) = s.config.listener();
+        if address.port() == 0 {
             continue;
         }
-        if let Some(other) = listeners.insert((transport, c.address), id) {
+        if let Some(other) = listeners.insert((transport.name(), address), id) {
             err(
                 errors,
                 p,
                 format!("sources.{id}"),
                 "address",
                 format!(
-                    "{transport} {} is already used by sources.{other}",
-                    c.address
+                    "{} {address} is already used by sources.{other}",
+                    transport.name()
                 ),
             );
         }

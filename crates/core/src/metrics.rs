@@ -22,6 +22,7 @@ pub struct Telemetry {
     events_sent: IntCounterVec,
     events_dropped: IntCounterVec,
     errors: IntCounterVec,
+    acks: IntCounterVec,
     buffer_events: IntGaugeVec,
     buffer_bytes: IntGaugeVec,
     request_duration: HistogramVec,
@@ -107,6 +108,12 @@ impl Telemetry {
                 "Errors in a component, by type: parse failures, I/O, protocol.",
                 &["component", "component_type", "error_type"],
             ),
+            acks: counter(
+                r,
+                "sluice_acks_sent_total",
+                "Acknowledgements a source sent to its clients, by kind (ack, keepalive).",
+                &["component", "component_type", "kind"],
+            ),
             buffer_events: gauge(
                 r,
                 "sluice_buffer_events",
@@ -155,6 +162,7 @@ impl Telemetry {
                 .then(|| self.request_duration.with_label_values(&l)),
             dropped: self.events_dropped.clone(),
             errors: self.errors.clone(),
+            acks: self.acks.clone(),
         }
     }
 }
@@ -180,6 +188,7 @@ pub struct ComponentMetrics {
     pub request_duration: Option<Histogram>,
     dropped: IntCounterVec,
     errors: IntCounterVec,
+    acks: IntCounterVec,
 }
 
 impl std::fmt::Debug for ComponentMetrics {
@@ -207,6 +216,12 @@ impl ComponentMetrics {
         self.errors
             .with_label_values(&[&self.id, &self.component_type, error_type])
             .inc();
+    }
+
+    /// A bound counter of acknowledgements sent, by kind (`ack`, `keepalive`).
+    pub fn acks_counter(&self, kind: &str) -> IntCounter {
+        self.acks
+            .with_label_values(&[&self.id, &self.component_type, kind])
     }
 
     /// A bound counter for a frequent error type.

@@ -15,5 +15,6 @@
 
 pub mod condition;
 pub mod joda;
+pub mod json_event;
 pub mod syslog;
 pub mod template;

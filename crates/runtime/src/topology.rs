@@ -1,9 +1,9 @@
 //! Building and running the graph.
 
-use sluice_config::{Pipeline, SinkConfig, SourceConfig, WhenFull};
+use sluice_config::{Pipeline, SinkConfig, WhenFull};
 use sluice_core::{ComponentKind, ComponentMetrics, Output, Target, Telemetry};
 use sluice_event::EventBatch;
-use sluice_sources::syslog::{self, Bound, SourceContext};
+use sluice_sources::{Bound, SourceContext};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,14 +47,13 @@ pub fn bind_sources(
 ) -> Result<BTreeMap<String, Bound>, BindError> {
     let mut out = BTreeMap::new();
     for (id, node) in &p.sources {
-        let SourceConfig::Syslog(c) = &node.config;
-        let mut addr = c.address;
+        let mut addr = node.config.listener().1;
         if let Some((from, to)) = port_override {
             if addr.port() == from {
                 addr.set_port(to);
             }
         }
-        let b = syslog::bind(c, addr).map_err(|error| BindError {
+        let b = sluice_sources::bind(&node.config, addr).map_err(|error| BindError {
             component: id.clone(),
             address: addr,
             error,
@@ -227,18 +226,17 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
 
     let mut sources = Vec::new();
     for (id, s) in &p.sources {
-        let SourceConfig::Syslog(c) = &s.config;
         let Some(b) = bound.remove(id) else { continue };
         let m = telemetry.component(id, s.config.type_name(), ComponentKind::Source);
         let address = b.local_addr().ok();
         let ctx = SourceContext {
             id: Arc::from(id.as_str()),
-            config: c.clone(),
+            config: s.config.clone(),
             output: output_of(id),
             metrics: m.clone(),
             shutdown: shutdown.clone(),
         };
-        sources.push(tokio::spawn(syslog::serve(b, ctx)));
+        sources.push(tokio::spawn(sluice_sources::serve(b, ctx)));
         components.push(ComponentInfo {
             id: id.clone(),
             kind: ComponentKind::Source,

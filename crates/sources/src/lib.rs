@@ -5,11 +5,96 @@
 //! pure `sluice-parse`, framing to `sluice-codec`.
 //!
 //! Decisions:
-//! - Binding is separate from serving ([`syslog::bind`] then [`syslog::serve`]), so the
-//!   binary can report a port that cannot be bound before anything starts, and tests
-//!   can bind port 0.
-//! - On shutdown a TCP source stops accepting, takes the connections already waiting
-//!   in the backlog, and reads every connection until it has been quiet briefly, so
-//!   what a peer sent before the signal is not lost. UDP drains its socket buffer.
+//! - Binding is separate from serving ([`bind`] then [`serve`]), so the binary can report
+//!   a port that cannot be bound before anything starts, and tests can bind port 0.
+//! - Every TCP source shares one accept loop ([`listener::accept_loop`]): a connection
+//!   limit, accept back-off, and on shutdown it stops accepting, takes the connections
+//!   already in the backlog, and waits for every connection to drain. A connection reads
+//!   until it has been quiet briefly, so what a peer sent before the signal is not lost.
+//!   UDP drains its socket buffer.
+//! - Back-pressure: TCP stops reading; Beats also holds its ACK (sending keepalives);
+//!   UDP can only drop, and counts it.
 
+pub mod beats;
+mod framed;
+pub mod json_lines;
+pub mod listener;
 pub mod syslog;
+#[cfg(test)]
+mod test_support;
+
+use sluice_config::{SourceConfig, SyslogMode};
+use sluice_core::{ComponentMetrics, Output};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How long a connection may stay quiet during shutdown before it is closed.
+pub(crate) const DRAIN_QUIET: Duration = Duration::from_millis(300);
+
+/// A listener bound and ready to serve.
+#[derive(Debug)]
+pub enum Bound {
+    Udp(tokio::net::UdpSocket),
+    Tcp(tokio::net::TcpListener),
+}
+
+impl Bound {
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        match self {
+            Bound::Udp(s) => s.local_addr(),
+            Bound::Tcp(l) => l.local_addr(),
+        }
+    }
+}
+
+/// Binds the source's listener at `addr` (normally its configured address).
+/// Must be called inside a tokio runtime.
+pub fn bind(cfg: &SourceConfig, addr: SocketAddr) -> std::io::Result<Bound> {
+    match cfg {
+        SourceConfig::Syslog(c) if c.mode == SyslogMode::Udp => Ok(Bound::Udp(listener::bind_udp(
+            addr,
+            c.receive_buffer_bytes.map(|b| b.0 as usize),
+        )?)),
+        _ => Ok(Bound::Tcp(listener::bind_tcp(addr)?)),
+    }
+}
+
+/// What a serving source needs besides its socket.
+#[derive(Clone, Debug)]
+pub struct SourceContext<C> {
+    pub id: Arc<str>,
+    pub config: C,
+    pub output: Output,
+    pub metrics: ComponentMetrics,
+    pub shutdown: CancellationToken,
+}
+
+impl<C> SourceContext<C> {
+    /// The same context with another configuration.
+    pub fn with_config<D>(self, config: D) -> SourceContext<D> {
+        SourceContext {
+            id: self.id,
+            config,
+            output: self.output,
+            metrics: self.metrics,
+            shutdown: self.shutdown,
+        }
+    }
+}
+
+/// Serves until `shutdown` fires and everything received has been handed on.
+pub async fn serve(bound: Bound, ctx: SourceContext<SourceConfig>) {
+    let config = ctx.config.clone();
+    match (config, bound) {
+        (SourceConfig::Syslog(c), b) => syslog::serve(b, ctx.with_config(c)).await,
+        (SourceConfig::Beats(c), Bound::Tcp(l)) => beats::serve(l, ctx.with_config(c)).await,
+        (SourceConfig::JsonLines(c), Bound::Tcp(l)) => {
+            json_lines::serve(l, ctx.with_config(c)).await
+        }
+        (c, Bound::Udp(_)) => {
+            tracing::error!(component = %ctx.id, kind = c.type_name(), "Bound to UDP, but this source needs TCP; not serving.");
+        }
+    }
+}

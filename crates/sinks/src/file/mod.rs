@@ -117,6 +117,12 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
         if failed > 0 {
             io_drops.inc_by(failed);
         }
+        if failed > 0 || flush_failed {
+            // Tell acknowledging sources (Beats) not to ACK: their clients will resend.
+            for t in batch.iter().filter_map(|e| e.meta().ack.as_ref()) {
+                t.update(sluice_event::BatchStatus::Errored);
+            }
+        }
         ctx.metrics.events_sent.inc_by(written);
         if let Some(h) = &ctx.metrics.request_duration {
             h.observe(started.elapsed().as_secs_f64());

@@ -3,69 +3,17 @@
 mod tcp;
 mod udp;
 
-use sluice_config::{FramingConfig, SyslogMode, SyslogSourceConfig};
-use sluice_core::{ComponentMetrics, Output};
+use crate::Bound;
+use sluice_config::{FramingConfig, SyslogSourceConfig};
 use sluice_parse::syslog::{decode, DecodeOptions, ParseOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
-/// A listener bound and ready to serve.
-#[derive(Debug)]
-pub enum Bound {
-    Udp(tokio::net::UdpSocket),
-    Tcp(tokio::net::TcpListener),
-}
-
-impl Bound {
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        match self {
-            Bound::Udp(s) => s.local_addr(),
-            Bound::Tcp(l) => l.local_addr(),
-        }
-    }
-}
-
-/// Binds the source's address (with SO_REUSEADDR, and SO_RCVBUF for UDP when set).
-/// Must be called inside a tokio runtime.
-pub fn bind(cfg: &SyslogSourceConfig, addr: SocketAddr) -> std::io::Result<Bound> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let domain = Domain::for_address(addr);
-    match cfg.mode {
-        SyslogMode::Udp => {
-            let s = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
-            s.set_reuse_address(true)?;
-            if let Some(b) = cfg.receive_buffer_bytes {
-                s.set_recv_buffer_size(b.0 as usize)?;
-            }
-            s.set_nonblocking(true)?;
-            s.bind(&addr.into())?;
-            Ok(Bound::Udp(tokio::net::UdpSocket::from_std(s.into())?))
-        }
-        SyslogMode::Tcp | SyslogMode::Tls => {
-            let s = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
-            s.set_reuse_address(true)?;
-            s.set_nonblocking(true)?;
-            s.bind(&addr.into())?;
-            s.listen(1024)?;
-            Ok(Bound::Tcp(tokio::net::TcpListener::from_std(s.into())?))
-        }
-    }
-}
-
-/// What a serving source needs besides its socket.
-#[derive(Clone, Debug)]
-pub struct SourceContext {
-    pub id: Arc<str>,
-    pub config: SyslogSourceConfig,
-    pub output: Output,
-    pub metrics: ComponentMetrics,
-    pub shutdown: CancellationToken,
-}
+/// What a syslog source serves with.
+pub type SourceContext = crate::SourceContext<SyslogSourceConfig>;
 
 /// Serves until `shutdown` fires and everything received has been handed on.
-pub async fn serve(bound: Bound, ctx: SourceContext) {
+pub(crate) async fn serve(bound: Bound, ctx: SourceContext) {
     match bound {
         Bound::Udp(s) => udp::serve(s, ctx).await,
         Bound::Tcp(l) => tcp::serve(l, ctx).await,
@@ -135,9 +83,6 @@ pub(crate) fn framing(cfg: &SyslogSourceConfig) -> sluice_codec::Framing {
         FramingConfig::Nul => sluice_codec::Framing::Nul,
     }
 }
-
-/// How long a connection may stay quiet during shutdown before it is closed.
-pub(crate) const DRAIN_QUIET: Duration = Duration::from_millis(300);
 
 #[cfg(test)]
 mod tests;

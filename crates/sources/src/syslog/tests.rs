@@ -1,21 +1,21 @@
-use super::*;
-use sluice_config::load_str;
-use sluice_core::{Target, Telemetry};
+use crate::test_support::{collect, source_config};
+use sluice_config::SourceConfig;
+use sluice_core::ComponentMetrics;
 use sluice_event::{EventBatch, Value};
+use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
-fn cfg(mode: &str, extra: &str) -> SyslogSourceConfig {
-    let text = format!(
-        "[sources.s]\ntype=\"syslog\"\nmode=\"{mode}\"\naddress=\"127.0.0.1:0\"\n{extra}\n[sinks.o]\ntype=\"blackhole\"\ninputs=[\"s\"]\n"
-    );
-    let p = load_str("t.toml", &text).unwrap();
-    let sluice_config::SourceConfig::Syslog(c) = p.sources["s"].config.clone();
-    c
+fn cfg(mode: &str, extra: &str) -> SourceConfig {
+    source_config(&format!(
+        "type=\"syslog\"\nmode=\"{mode}\"\naddress=\"127.0.0.1:0\"\n{extra}"
+    ))
 }
 
 async fn start(
-    c: SyslogSourceConfig,
+    c: SourceConfig,
 ) -> (
     SocketAddr,
     mpsc::Receiver<EventBatch>,
@@ -23,34 +23,8 @@ async fn start(
     tokio::task::JoinHandle<()>,
     ComponentMetrics,
 ) {
-    let t = Telemetry::new();
-    let metrics = t.component("s", "syslog", sluice_core::ComponentKind::Source);
-    let sink_metrics = t.component("o", "blackhole", sluice_core::ComponentKind::Sink);
-    let (tx, rx) = mpsc::channel(1024);
-    let bound = bind(&c, c.address).unwrap();
-    let addr = bound.local_addr().unwrap();
-    let shutdown = CancellationToken::new();
-    let ctx = SourceContext {
-        id: "s".into(),
-        config: c,
-        output: Output::new(vec![Target {
-            tx,
-            drop_when_full: false,
-            metrics: sink_metrics,
-        }]),
-        metrics: metrics.clone(),
-        shutdown: shutdown.clone(),
-    };
-    let h = tokio::spawn(serve(bound, ctx));
-    (addr, rx, shutdown, h, metrics)
-}
-
-async fn collect(rx: &mut mpsc::Receiver<EventBatch>) -> Vec<sluice_event::Event> {
-    let mut out = Vec::new();
-    while let Some(b) = rx.recv().await {
-        out.extend(b);
-    }
-    out
+    let s = crate::test_support::start(c, 1024).await;
+    (s.addr, s.rx, s.shutdown, s.handle, s.metrics)
 }
 
 /// RFC 6587 octet-counted frame.
