@@ -182,12 +182,66 @@ def run_one(peer, count):
             "out_bytes": os.path.getsize(out)}
 
 
+def run_beats(count, window):
+    """sluice alone (rsyslog and syslog-ng do not speak Lumberjack): Beats in, JSON file out.
+    The load generator returns when the last window is ACKed, i.e. written."""
+    out = f"{W}/out-beats.json"
+    if os.path.exists(out):
+        os.unlink(out)
+    shutil.rmtree(f"{W}/sluice-data", ignore_errors=True)
+    p_conf = f"{W}/sluice-beats.toml"
+    open(p_conf, "w").write(f"""data_dir = "{W}/sluice-data"
+[admin]
+enabled = false
+[sources.beats]
+type = "beats"
+address = "127.0.0.1:{PORT}"
+[sinks.out]
+type = "file"
+inputs = ["beats"]
+path = "{out}"
+""")
+    p = subprocess.Popen([f"{ROOT}/target/release/sluice", "run", "--config", p_conf], env=ENV,
+                         stdout=subprocess.DEVNULL, stderr=open(f"{W}/sluice-beats.err", "w"))
+    deadline = time.time() + 20
+    while not listening():
+        if time.time() > deadline or p.poll() is not None:
+            raise SystemExit(f"sluice did not start; see {W}/sluice-beats.err")
+        time.sleep(0.05)
+    cpu0 = cpu_seconds(p.pid)
+    gen = subprocess.run([f"{ROOT}/target/release/sluice-loadgen", f"127.0.0.1:{PORT}", str(count), "beats", str(window)],
+                         capture_output=True, text=True, check=True)
+    sent = json.loads(gen.stdout)
+    cpu = cpu_seconds(p.pid) - cpu0
+    hwm = hwm_mib(p.pid)
+    p.send_signal(signal.SIGTERM)
+    p.wait(30)
+    lines = count_lines(out)
+    return {"events_per_s": sent["count"] / sent["acked_seconds"], "wire_mib_per_s": sent["bytes"] / sent["acked_seconds"] / 2**20,
+            "cpu_s": cpu, "cpu_us_per_event": cpu / max(lines, 1) * 1e6, "rss_mib": hwm, "loss": sent["count"] - lines}
+
+
+def main_beats(a):
+    setup()
+    runs = [run_beats(a.count, a.window) for _ in range(a.reps)]
+    for i, r in enumerate(runs):
+        print(f"rep {i + 1} sluice beats: {r['events_per_s']:,.0f} events/s loss={r['loss']}", file=sys.stderr, flush=True)
+    m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    print(f"\nbeats (zlib windows of {a.window}, 2 in flight) -> JSON file, {a.count:,} events, median of {a.reps}, {os.cpu_count()} CPUs")
+    print(f"{'peer':<11}{'events/s':>12}{'wire MiB/s':>11}{'CPU s':>8}{'us/event':>9}{'RSS MiB':>9}{'loss':>7}")
+    print(f"{'sluice':<11}{m['events_per_s']:>12,.0f}{m['wire_mib_per_s']:>11.1f}{m['cpu_s']:>8.2f}{m['cpu_us_per_event']:>9.2f}{m['rss_mib']:>9.1f}{int(m['loss']):>7}")
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", choices=["syslog", "beats"], default="syslog")
+    ap.add_argument("--window", type=int, default=2048)
     ap.add_argument("--count", type=int, default=2_000_000)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--peers", default="raw-socat,rsyslog,syslog-ng,sluice")
     a = ap.parse_args()
+    if a.mode == "beats":
+        return main_beats(a)
     setup()
     peers = a.peers.split(",")
     runs = {p: [] for p in peers}

@@ -99,8 +99,16 @@ fn embedded_default_falls_back_to_5514_when_unprivileged() {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
-    if !root || !have("setpriv") || std::net::TcpListener::bind("0.0.0.0:5514").is_err() {
-        eprintln!("skipping: needs root, setpriv and a free port 5514");
+    let busy = [
+        "0.0.0.0:5514",
+        "0.0.0.0:5044",
+        "0.0.0.0:5170",
+        "127.0.0.1:9600",
+    ]
+    .iter()
+    .any(|a| std::net::TcpListener::bind(a).is_err());
+    if !root || !have("setpriv") || busy {
+        eprintln!("skipping: needs root, setpriv and free ports 5514, 5044, 5170, 9600");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

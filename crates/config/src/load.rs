@@ -371,10 +371,23 @@ fn load_source(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<SourceN
             }
             SourceConfig::JsonLines(c)
         }
+        "http" => {
+            let c: HttpSourceConfig = de(t, s, "")?;
+            at_least_one(s, "max_connections", c.max_connections);
+            if !c.path.starts_with('/') {
+                s.push("path", format!("must start with `/` (got `{}`)", c.path));
+            }
+            if c.auth.as_ref().is_some_and(|a| a.bearer_token.is_empty()) {
+                s.push("auth.bearer_token", "must not be empty");
+            }
+            SourceConfig::Http(c)
+        }
         other => {
             s.push(
                 "type",
-                format!("unknown source type `{other}` (expected: syslog, beats, json_lines)"),
+                format!(
+                    "unknown source type `{other}` (expected: syslog, beats, json_lines, http)"
+                ),
             );
             return None;
         }

@@ -64,6 +64,7 @@ pub enum SourceConfig {
     Syslog(SyslogSourceConfig),
     Beats(BeatsSourceConfig),
     JsonLines(JsonLinesSourceConfig),
+    Http(HttpSourceConfig),
 }
 
 /// The transport a listener uses; two sources may share an address on different ones.
@@ -88,6 +89,7 @@ impl SourceConfig {
             SourceConfig::Syslog(_) => "syslog",
             SourceConfig::Beats(_) => "beats",
             SourceConfig::JsonLines(_) => "json_lines",
+            SourceConfig::Http(_) => "http",
         }
     }
 
@@ -100,6 +102,7 @@ impl SourceConfig {
             },
             SourceConfig::Beats(c) => (Transport::Tcp, c.address),
             SourceConfig::JsonLines(c) => (Transport::Tcp, c.address),
+            SourceConfig::Http(c) => (Transport::Tcp, c.address),
         }
     }
 }
@@ -164,6 +167,47 @@ pub struct JsonLinesSourceConfig {
     pub idle_timeout: HumanDuration,
     #[serde(default = "default_batch")]
     pub batch_size: usize,
+}
+
+/// `type = "http"`: `POST` NDJSON or a JSON array of objects.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSourceConfig {
+    #[serde(default = "default_http_address")]
+    pub address: SocketAddr,
+    /// The one path that accepts events.
+    #[serde(default = "default_http_path")]
+    pub path: String,
+    /// Larger bodies (after gzip decoding, too) are refused with 413.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: ByteSize,
+    #[serde(default)]
+    pub auth: Option<HttpAuth>,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// How long a request waits for its events to be written before answering 503.
+    #[serde(default = "default_ack_timeout")]
+    pub ack_timeout: HumanDuration,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpAuth {
+    /// Requests must carry `Authorization: Bearer <token>`.
+    pub bearer_token: String,
+}
+
+fn default_http_address() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 8080))
+}
+fn default_http_path() -> String {
+    "/".into()
+}
+fn default_max_body() -> ByteSize {
+    ByteSize(10 << 20)
+}
+fn default_ack_timeout() -> HumanDuration {
+    HumanDuration(Duration::from_secs(30))
 }
 
 fn default_json_lines_address() -> SocketAddr {

@@ -33,6 +33,14 @@ impl Output {
         self.targets.is_empty()
     }
 
+    /// False when a consumer that applies back-pressure has a full buffer: a source that
+    /// can refuse work (HTTP answers 429) checks this instead of waiting.
+    pub fn has_room(&self) -> bool {
+        self.targets
+            .iter()
+            .all(|t| t.drop_when_full || t.tx.capacity() > 0)
+    }
+
     /// Delivers `batch` to every consumer. Waits for space unless a consumer drops when
     /// full. Fails only when no consumer is left.
     pub async fn send(&self, batch: EventBatch) -> Result<(), SendError> {

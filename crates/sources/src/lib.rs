@@ -13,10 +13,13 @@
 //!   until it has been quiet briefly, so what a peer sent before the signal is not lost.
 //!   UDP drains its socket buffer.
 //! - Back-pressure: TCP stops reading; Beats also holds its ACK (sending keepalives);
-//!   UDP can only drop, and counts it.
+//!   HTTP answers 429; UDP can only drop, and counts it.
+//! - Sources that can acknowledge (Beats, HTTP) attach one ack token per window or
+//!   request and answer only once every sink has let go of every event.
 
 pub mod beats;
 mod framed;
+pub mod http;
 pub mod json_lines;
 pub mod listener;
 pub mod syslog;
@@ -32,6 +35,10 @@ use tokio_util::sync::CancellationToken;
 
 /// How long a connection may stay quiet during shutdown before it is closed.
 pub(crate) const DRAIN_QUIET: Duration = Duration::from_millis(300);
+
+/// SO_RCVBUF asked for when `receive_buffer_bytes` is not set: rides out a sink's brief
+/// stall at a few hundred thousand msgs/s. The kernel caps it at `net.core.rmem_max`.
+const DEFAULT_UDP_RECEIVE_BUFFER: usize = 4 << 20;
 
 /// A listener bound and ready to serve.
 #[derive(Debug)]
@@ -55,7 +62,8 @@ pub fn bind(cfg: &SourceConfig, addr: SocketAddr) -> std::io::Result<Bound> {
     match cfg {
         SourceConfig::Syslog(c) if c.mode == SyslogMode::Udp => Ok(Bound::Udp(listener::bind_udp(
             addr,
-            c.receive_buffer_bytes.map(|b| b.0 as usize),
+            c.receive_buffer_bytes
+                .map_or(DEFAULT_UDP_RECEIVE_BUFFER, |b| b.0 as usize),
         )?)),
         _ => Ok(Bound::Tcp(listener::bind_tcp(addr)?)),
     }
@@ -93,6 +101,7 @@ pub async fn serve(bound: Bound, ctx: SourceContext<SourceConfig>) {
         (SourceConfig::JsonLines(c), Bound::Tcp(l)) => {
             json_lines::serve(l, ctx.with_config(c)).await
         }
+        (SourceConfig::Http(c), Bound::Tcp(l)) => http::serve(l, ctx.with_config(c)).await,
         (c, Bound::Udp(_)) => {
             tracing::error!(component = %ctx.id, kind = c.type_name(), "Bound to UDP, but this source needs TCP; not serving.");
         }

@@ -21,14 +21,13 @@ pub fn bind_tcp(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::from_std(s.into())
 }
 
-/// Binds a UDP socket, with SO_RCVBUF when given. Needs a tokio runtime.
-pub fn bind_udp(addr: SocketAddr, receive_buffer: Option<usize>) -> std::io::Result<UdpSocket> {
+/// Binds a UDP socket asking for a `receive_buffer` of SO_RCVBUF (the kernel may grant
+/// less). Needs a tokio runtime.
+pub fn bind_udp(addr: SocketAddr, receive_buffer: usize) -> std::io::Result<UdpSocket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     s.set_reuse_address(true)?;
-    if let Some(b) = receive_buffer {
-        s.set_recv_buffer_size(b)?;
-    }
+    s.set_recv_buffer_size(receive_buffer)?;
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;
     UdpSocket::from_std(s.into())

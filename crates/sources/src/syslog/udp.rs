@@ -1,9 +1,23 @@
-//! UDP: one datagram is one message. UDP cannot push back, so a full pipeline drops
-//! and counts (`sluice_events_dropped_total{reason="queue_full"}`).
+//! UDP: one datagram is one message. UDP cannot push back, so when the pipeline stays
+//! full the source drops and counts (`sluice_events_dropped_total{reason="queue_full"}`).
+//!
+//! To drop as little as possible, the socket is drained continuously, even while the
+//! pipeline is full: datagrams gather in one pending batch of at most
+//! [`PENDING_BATCHES`] x `batch_size` events, which is handed on as soon as there is room.
+//! Only past that bound are events dropped. Without this, a sink's brief stall (a flush,
+//! a rotation) let the kernel's socket buffer overflow at 75k msgs/s; see
+//! docs/BENCHMARKS.md.
 
 use super::{Decoder, SourceContext};
 use sluice_event::EventBatch;
 use std::io::ErrorKind;
+use std::time::Duration;
+
+/// How many batches' worth of events may wait in the source while the pipeline is full.
+const PENDING_BATCHES: usize = 16;
+
+/// How often a waiting batch retries when no datagram arrives meanwhile.
+const RETRY: Duration = Duration::from_millis(2);
 
 pub(super) async fn serve(sock: tokio::net::UdpSocket, ctx: SourceContext) {
     let dec = Decoder::new(&ctx);
@@ -13,19 +27,20 @@ pub(super) async fn serve(sock: tokio::net::UdpSocket, ctx: SourceContext) {
     let oversize = ctx.metrics.error_counter("oversize");
     let io_errors = ctx.metrics.error_counter("io");
     let batch_size = ctx.config.batch_size;
+    let max_pending = batch_size.saturating_mul(PENDING_BATCHES);
+    let mut pending: EventBatch = Vec::new();
     let mut draining = false;
     loop {
-        let mut batch: EventBatch = Vec::new();
         let first = if draining {
             match sock.try_recv_from(&mut buf) {
-                Ok(x) => x,
+                Ok(x) => Some(x),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(_) => break,
             }
         } else {
             tokio::select! {
                 r = sock.recv_from(&mut buf) => match r {
-                    Ok(x) => x,
+                    Ok(x) => Some(x),
                     Err(e) => {
                         // ICMP errors and the like: count, keep serving.
                         io_errors.inc();
@@ -33,6 +48,7 @@ pub(super) async fn serve(sock: tokio::net::UdpSocket, ctx: SourceContext) {
                         continue;
                     }
                 },
+                _ = tokio::time::sleep(RETRY), if !pending.is_empty() => None,
                 _ = ctx.shutdown.cancelled() => {
                     draining = true;
                     continue;
@@ -47,29 +63,44 @@ pub(super) async fn serve(sock: tokio::net::UdpSocket, ctx: SourceContext) {
             }
             let n = n.min(max);
             ctx.metrics.bytes_received.inc_by(n as u64);
+            ctx.metrics.events_received.inc();
             batch.push(dec.decode(&buf[..n], peer, now, truncated));
         };
-        take(first.0, first.1, &buf, &mut batch);
-        // Take what else is already waiting, without blocking, to fill the batch.
-        while batch.len() < batch_size {
-            match sock.try_recv_from(&mut buf) {
-                Ok((n, peer)) => take(n, peer, &buf, &mut batch),
-                Err(_) => break,
+        if let Some((n, peer)) = first {
+            take(n, peer, &buf, &mut pending);
+            // Take what else is already waiting, without blocking.
+            let limit = pending.len() + batch_size;
+            while pending.len() < limit {
+                match sock.try_recv_from(&mut buf) {
+                    Ok((n, peer)) => take(n, peer, &buf, &mut pending),
+                    Err(_) => break,
+                }
             }
         }
-        let n = batch.len() as u64;
-        ctx.metrics.events_received.inc_by(n);
+        let n = pending.len() as u64;
         if draining {
-            if ctx.output.send(batch).await.is_err() {
+            if ctx.output.send(std::mem::take(&mut pending)).await.is_err() {
                 break;
             }
             ctx.metrics.events_sent.inc_by(n);
             continue;
         }
-        // Drops, if any, are counted on the consumer whose buffer was full.
-        if ctx.output.try_send_or_drop(batch).is_err() {
-            break;
+        if ctx.output.has_room() || pending.len() >= max_pending {
+            // Past the bound, drops (if any) are counted on the consumer that is full.
+            if ctx
+                .output
+                .try_send_or_drop(std::mem::take(&mut pending))
+                .is_err()
+            {
+                break;
+            }
+            ctx.metrics.events_sent.inc_by(n);
         }
-        ctx.metrics.events_sent.inc_by(n);
+    }
+    if !pending.is_empty() {
+        let n = pending.len() as u64;
+        if ctx.output.send(pending).await.is_ok() {
+            ctx.metrics.events_sent.inc_by(n);
+        }
     }
 }

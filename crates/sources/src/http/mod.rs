@@ -1,0 +1,221 @@
+//! `type = "http"`: `POST` NDJSON or a JSON array of objects to one path.
+//!
+//! The answer tells the client what happened to its events, so it knows whether to retry:
+//! - 200 `{"accepted": n}` only after every event of the request has been written by
+//!   every sink (the same ack token the Beats source uses);
+//! - 400 with the reason (which line, which element) when the body is not JSON objects;
+//!   nothing of such a request is taken;
+//! - 401 without the configured bearer token; 404 on another path; 405 for other methods;
+//! - 413 over `max_body_bytes`, checked on `Content-Length`, while reading, and again
+//!   after gzip decoding; 415 for an unknown `Content-Encoding`;
+//! - 429 with `Retry-After` when the pipeline is full (back-pressure);
+//! - 503 when a sink failed, or the events were not written within `ack_timeout`.
+
+mod body;
+#[cfg(test)]
+mod tests;
+
+use crate::listener::accept_loop;
+use body::{decode_encoding, parse_objects, BodyError};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use sluice_config::HttpSourceConfig;
+use sluice_event::{AckToken, BatchStatus, Event, Key, Value};
+use sluice_parse::json_event::event_from_map;
+use std::net::SocketAddr;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+pub type SourceContext = crate::SourceContext<HttpSourceConfig>;
+
+pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
+    let max = ctx.config.max_connections;
+    accept_loop(
+        listener,
+        max,
+        &ctx.id,
+        &ctx.metrics,
+        &ctx.shutdown.clone(),
+        |s, peer| connection(s, peer, ctx.clone()),
+    )
+    .await;
+}
+
+async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
+    let shutdown = ctx.shutdown.clone();
+    let svc = hyper::service::service_fn(move |req| {
+        let ctx = ctx.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(req, peer, &ctx).await) }
+    });
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = shutdown.cancelled() => {
+            // Finish the request in flight, then close; idle keep-alives close at once.
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+fn answer(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(format!("{body}\n"))));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+fn refuse(ctx: &SourceContext, status: StatusCode, kind: &str, msg: &str) -> Response<Full<Bytes>> {
+    ctx.metrics.error(kind);
+    answer(status, serde_json::json!({ "error": msg }))
+}
+
+/// Compares without an early exit, so the token cannot be guessed byte by byte by timing.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    ctx: &SourceContext,
+) -> Response<Full<Bytes>> {
+    let cfg = &ctx.config;
+    if req.uri().path() != cfg.path {
+        return refuse(
+            ctx,
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("events are accepted at {}", cfg.path),
+        );
+    }
+    if req.method() != Method::POST {
+        let mut r = refuse(ctx, StatusCode::METHOD_NOT_ALLOWED, "method", "use POST");
+        r.headers_mut()
+            .insert(hyper::header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    if let Some(auth) = &cfg.auth {
+        let given = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !same_secret(given.trim().as_bytes(), auth.bearer_token.as_bytes()) {
+            let mut r = refuse(
+                ctx,
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing or wrong bearer token",
+            );
+            r.headers_mut().insert(
+                hyper::header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer"),
+            );
+            return r;
+        }
+    }
+    let max = cfg.max_body_bytes.0 as usize;
+    let too_large = format!("body over max_body_bytes ({max} bytes)");
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return refuse(ctx, StatusCode::PAYLOAD_TOO_LARGE, "too_large", &too_large);
+    }
+    let encoding = req
+        .headers()
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let raw = match Limited::new(req.into_body(), max).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return refuse(ctx, StatusCode::PAYLOAD_TOO_LARGE, "too_large", &too_large)
+        }
+        Err(e) => {
+            return refuse(
+                ctx,
+                StatusCode::BAD_REQUEST,
+                "io",
+                &format!("could not read the body: {e}"),
+            )
+        }
+    };
+    let objects =
+        match decode_encoding(encoding.as_deref(), &raw, max).and_then(|b| parse_objects(&b)) {
+            Ok(o) => o,
+            Err(BodyError::TooLarge) => {
+                return refuse(ctx, StatusCode::PAYLOAD_TOO_LARGE, "too_large", &too_large)
+            }
+            Err(BodyError::Bad(m)) => return refuse(ctx, StatusCode::BAD_REQUEST, "parse", &m),
+            Err(BodyError::Encoding(m)) => {
+                return refuse(ctx, StatusCode::UNSUPPORTED_MEDIA_TYPE, "parse", &m)
+            }
+        };
+    if objects.is_empty() {
+        return answer(StatusCode::OK, serde_json::json!({ "accepted": 0 }));
+    }
+    if !ctx.output.has_room() {
+        let mut r = refuse(
+            ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            "backpressure",
+            "pipeline is full; retry later",
+        );
+        r.headers_mut()
+            .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    }
+    let n = objects.len();
+    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3);
+    let (tx, rx) = oneshot::channel();
+    let token = AckToken::new(move |s| {
+        let _ = tx.send(s);
+    });
+    let ip = Value::from(peer.ip().to_string());
+    let batch: Vec<Event> = objects
+        .into_iter()
+        .map(|m| {
+            let mut ev = event_from_map(m, now);
+            let meta = ev.meta_mut();
+            meta.peer = Some(peer);
+            meta.source = Some(ctx.id.clone());
+            meta.ack = Some(token.clone());
+            meta.metadata
+                .insert(Key::const_new("ip_address"), ip.clone());
+            ev
+        })
+        .collect();
+    drop(token);
+    ctx.metrics.events_received.inc_by(n as u64);
+    ctx.metrics.bytes_received.inc_by(raw.len() as u64);
+    if ctx.output.send(batch).await.is_err() {
+        return refuse(
+            ctx,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutdown",
+            "pipeline is shutting down",
+        );
+    }
+    ctx.metrics.events_sent.inc_by(n as u64);
+    match tokio::time::timeout(cfg.ack_timeout.0, rx).await {
+        Ok(Ok(BatchStatus::Delivered)) => answer(StatusCode::OK, serde_json::json!({ "accepted": n })),
+        Ok(_) => refuse(ctx, StatusCode::SERVICE_UNAVAILABLE, "delivery", "a sink failed to write these events; retry"),
+        Err(_) => refuse(
+            ctx,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "delivery",
+            "events not written within ack_timeout; they may still arrive, retrying may duplicate them",
+        ),
+    }
+}

@@ -1,0 +1,50 @@
+//! The files in deploy/ are shipped to users: they must at least be valid.
+
+use sluice_e2e::*;
+use std::process::Command;
+
+#[test]
+fn deploy_config_validates_and_prometheus_scrape_config_passes_promtool() {
+    let root = workspace_root();
+    let out = Command::new(sluice_bin())
+        .args(["validate", "--config"])
+        .arg(root.join("deploy/sluice.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "deploy/sluice.toml: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if have("promtool") {
+        sh(&format!(
+            "promtool check config {}",
+            root.join("deploy/prometheus.yml").display()
+        ));
+    }
+}
+
+#[test]
+fn compose_and_unit_reference_files_that_exist() {
+    let root = workspace_root();
+    let compose = std::fs::read_to_string(root.join("deploy/docker-compose.yml")).unwrap();
+    for f in [
+        "./sluice.toml",
+        "./prometheus.yml",
+        "./filebeat.yml",
+        "deploy/Dockerfile",
+    ] {
+        assert!(compose.contains(f), "compose does not mention {f}");
+        let p = match f.strip_prefix("./") {
+            Some(rel) => root.join("deploy").join(rel),
+            None => root.join(f),
+        };
+        assert!(p.exists(), "{} is missing", p.display());
+    }
+    for port in ["514:514/udp", "514:514/tcp", "5044:5044", "9600:9600"] {
+        assert!(compose.contains(port), "compose does not publish {port}");
+    }
+    let unit = std::fs::read_to_string(root.join("deploy/sluice.service")).unwrap();
+    assert!(unit.contains("ExecStart=/usr/local/bin/sluice run --config /etc/sluice/sluice.toml"));
+    assert!(unit.contains("AmbientCapabilities=CAP_NET_BIND_SERVICE"));
+}
