@@ -3,17 +3,22 @@
 use serde::{Deserialize, Deserializer};
 use std::time::Duration;
 
-/// `"10MiB"` -> 10485760. Decimal (`MB`) and binary (`MiB`) suffixes; bare numbers are bytes.
-pub fn parse_bytes(s: &str) -> Result<u64, String> {
+/// `" 1.5 MiB "` -> `Some((1.5, "MiB"))`: the number, then the unit (trimmed).
+fn split_number_unit(s: &str) -> Option<(f64, &str)> {
     let t = s.trim();
     let split = t
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a size like \"10MiB\""))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+    let n: f64 = num.parse().ok()?;
+    (n.is_finite() && n >= 0.0).then_some((n, unit.trim()))
+}
+
+/// `"10MiB"` -> 10485760. Decimal (`MB`) and binary (`MiB`) suffixes; bare numbers are bytes.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let (n, unit) =
+        split_number_unit(s).ok_or_else(|| format!("`{s}` is not a size like \"10MiB\""))?;
+    let mult: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" => 1_000,
         "kib" => 1 << 10,
@@ -29,20 +34,18 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
             ))
         }
     };
-    Ok((n * mult as f64) as u64)
+    let bytes = n * mult as f64;
+    if bytes >= u64::MAX as f64 {
+        return Err(format!("`{s}` is too large a size"));
+    }
+    Ok(bytes as u64)
 }
 
 /// `"1h"` -> 3600 s. Units: ms, s, m, h, d, w.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration like \"30s\" or \"1h\""))?;
-    let secs = match unit.trim() {
+    let (n, unit) = split_number_unit(s)
+        .ok_or_else(|| format!("`{s}` is not a duration like \"30s\" or \"1h\""))?;
+    let secs = match unit {
         "ms" => n / 1000.0,
         "s" | "" => n,
         "m" | "min" => n * 60.0,
@@ -55,7 +58,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             ))
         }
     };
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{s}` is too long a duration"))
 }
 
 #[derive(Deserialize)]
@@ -112,5 +115,15 @@ mod tests {
             Duration::from_secs(7 * 86400)
         );
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn absurd_values_are_errors_not_panics() {
+        let huge = format!("{}w", "9".repeat(40));
+        assert!(parse_duration(&huge).unwrap_err().contains("too long"));
+        assert!(parse_bytes(&format!("{}TiB", "9".repeat(40)))
+            .unwrap_err()
+            .contains("too large"));
+        assert!(parse_bytes("1.2.3MiB").is_err());
     }
 }
