@@ -1,0 +1,106 @@
+//! Pattern definitions: `NAME regex` lines.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A set of named definitions.
+#[derive(Clone, Debug, Default)]
+pub struct Library {
+    defs: HashMap<String, String>,
+}
+
+/// A patterns file or directory that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error("cannot read {path}: {error}")]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{path}:{line}: expected `NAME regex`")]
+    Syntax { path: PathBuf, line: usize },
+}
+
+impl Library {
+    /// No definitions.
+    pub fn empty() -> Self {
+        Library::default()
+    }
+
+    /// The standard library: logstash-patterns-core as the `grok` crate bundles it.
+    pub fn builtin() -> Self {
+        let mut l = Library::empty();
+        for (name, re) in grok::patterns() {
+            l.insert(name, re);
+        }
+        l
+    }
+
+    pub fn insert(&mut self, name: &str, regex: &str) {
+        self.defs.insert(name.to_owned(), regex.to_owned());
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.defs.get(name).map(String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.defs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.defs.is_empty()
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.defs.keys().map(String::as_str)
+    }
+
+    /// Adds the definitions of `text`: `NAME regex` per line, `#` comments, blank lines.
+    pub fn load_str(&mut self, text: &str, origin: &Path) -> Result<(), LibraryError> {
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            let t = line.trim_start();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            let Some((name, re)) = t.split_once([' ', '\t']) else {
+                return Err(LibraryError::Syntax {
+                    path: origin.to_owned(),
+                    line: i + 1,
+                });
+            };
+            self.insert(name, re.trim_start());
+        }
+        Ok(())
+    }
+
+    /// Adds every file of `dir` (sorted by name; later files override earlier ones), or
+    /// the one file when `dir` is a file.
+    pub fn load_dir(&mut self, dir: &Path) -> Result<(), LibraryError> {
+        let io = |error| LibraryError::Io {
+            path: dir.to_owned(),
+            error,
+        };
+        let mut files = Vec::new();
+        if dir.is_file() {
+            files.push(dir.to_owned());
+        } else {
+            for e in std::fs::read_dir(dir).map_err(io)? {
+                let p = e.map_err(io)?.path();
+                if p.is_file() {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(|error| LibraryError::Io {
+                path: f.clone(),
+                error,
+            })?;
+            self.load_str(&text, &f)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! A compiled grok expression and matching with a step budget.
+
+use crate::compile::{compile, CompileError, Field};
+use crate::Library;
+use pcre2::bytes::{CaptureLocations, Regex, RegexBuilder};
+
+/// A match that could not be completed.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MatchError {
+    /// The step budget (`match_limit`) ran out: the pattern backtracks too much on this
+    /// input.
+    #[error("match abandoned after its step budget")]
+    Budget,
+    #[error("PCRE2 match error: {0}")]
+    Other(String),
+}
+
+/// A compiled grok expression.
+#[derive(Debug)]
+pub struct Grok {
+    pattern: String,
+    regex: Regex,
+    /// (PCRE2 group index, field) for every capture.
+    fields: Vec<(usize, Field)>,
+}
+
+const PCRE2_ERROR_MATCHLIMIT: i32 = -47;
+const PCRE2_ERROR_DEPTHLIMIT: i32 = -53;
+const PCRE2_ERROR_HEAPLIMIT: i32 = -63;
+
+impl Grok {
+    /// Compiles `pattern`; a match may take at most `match_limit` PCRE2 steps.
+    pub fn new(pattern: &str, lib: &Library, match_limit: u32) -> Result<Grok, CompileError> {
+        let (source, fields) = compile(pattern, lib)?;
+        let full = format!("(*LIMIT_MATCH={})(?:{source})", match_limit.max(1));
+        // Logstash compiles grok with Ruby's Regexp::MULTILINE (a dot matches a newline)
+        // and Ruby's `^`/`$` always anchor at line boundaries.
+        let regex = RegexBuilder::new()
+            .utf(true)
+            .dotall(true)
+            .multi_line(true)
+            .jit_if_available(true)
+            .max_jit_stack_size(Some(4 << 20))
+            .build(&full)
+            .map_err(|e| CompileError::Regex {
+                message: format!(
+                    "{e} (in the expansion of `{pattern}`; {} bytes expanded)",
+                    full.len()
+                ),
+            })?;
+        let names = regex.capture_names();
+        let fields = fields
+            .into_iter()
+            .filter_map(|f| {
+                let idx = names
+                    .iter()
+                    .position(|n| n.as_deref() == Some(f.group.as_str()))?;
+                Some((idx, f))
+            })
+            .collect();
+        Ok(Grok {
+            pattern: pattern.to_owned(),
+            regex,
+            fields,
+        })
+    }
+
+    /// The expression as written.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The captures, in the order they appear in the expansion.
+    pub fn fields(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().map(|(_, f)| f)
+    }
+
+    /// Scratch space for [`Grok::matches`]; keep one per thread and pattern.
+    pub fn locations(&self) -> CaptureLocations {
+        self.regex.capture_locations()
+    }
+
+    /// Matches `subject` and calls `each(field, text)` for every capture that took part,
+    /// in expansion order. Returns whether it matched.
+    pub fn matches<'s>(
+        &self,
+        subject: &'s str,
+        locs: &mut CaptureLocations,
+        mut each: impl FnMut(&Field, &'s str),
+    ) -> Result<bool, MatchError> {
+        match self.regex.captures_read(locs, subject.as_bytes()) {
+            Ok(None) => Ok(false),
+            Ok(Some(_)) => {
+                for (idx, f) in &self.fields {
+                    if let Some((s, e)) = locs.get(*idx) {
+                        // Group boundaries fall on char boundaries in UTF mode.
+                        if let Some(text) = subject.get(s..e) {
+                            each(f, text);
+                        }
+                    }
+                }
+                Ok(true)
+            }
+            Err(e)
+                if matches!(
+                    e.code(),
+                    PCRE2_ERROR_MATCHLIMIT | PCRE2_ERROR_DEPTHLIMIT | PCRE2_ERROR_HEAPLIMIT
+                ) =>
+            {
+                Err(MatchError::Budget)
+            }
+            Err(e) => Err(MatchError::Other(e.to_string())),
+        }
+    }
+}
