@@ -13,6 +13,7 @@
 //! - Units are strings users can read: `"10MiB"`, `"1h"`, `"500ms"`.
 
 mod error;
+mod filters;
 mod load;
 mod model;
 mod units;

@@ -2,6 +2,7 @@
 //! component does not hide the errors of the next.
 
 use crate::error::{ConfigError, ConfigErrors, Sink};
+use crate::filters::{compile_date, compile_grok, compile_mutate, DateRaw, GrokRaw};
 use crate::model::*;
 use crate::units::{parse_duration, ByteSize, HumanDuration};
 use serde::de::DeserializeOwned;
@@ -39,7 +40,11 @@ pub fn load_str(name: &str, text: &str) -> Result<Pipeline, ConfigErrors> {
     load_docs(&[(name.to_owned(), text.to_owned())])
 }
 
-fn de<T: DeserializeOwned>(table: toml::Table, sink: &mut Sink<'_>, prefix: &str) -> Option<T> {
+pub(crate) fn de<T: DeserializeOwned>(
+    table: toml::Table,
+    sink: &mut Sink<'_>,
+    prefix: &str,
+) -> Option<T> {
     match serde_path_to_error::deserialize::<_, T>(toml::Value::Table(table)) {
         Ok(v) => Some(v),
         Err(e) => {
@@ -111,7 +116,7 @@ fn take_condition(t: &mut toml::Table, sink: &mut Sink<'_>) -> Option<Condition>
     }
 }
 
-fn template(s: &str, key: &str, sink: &mut Sink<'_>) -> Option<Template> {
+pub(crate) fn template(s: &str, key: &str, sink: &mut Sink<'_>) -> Option<Template> {
     match Template::parse(s) {
         Ok(t) => Some(t),
         Err(e) => {
@@ -121,7 +126,7 @@ fn template(s: &str, key: &str, sink: &mut Sink<'_>) -> Option<Template> {
     }
 }
 
-fn path(s: &str, key: &str, sink: &mut Sink<'_>) -> Option<FieldPath> {
+pub(crate) fn path(s: &str, key: &str, sink: &mut Sink<'_>) -> Option<FieldPath> {
     match FieldPath::parse(s) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -422,10 +427,20 @@ fn load_transform(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<Tran
             let _: Empty = de(t, s, "")?;
             TransformConfig::Drop
         }
+        "grok" => {
+            let raw: GrokRaw = de(t, s, "")?;
+            TransformConfig::Grok(compile_grok(raw, s)?)
+        }
+        "date" => {
+            let raw: DateRaw = de(t, s, "")?;
+            TransformConfig::Date(compile_date(raw, s)?)
+        }
         other => {
             s.push(
                 "type",
-                format!("unknown transform type `{other}` (expected: mutate, filter, drop)"),
+                format!(
+                    "unknown transform type `{other}` (expected: mutate, grok, date, filter, drop)"
+                ),
             );
             return None;
         }
@@ -436,52 +451,6 @@ fn load_transform(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<Tran
         condition,
         config,
     })
-}
-
-fn compile_mutate(raw: MutateRaw, s: &mut Sink<'_>) -> Option<MutateSpec> {
-    let before = s.errors.len();
-    let mut m = MutateSpec::default();
-    for (from, to) in &raw.rename {
-        if let (Some(a), Some(b)) = (path(from, "rename", s), path(to, "rename", s)) {
-            m.rename.push((a, b));
-        }
-    }
-    for (k, v) in &raw.replace {
-        if let (Some(a), Some(b)) = (path(k, "replace", s), template(v, "replace", s)) {
-            m.replace.push((a, b));
-        }
-    }
-    m.lowercase = raw
-        .lowercase
-        .iter()
-        .filter_map(|f| path(f, "lowercase", s))
-        .collect();
-    m.uppercase = raw
-        .uppercase
-        .iter()
-        .filter_map(|f| path(f, "uppercase", s))
-        .collect();
-    for (k, v) in &raw.add_field {
-        if let (Some(a), Some(b)) = (template(k, "add_field", s), template(v, "add_field", s)) {
-            m.add_field.push((a, b));
-        }
-    }
-    m.add_tag = raw
-        .add_tag
-        .iter()
-        .filter_map(|t| template(t, "add_tag", s))
-        .collect();
-    m.remove_field = raw
-        .remove_field
-        .iter()
-        .filter_map(|t| template(t, "remove_field", s))
-        .collect();
-    m.remove_tag = raw
-        .remove_tag
-        .iter()
-        .filter_map(|t| template(t, "remove_tag", s))
-        .collect();
-    (s.errors.len() == before).then_some(m)
 }
 
 fn encoding(kind: EncodingKind, tpl: Option<String>, s: &mut Sink<'_>) -> Option<Encoding> {

@@ -297,6 +297,8 @@ pub enum TransformConfig {
     Filter,
     /// Drops events (where `if` holds, or all).
     Drop,
+    Grok(GrokSpec),
+    Date(DateSpec),
 }
 
 impl TransformConfig {
@@ -305,8 +307,49 @@ impl TransformConfig {
             TransformConfig::Mutate(_) => "mutate",
             TransformConfig::Filter => "filter",
             TransformConfig::Drop => "drop",
+            TransformConfig::Grok(_) => "grok",
+            TransformConfig::Date(_) => "date",
         }
     }
+}
+
+/// `grok`, compiled: every pattern expanded and compiled at load time.
+#[derive(Clone, Debug)]
+pub struct GrokSpec {
+    /// The field matched (`field`, default `message`).
+    pub field: FieldPath,
+    /// Tried in order; the first match wins unless `break_on_match = false`.
+    pub patterns: Vec<std::sync::Arc<sluice_grok::Grok>>,
+    pub break_on_match: bool,
+    /// Captures into these fields replace them instead of making arrays.
+    pub overwrite: Vec<FieldPath>,
+    pub keep_empty_captures: bool,
+    pub tag_on_failure: Vec<String>,
+    pub tag_on_timeout: String,
+    /// Wall-clock budget per event across all patterns.
+    pub timeout: Duration,
+    /// add_field / add_tag / remove_field / remove_tag, applied when a pattern matched.
+    pub on_success: MutateSpec,
+}
+
+/// `date`, compiled.
+#[derive(Clone, Debug)]
+pub struct DateSpec {
+    pub field: FieldPath,
+    pub formats: Vec<sluice_parse::date::DateFormat>,
+    pub timezone: chrono_tz::Tz,
+    pub target: FieldPath,
+    pub tag_on_failure: Vec<String>,
+    pub on_success: MutateSpec,
+}
+
+/// `mutate` `convert` types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvertType {
+    Integer,
+    Float,
+    String,
+    Boolean,
 }
 
 #[derive(Clone, Debug, Deserialize, Default)]
@@ -328,6 +371,23 @@ pub struct MutateRaw {
     pub remove_field: Vec<String>,
     #[serde(default)]
     pub remove_tag: Vec<String>,
+    #[serde(default)]
+    pub convert: BTreeMap<String, String>,
+    /// `[[field, regex, replacement], ...]`
+    #[serde(default)]
+    pub gsub: Vec<Vec<String>>,
+    #[serde(default)]
+    pub strip: Vec<String>,
+    #[serde(default)]
+    pub split: BTreeMap<String, String>,
+    #[serde(default)]
+    pub join: BTreeMap<String, String>,
+    /// destination -> source
+    #[serde(default)]
+    pub merge: BTreeMap<String, String>,
+    /// source -> destination
+    #[serde(default)]
+    pub copy: BTreeMap<String, String>,
 }
 
 /// `mutate`, compiled: paths parsed, templates compiled.
@@ -335,8 +395,17 @@ pub struct MutateRaw {
 pub struct MutateSpec {
     pub rename: Vec<(FieldPath, FieldPath)>,
     pub replace: Vec<(FieldPath, Template)>,
-    pub lowercase: Vec<FieldPath>,
+    pub convert: Vec<(FieldPath, ConvertType)>,
+    pub gsub: Vec<(FieldPath, regex::Regex, String)>,
     pub uppercase: Vec<FieldPath>,
+    pub lowercase: Vec<FieldPath>,
+    pub strip: Vec<FieldPath>,
+    pub split: Vec<(FieldPath, String)>,
+    pub join: Vec<(FieldPath, String)>,
+    /// (destination, source)
+    pub merge: Vec<(FieldPath, FieldPath)>,
+    /// (source, destination)
+    pub copy: Vec<(FieldPath, FieldPath)>,
     pub add_field: Vec<(Template, Template)>,
     pub add_tag: Vec<Template>,
     pub remove_field: Vec<Template>,

@@ -266,3 +266,44 @@ fn files_are_merged_and_duplicates_named() {
         "{e:?}"
     );
 }
+
+#[test]
+fn grok_and_date_errors_name_the_key_and_position() {
+    let e = errs(
+        r#"
+[sources.s]
+type = "syslog"
+mode = "udp"
+address = "127.0.0.1:0"
+[transforms.g]
+type = "grok"
+inputs = ["s"]
+patterns = ["%{WORD:a}", "%{NOPE:b} x"]
+[transforms.d]
+type = "date"
+inputs = ["g"]
+field = "ts"
+formats = ["yyyy-qq"]
+timezone = "Mars/Base"
+[transforms.m]
+type = "mutate"
+inputs = ["d"]
+convert = { "n" = "number" }
+gsub = [["msg", "(unclosed", "x"], ["only-two", "x"]]
+[sinks.o]
+type = "blackhole"
+inputs = ["m"]
+"#,
+    );
+    let e: Vec<String> = e.iter().map(ToString::to_string).collect();
+    for want in [
+        "test.toml: [transforms.g] key `patterns[1]`: unknown pattern %{NOPE} at position 0 of `%{NOPE:b} x`",
+        "test.toml: [transforms.d] key `formats[0]`: unsupported date pattern letter `q`",
+        "test.toml: [transforms.d] key `timezone`: unknown time zone `Mars/Base`",
+        "test.toml: [transforms.m] key `convert.n`: unknown type `number`",
+        "test.toml: [transforms.m] key `gsub[0]`: invalid regex `(unclosed`",
+        "test.toml: [transforms.m] key `gsub[1]`: expected [field, regex, replacement]",
+    ] {
+        assert!(e.iter().any(|l| l.starts_with(want)), "missing {want:?} in:\n{e:#?}");
+    }
+}

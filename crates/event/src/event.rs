@@ -123,6 +123,20 @@ impl Event {
         get_in(root.get(first)?, rest)
     }
 
+    /// The value at `path`, mutably.
+    pub fn get_mut(&mut self, path: &FieldPath) -> Option<&mut Value> {
+        let (mut cur, segs) = if path.is_metadata() {
+            (&mut self.meta.metadata, &path.segments()[1..])
+        } else {
+            (&mut self.fields, path.segments())
+        };
+        let (last, parents) = segs.split_last()?;
+        for s in parents {
+            cur = cur.get_mut(s.as_str())?.as_object_mut()?;
+        }
+        cur.get_mut(last.as_str())
+    }
+
     /// The value at a field name given as segments, without parsing a path.
     pub fn get_segments(&self, segs: &[&str]) -> Option<&Value> {
         let (first, rest) = segs.split_first()?;

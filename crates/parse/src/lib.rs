@@ -14,6 +14,7 @@
 //!   and evaluate without re-parsing; errors carry the column.
 
 pub mod condition;
+pub mod date;
 pub mod joda;
 pub mod json_event;
 pub mod syslog;

@@ -8,15 +8,24 @@
 //! - `if` (★) is applied here, uniformly: a transform applies to events where its
 //!   condition holds and passes every other event through unchanged; `filter` keeps
 //!   the events where it holds.
-//! - `mutate` applies its operations in Logstash's fixed order (rename, replace,
-//!   lowercase, uppercase, then add_field, add_tag, remove_field, remove_tag).
+//! - `mutate` applies its operations in Logstash's fixed order (rename, replace, convert,
+//!   gsub, uppercase, lowercase, strip, split, join, merge, copy), then the options every
+//!   filter shares (add_field, add_tag, remove_field, remove_tag), which `grok` and `date`
+//!   apply only when they succeed.
+//! - `grok` follows logstash-filter-grok's capture rules (see [`apply_grok`]); a match
+//!   that runs out of its step budget, or an event out of its time budget, is tagged
+//!   `_groktimeout` and the pipeline moves on.
 
+mod date;
+mod grok;
 mod mutate;
 
 use sluice_config::{TransformConfig, TransformNode};
 use sluice_event::EventBatch;
 
-pub use mutate::apply_mutate;
+pub use date::apply_date;
+pub use grok::{apply_grok, Outcome};
+pub use mutate::{apply_common, apply_mutate};
 
 /// Applies one transform to a batch in place. Returns how many events it dropped.
 pub fn apply(node: &TransformNode, batch: &mut EventBatch) -> usize {
@@ -26,6 +35,20 @@ pub fn apply(node: &TransformNode, batch: &mut EventBatch) -> usize {
             for e in batch.iter_mut() {
                 if node.condition.as_ref().is_none_or(|c| c.matches(e)) {
                     apply_mutate(m, e);
+                }
+            }
+        }
+        TransformConfig::Grok(g) => {
+            for e in batch.iter_mut() {
+                if node.condition.as_ref().is_none_or(|c| c.matches(e)) {
+                    apply_grok(g, e);
+                }
+            }
+        }
+        TransformConfig::Date(d) => {
+            for e in batch.iter_mut() {
+                if node.condition.as_ref().is_none_or(|c| c.matches(e)) {
+                    apply_date(d, e);
                 }
             }
         }

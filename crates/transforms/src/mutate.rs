@@ -1,8 +1,10 @@
-//! `mutate`: rename, replace, case, add/remove fields and tags.
+//! `mutate`, in Logstash's fixed order: rename, replace, convert, gsub, uppercase,
+//! lowercase, strip, split, join, merge, copy; then the common add/remove options.
 
-use sluice_config::MutateSpec;
+use sluice_config::{ConvertType, MutateSpec};
 use sluice_event::{Event, FieldPath, Value};
 
+/// Applies `f` to every string of `v` (the value or the strings of an array).
 fn map_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
     match v {
         Value::String(s) => *s = f(s).into(),
@@ -11,12 +13,57 @@ fn map_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
     }
 }
 
-fn case(e: &mut Event, paths: &[FieldPath], f: &dyn Fn(&str) -> String) {
+fn each_string(e: &mut Event, paths: &[FieldPath], f: &dyn Fn(&str) -> String) {
     for p in paths {
-        if let Some(v) = e.remove(p) {
-            let mut v = v;
-            map_strings(&mut v, f);
-            e.insert(p, v);
+        if let Some(v) = e.get_mut(p) {
+            map_strings(v, f);
+        }
+    }
+}
+
+/// Logstash's conversion of one scalar. Values that do not convert are left as they are.
+fn convert(v: &Value, t: ConvertType) -> Option<Value> {
+    let text = match v {
+        Value::String(s) => s.trim().to_owned(),
+        other => other.to_string_lossy(),
+    };
+    Some(match t {
+        ConvertType::String => Value::from(text),
+        ConvertType::Integer => match v {
+            Value::Float(f) => Value::Integer(f.trunc() as i64),
+            Value::Bool(b) => Value::Integer(i64::from(*b)),
+            _ => text
+                .parse::<i64>()
+                .ok()
+                .or_else(|| {
+                    text.parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite())
+                        .map(|f| f.trunc() as i64)
+                })
+                .map(Value::Integer)?,
+        },
+        ConvertType::Float => match v {
+            Value::Integer(i) => Value::Float(*i as f64),
+            Value::Bool(b) => Value::Float(f64::from(u8::from(*b))),
+            _ => Value::Float(text.parse::<f64>().ok().filter(|f| f.is_finite())?),
+        },
+        ConvertType::Boolean => match text.to_ascii_lowercase().as_str() {
+            "true" | "t" | "yes" | "y" | "1" | "1.0" => Value::Bool(true),
+            "false" | "f" | "no" | "n" | "0" | "0.0" => Value::Bool(false),
+            _ => return None,
+        },
+    })
+}
+
+fn convert_in_place(v: &mut Value, t: ConvertType) {
+    match v {
+        Value::Array(a) => a.iter_mut().for_each(|x| convert_in_place(x, t)),
+        Value::Object(_) | Value::Null => {}
+        other => {
+            if let Some(n) = convert(other, t) {
+                *other = n;
+            }
         }
     }
 }
@@ -34,8 +81,68 @@ pub fn apply_mutate(m: &MutateSpec, e: &mut Event) {
             e.insert(path, v);
         }
     }
-    case(e, &m.lowercase, &|s| s.to_lowercase());
-    case(e, &m.uppercase, &|s| s.to_uppercase());
+    for (path, t) in &m.convert {
+        if let Some(v) = e.get_mut(path) {
+            convert_in_place(v, *t);
+        }
+    }
+    for (path, re, rep) in &m.gsub {
+        if let Some(v) = e.get_mut(path) {
+            map_strings(v, &|s| re.replace_all(s, rep.as_str()).into_owned());
+        }
+    }
+    each_string(e, &m.uppercase, &|s| s.to_uppercase());
+    each_string(e, &m.lowercase, &|s| s.to_lowercase());
+    each_string(e, &m.strip, &|s| s.trim().to_owned());
+    for (path, sep) in &m.split {
+        if let Some(v) = e.get_mut(path) {
+            if let Value::String(s) = v {
+                let parts = s.split(sep.as_str()).map(Value::from).collect();
+                *v = Value::Array(parts);
+            }
+        }
+    }
+    for (path, sep) in &m.join {
+        if let Some(v) = e.get_mut(path) {
+            if let Value::Array(a) = v {
+                let joined = a
+                    .iter()
+                    .map(Value::to_string_lossy)
+                    .collect::<Vec<_>>()
+                    .join(sep);
+                *v = Value::from(joined);
+            }
+        }
+    }
+    for (dest, src) in &m.merge {
+        let Some(add) = e.get(src).cloned() else {
+            continue;
+        };
+        let items = match add {
+            Value::Array(a) => a,
+            other => vec![other],
+        };
+        match e.get_mut(dest) {
+            Some(Value::Array(a)) => a.extend(items),
+            Some(old) => {
+                let first = std::mem::take(old);
+                let mut all = vec![first];
+                all.extend(items);
+                *old = Value::Array(all);
+            }
+            None => {}
+        }
+    }
+    for (src, dest) in &m.copy {
+        if let Some(v) = e.get(src).cloned() {
+            e.insert(dest, v);
+        }
+    }
+    apply_common(m, e);
+}
+
+/// add_field, add_tag, remove_field, remove_tag: what every filter does on success.
+pub fn apply_common(m: &MutateSpec, e: &mut Event) {
     let mut buf = String::new();
     for (k, v) in &m.add_field {
         buf.clear();

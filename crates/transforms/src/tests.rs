@@ -81,3 +81,167 @@ fn add_field_to_existing_makes_an_array() {
         Value::Array(vec!["INFO".into(), "again".into()])
     );
 }
+
+fn get<'a>(e: &'a Event, p: &str) -> Option<&'a Value> {
+    e.get(&FieldPath::parse(p).unwrap())
+}
+
+fn with(fields: &[(&str, Value)]) -> Event {
+    let mut e = Event::new();
+    for (k, v) in fields {
+        e.insert(&FieldPath::parse(k).unwrap(), v.clone());
+    }
+    e
+}
+
+#[test]
+fn mutate_convert_gsub_strip_split_join_merge_copy_in_logstash_order() {
+    let n = node(
+        r#"type = "mutate"
+convert = { "n" = "integer", "f" = "float", "b" = "boolean", "bad" = "integer", "list" = "integer" }
+gsub = [["msg", "\\d+", "N"], ["path", "/", "_"]]
+strip = ["pad"]
+split = { "csv" = "," }
+join = { "arr" = "|" }
+merge = { "dest" = "src" }
+copy = { "msg" = "[copy][msg]" }"#,
+    );
+    let mut e = with(&[
+        ("n", Value::from(" 42 ")),
+        ("f", Value::from("2.5")),
+        ("b", Value::from("yes")),
+        ("bad", Value::from("abc")),
+        (
+            "list",
+            Value::Array(vec![Value::from("1"), Value::from("2")]),
+        ),
+        ("msg", Value::from("took 250 ms, 3 tries")),
+        ("path", Value::from("/a/b")),
+        ("pad", Value::from("  x  ")),
+        ("csv", Value::from("a,b,c")),
+        (
+            "arr",
+            Value::Array(vec![Value::from("x"), Value::Integer(1)]),
+        ),
+        ("dest", Value::from("d")),
+        (
+            "src",
+            Value::Array(vec![Value::from("s1"), Value::from("s2")]),
+        ),
+    ]);
+    apply_mutate(
+        match &n.config {
+            sluice_config::TransformConfig::Mutate(m) => m,
+            _ => unreachable!(),
+        },
+        &mut e,
+    );
+    assert_eq!(get(&e, "n"), Some(&Value::Integer(42)));
+    assert_eq!(get(&e, "f"), Some(&Value::Float(2.5)));
+    assert_eq!(get(&e, "b"), Some(&Value::Bool(true)));
+    assert_eq!(
+        get(&e, "bad"),
+        Some(&Value::from("abc")),
+        "unconvertible values stay"
+    );
+    assert_eq!(
+        get(&e, "list"),
+        Some(&Value::Array(vec![Value::Integer(1), Value::Integer(2)]))
+    );
+    assert_eq!(get(&e, "msg"), Some(&Value::from("took N ms, N tries")));
+    assert_eq!(
+        get(&e, "[copy][msg]"),
+        Some(&Value::from("took N ms, N tries")),
+        "copy runs after gsub"
+    );
+    assert_eq!(get(&e, "path"), Some(&Value::from("_a_b")));
+    assert_eq!(get(&e, "pad"), Some(&Value::from("x")));
+    assert_eq!(
+        get(&e, "csv"),
+        Some(&Value::Array(vec![
+            Value::from("a"),
+            Value::from("b"),
+            Value::from("c")
+        ]))
+    );
+    assert_eq!(get(&e, "arr"), Some(&Value::from("x|1")));
+    assert_eq!(
+        get(&e, "dest"),
+        Some(&Value::Array(vec![
+            Value::from("d"),
+            Value::from("s1"),
+            Value::from("s2")
+        ]))
+    );
+}
+
+#[test]
+fn grok_captures_overwrite_arrays_and_failure_tags() {
+    let n = node(
+        r#"type = "grok"
+patterns = ["%{WORD:verb} %{INT:code:int}", "%{GREEDYDATA:rest}"]
+overwrite = ["message"]
+add_tag = ["parsed"]"#,
+    );
+    let mut batch = vec![
+        with(&[("message", Value::from("GET 200"))]),
+        with(&[
+            ("message", Value::from("?? nothing")),
+            ("verb", Value::from("old")),
+        ]),
+    ];
+    apply(&n, &mut batch);
+    assert_eq!(get(&batch[0], "verb"), Some(&Value::from("GET")));
+    assert_eq!(get(&batch[0], "code"), Some(&Value::Integer(200)));
+    assert!(batch[0].has_tag("parsed"));
+    // The second pattern matched; `rest` is set.
+    assert_eq!(get(&batch[1], "rest"), Some(&Value::from("?? nothing")));
+
+    let strict = node(
+        r#"type = "grok"
+patterns = ["^%{WORD:verb} %{WORD:verb}$"]
+add_tag = ["parsed"]"#,
+    );
+    let mut batch = vec![
+        with(&[("message", Value::from("GET POST"))]),
+        with(&[("message", Value::from("nope!"))]),
+        with(&[("other", Value::from("no message field"))]),
+    ];
+    apply(&strict, &mut batch);
+    // The same field captured twice becomes an array, as in Logstash.
+    assert_eq!(
+        get(&batch[0], "verb"),
+        Some(&Value::Array(vec![Value::from("GET"), Value::from("POST")]))
+    );
+    assert!(batch[1].has_tag("_grokparsefailure") && !batch[1].has_tag("parsed"));
+    assert!(
+        get(&batch[2], "tags").is_none(),
+        "an absent field is not a failure"
+    );
+}
+
+#[test]
+fn date_sets_timestamp_or_tags() {
+    let n = node(
+        r#"type = "date"
+field = "ts"
+formats = ["yyyy-MM-dd HH:mm:ss,SSS", "UNIX_MS"]
+timezone = "Europe/Berlin"
+target = "[event][created]"
+add_tag = ["dated"]"#,
+    );
+    let mut batch = vec![
+        with(&[("ts", Value::from("2026-11-24 13:00:00,123"))]),
+        with(&[("ts", Value::Integer(1_795_521_600_250))]),
+        with(&[("ts", Value::from("yesterday"))]),
+    ];
+    apply(&n, &mut batch);
+    let t = |e: &Event| match get(e, "[event][created]") {
+        Some(Value::Timestamp(t)) => sluice_event::timestamp::format_rfc3339(t),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(t(&batch[0]), "2026-11-24T12:00:00.123Z");
+    assert_eq!(t(&batch[1]), "2026-11-24T12:00:00.250Z");
+    assert!(batch[0].has_tag("dated"));
+    assert!(batch[2].has_tag("_dateparsefailure") && !batch[2].has_tag("dated"));
+}

@@ -1,0 +1,344 @@
+//! Compiling the Logstash-style filters (`mutate`, `grok`, `date`) at load time, so that a
+//! bad pattern, path, regex or date format is a config error with its key.
+
+use crate::error::Sink;
+use crate::load::{path, template};
+use crate::model::{ConvertType, DateSpec, GrokSpec, MutateRaw, MutateSpec};
+use crate::units::HumanDuration;
+use serde::Deserialize;
+use sluice_event::FieldPath;
+use sluice_grok::{Grok, Library};
+use sluice_parse::date::DateFormat;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn paths(list: &[String], key: &str, s: &mut Sink<'_>) -> Vec<FieldPath> {
+    list.iter().filter_map(|f| path(f, key, s)).collect()
+}
+
+fn path_pairs(
+    map: &BTreeMap<String, String>,
+    key: &str,
+    s: &mut Sink<'_>,
+) -> Vec<(FieldPath, FieldPath)> {
+    map.iter()
+        .filter_map(|(a, b)| Some((path(a, key, s)?, path(b, key, s)?)))
+        .collect()
+}
+
+fn path_strings(
+    map: &BTreeMap<String, String>,
+    key: &str,
+    s: &mut Sink<'_>,
+) -> Vec<(FieldPath, String)> {
+    map.iter()
+        .filter_map(|(a, b)| Some((path(a, key, s)?, b.clone())))
+        .collect()
+}
+
+/// The add/remove options every filter has, applied when it succeeds.
+fn common(
+    add_field: &BTreeMap<String, String>,
+    add_tag: &[String],
+    remove_field: &[String],
+    remove_tag: &[String],
+    m: &mut MutateSpec,
+    s: &mut Sink<'_>,
+) {
+    for (k, v) in add_field {
+        if let (Some(a), Some(b)) = (template(k, "add_field", s), template(v, "add_field", s)) {
+            m.add_field.push((a, b));
+        }
+    }
+    m.add_tag = add_tag
+        .iter()
+        .filter_map(|t| template(t, "add_tag", s))
+        .collect();
+    m.remove_field = remove_field
+        .iter()
+        .filter_map(|t| template(t, "remove_field", s))
+        .collect();
+    m.remove_tag = remove_tag
+        .iter()
+        .filter_map(|t| template(t, "remove_tag", s))
+        .collect();
+}
+
+pub(crate) fn compile_mutate(raw: MutateRaw, s: &mut Sink<'_>) -> Option<MutateSpec> {
+    let before = s.errors.len();
+    let mut m = MutateSpec {
+        rename: path_pairs(&raw.rename, "rename", s),
+        lowercase: paths(&raw.lowercase, "lowercase", s),
+        uppercase: paths(&raw.uppercase, "uppercase", s),
+        strip: paths(&raw.strip, "strip", s),
+        split: path_strings(&raw.split, "split", s),
+        join: path_strings(&raw.join, "join", s),
+        merge: path_pairs(&raw.merge, "merge", s),
+        copy: path_pairs(&raw.copy, "copy", s),
+        ..MutateSpec::default()
+    };
+    for (k, v) in &raw.replace {
+        if let (Some(a), Some(b)) = (path(k, "replace", s), template(v, "replace", s)) {
+            m.replace.push((a, b));
+        }
+    }
+    for (k, ty) in &raw.convert {
+        let t = match ty.as_str() {
+            "integer" | "int" => ConvertType::Integer,
+            "float" => ConvertType::Float,
+            "string" => ConvertType::String,
+            "boolean" | "bool" => ConvertType::Boolean,
+            other => {
+                s.push(
+                    format!("convert.{k}"),
+                    format!("unknown type `{other}` (use integer, float, string, boolean)"),
+                );
+                continue;
+            }
+        };
+        if let Some(p) = path(k, "convert", s) {
+            m.convert.push((p, t));
+        }
+    }
+    for (i, g) in raw.gsub.iter().enumerate() {
+        let [field, re, rep] = g.as_slice() else {
+            s.push(format!("gsub[{i}]"), "expected [field, regex, replacement]");
+            continue;
+        };
+        match regex::Regex::new(re) {
+            Ok(r) => {
+                if let Some(p) = path(field, "gsub", s) {
+                    m.gsub.push((p, r, rep.clone()));
+                }
+            }
+            Err(e) => s.push(format!("gsub[{i}]"), format!("invalid regex `{re}`: {e}")),
+        }
+    }
+    common(
+        &raw.add_field,
+        &raw.add_tag,
+        &raw.remove_field,
+        &raw.remove_tag,
+        &mut m,
+        s,
+    );
+    (s.errors.len() == before).then_some(m)
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+enum Ecs {
+    #[default]
+    V1,
+    Disabled,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GrokRaw {
+    #[serde(default = "message")]
+    field: String,
+    patterns: Vec<String>,
+    #[serde(default)]
+    pattern_definitions: BTreeMap<String, String>,
+    #[serde(default)]
+    patterns_dir: Vec<PathBuf>,
+    #[serde(default)]
+    ecs_compatibility: Ecs,
+    #[serde(default = "yes")]
+    break_on_match: bool,
+    #[serde(default)]
+    overwrite: Vec<String>,
+    #[serde(default)]
+    keep_empty_captures: bool,
+    #[serde(default = "grok_failure")]
+    tag_on_failure: Vec<String>,
+    #[serde(default = "grok_timeout")]
+    tag_on_timeout: String,
+    /// Wall-clock budget per event (Logstash's `timeout_millis`, in our units).
+    #[serde(default = "default_grok_timeout")]
+    timeout: HumanDuration,
+    /// PCRE2 backtracking steps one match may take.
+    #[serde(default = "default_match_limit")]
+    match_limit: u32,
+    #[serde(default)]
+    add_field: BTreeMap<String, String>,
+    #[serde(default)]
+    add_tag: Vec<String>,
+    #[serde(default)]
+    remove_field: Vec<String>,
+    #[serde(default)]
+    remove_tag: Vec<String>,
+}
+
+fn message() -> String {
+    "message".into()
+}
+fn yes() -> bool {
+    true
+}
+fn grok_failure() -> Vec<String> {
+    vec!["_grokparsefailure".into()]
+}
+fn grok_timeout() -> String {
+    "_groktimeout".into()
+}
+fn default_grok_timeout() -> HumanDuration {
+    HumanDuration(Duration::from_secs(1))
+}
+fn default_match_limit() -> u32 {
+    1_000_000
+}
+
+/// A `patterns_dir` entry; relative paths resolve against the config file's directory.
+/// A logstash-patterns-core style tree (`legacy/` and `ecs-v1/`) loads the side that
+/// `ecs_compatibility` selects.
+fn pattern_dir(dir: &Path, ecs: Ecs, config_file: &str) -> PathBuf {
+    let base = if dir.is_relative() {
+        Path::new(config_file)
+            .parent()
+            .map_or_else(|| dir.to_owned(), |p| p.join(dir))
+    } else {
+        dir.to_owned()
+    };
+    let side = base.join(match ecs {
+        Ecs::V1 => "ecs-v1",
+        Ecs::Disabled => "legacy",
+    });
+    if side.is_dir() {
+        side
+    } else {
+        base
+    }
+}
+
+pub(crate) fn compile_grok(raw: GrokRaw, s: &mut Sink<'_>) -> Option<GrokSpec> {
+    let before = s.errors.len();
+    let mut lib = Library::builtin();
+    for d in &raw.patterns_dir {
+        let dir = pattern_dir(d, raw.ecs_compatibility, s.file);
+        if let Err(e) = lib.load_dir(&dir) {
+            s.push("patterns_dir", e.to_string());
+        }
+    }
+    for (name, re) in &raw.pattern_definitions {
+        lib.insert(name, re);
+    }
+    if raw.patterns.is_empty() {
+        s.push("patterns", "needs at least one pattern");
+    }
+    let mut patterns = Vec::new();
+    for (i, p) in raw.patterns.iter().enumerate() {
+        match Grok::new(p, &lib, raw.match_limit) {
+            Ok(g) => patterns.push(Arc::new(g)),
+            Err(e) => s.push(format!("patterns[{i}]"), e.to_string()),
+        }
+    }
+    let field = path(&raw.field, "field", s);
+    let overwrite = paths(&raw.overwrite, "overwrite", s);
+    let mut on_success = MutateSpec::default();
+    common(
+        &raw.add_field,
+        &raw.add_tag,
+        &raw.remove_field,
+        &raw.remove_tag,
+        &mut on_success,
+        s,
+    );
+    if s.errors.len() != before {
+        return None;
+    }
+    Some(GrokSpec {
+        field: field?,
+        patterns,
+        break_on_match: raw.break_on_match,
+        overwrite,
+        keep_empty_captures: raw.keep_empty_captures,
+        tag_on_failure: raw.tag_on_failure,
+        tag_on_timeout: raw.tag_on_timeout,
+        timeout: raw.timeout.0,
+        on_success,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DateRaw {
+    field: String,
+    formats: Vec<String>,
+    #[serde(default = "utc")]
+    timezone: String,
+    #[serde(default = "timestamp")]
+    target: String,
+    #[serde(default = "date_failure")]
+    tag_on_failure: Vec<String>,
+    #[serde(default)]
+    add_field: BTreeMap<String, String>,
+    #[serde(default)]
+    add_tag: Vec<String>,
+    #[serde(default)]
+    remove_field: Vec<String>,
+    #[serde(default)]
+    remove_tag: Vec<String>,
+}
+
+fn utc() -> String {
+    "UTC".into()
+}
+fn timestamp() -> String {
+    "@timestamp".into()
+}
+fn date_failure() -> Vec<String> {
+    vec!["_dateparsefailure".into()]
+}
+
+pub(crate) fn compile_date(raw: DateRaw, s: &mut Sink<'_>) -> Option<DateSpec> {
+    let before = s.errors.len();
+    let mut formats = Vec::new();
+    for (i, f) in raw.formats.iter().enumerate() {
+        match DateFormat::parse(f) {
+            Ok(d) => formats.push(d),
+            Err(e) => s.push(format!("formats[{i}]"), format!("{e} in `{f}`")),
+        }
+    }
+    if raw.formats.is_empty() {
+        s.push("formats", "needs at least one format");
+    }
+    let timezone = match raw.timezone.parse::<chrono_tz::Tz>() {
+        Ok(t) => Some(t),
+        Err(_) => {
+            s.push(
+                "timezone",
+                format!(
+                    "unknown time zone `{}` (use an IANA name like \"Europe/Berlin\")",
+                    raw.timezone
+                ),
+            );
+            None
+        }
+    };
+    let field = path(&raw.field, "field", s);
+    let target = path(&raw.target, "target", s);
+    let mut on_success = MutateSpec::default();
+    common(
+        &raw.add_field,
+        &raw.add_tag,
+        &raw.remove_field,
+        &raw.remove_tag,
+        &mut on_success,
+        s,
+    );
+    if s.errors.len() != before {
+        return None;
+    }
+    Some(DateSpec {
+        field: field?,
+        formats,
+        timezone: timezone?,
+        target: target?,
+        tag_on_failure: raw.tag_on_failure,
+        on_success,
+    })
+}

@@ -1,0 +1,38 @@
+//! `date`: parse a field into `@timestamp` (or `target`), Logstash's date filter.
+
+use crate::mutate::apply_common;
+use sluice_config::DateSpec;
+use sluice_event::{Event, Value};
+use sluice_parse::date::DateFormat;
+
+/// Applies `d` to one event. Returns false when the field was there but no format fit
+/// (the event is then tagged).
+pub fn apply_date(d: &DateSpec, e: &mut Event) -> bool {
+    let text = match e.get(&d.field) {
+        Some(Value::String(s)) => s.to_string(),
+        Some(Value::Array(a)) => match a.first().and_then(Value::as_str) {
+            Some(s) => s.to_owned(),
+            None => return true,
+        },
+        Some(v @ (Value::Integer(_) | Value::Float(_))) => v.to_string_lossy(),
+        _ => return true,
+    };
+    let now = chrono::Utc::now();
+    let parsed = d
+        .formats
+        .iter()
+        .find_map(|f: &DateFormat| f.parse_time(&text, d.timezone, now));
+    match parsed {
+        Some(t) => {
+            e.insert(&d.target, Value::Timestamp(t));
+            apply_common(&d.on_success, e);
+            true
+        }
+        None => {
+            for t in &d.tag_on_failure {
+                e.add_tag(t);
+            }
+            false
+        }
+    }
+}

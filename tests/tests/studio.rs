@@ -1,0 +1,166 @@
+//! The mission's pipeline (config/studio.toml) end to end: the Django verbose line from the
+//! issue, over Beats (as Filebeat ships studio.log) and over syslog from `logger`, and a
+//! pathological grok pattern that must not stall the pipeline.
+
+use serde_json::Value;
+use sluice_codec::lumberjack::{encode_window, WindowEncoding};
+use sluice_e2e::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+const DJANGO_ERROR: &str = "ERROR 2026-11-24 12:00:00,123 views 4242 140234 Database connection failed response_time:2500ms";
+const DJANGO_LOGIN: &str = "INFO 2026-11-24 12:00:01,000 accounts 4242 140235 User login succeeded request_id=req-7f3a response_time:12ms";
+
+/// config/studio.toml with its listeners on free loopback ports; returns the beats port.
+fn studio() -> (Server, u16) {
+    let text = std::fs::read_to_string(workspace_root().join("config/studio.toml")).unwrap();
+    let beats = free_port();
+    let json = free_port();
+    let body: String = text
+        .lines()
+        .filter(|l| {
+            !l.starts_with("data_dir")
+                && *l != "[admin]"
+                && !l.starts_with("address = \"127.0.0.1:9600\"")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("0.0.0.0:514", "127.0.0.1:{PORT}")
+        .replace("0.0.0.0:5044", &format!("127.0.0.1:{beats}"))
+        .replace("0.0.0.0:5170", &format!("127.0.0.1:{json}"));
+    (Server::start(&body), beats)
+}
+
+fn beats_send(port: u16, lines: &[&str]) {
+    let docs: Vec<Vec<u8>> = lines
+        .iter()
+        .map(|l| {
+            serde_json::json!({"message": l, "log": {"file": {"path": "/var/log/studio/studio.log"}}, "@metadata": {"beat": "filebeat"}})
+                .to_string()
+                .into_bytes()
+        })
+        .collect();
+    let events: Vec<(u32, &[u8])> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (i as u32 + 1, d.as_slice()))
+        .collect();
+    let mut wire = Vec::new();
+    encode_window(&mut wire, &events, WindowEncoding::Compressed(3));
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    c.write_all(&wire).unwrap();
+    let mut ack = [0u8; 6];
+    loop {
+        c.read_exact(&mut ack).expect("an ACK");
+        if u32::from_be_bytes([ack[2], ack[3], ack[4], ack[5]]) as usize == lines.len() {
+            break;
+        }
+    }
+}
+
+fn find<'a>(lines: &'a [Value], needle: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["message"].as_str().is_some_and(|m| m.contains(needle)))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in {lines:#?}"))
+}
+
+#[test]
+fn the_missions_django_line_comes_out_as_logstash_made_it() {
+    let (s, beats) = studio();
+    beats_send(beats, &[DJANGO_ERROR, DJANGO_LOGIN]);
+    // Beats ACKs after writing: the lines are there now.
+    let all = read_json_lines(&s.data("logs/studio.log"));
+    let e = find(&all, "Database connection failed");
+    assert_eq!(e["level"], "ERROR");
+    assert_eq!(e["module"], "views");
+    assert_eq!(e["@timestamp"], "2026-11-24T12:00:00.123Z");
+    assert_eq!(
+        e["message"],
+        "4242 140234 Database connection failed response_time:2500ms"
+    );
+    assert_eq!(e["response_time"], 2500, "an integer: {e}");
+    assert!(e["response_time"].is_i64());
+    assert_eq!(e["tags"], serde_json::json!(["error"]));
+    assert_eq!(e["labels"]["category"], "performance");
+    assert!(
+        e.get("timestamp").is_none(),
+        "the parsed asctime is removed"
+    );
+
+    let l = find(&all, "User login succeeded");
+    assert_eq!(l["level"], "INFO");
+    assert_eq!(l["request_id"], "req-7f3a");
+    assert_eq!(l["response_time"], 12);
+    assert_eq!(l["labels"]["category"], "security");
+    assert!(l.get("tags").is_none(), "no failure tags: {l}");
+
+    let errors = read_json_lines(&s.data("logs/studio_error.log"));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let security = read_json_lines(&s.data("logs/security.log"));
+    assert_eq!(security.len(), 1);
+    assert_eq!(security[0]["request_id"], "req-7f3a");
+}
+
+#[test]
+fn syslog_from_logger_goes_through_the_same_pipeline() {
+    if !have("logger") {
+        return;
+    }
+    let (s, _) = studio();
+    sh(&format!(
+        "logger -n 127.0.0.1 -P {} -T --rfc5424 -t django -p local0.err '{DJANGO_ERROR}'",
+        s.port
+    ));
+    s.wait_for(20, "the line", || {
+        read_json_lines(&s.data("logs/studio.log")).len() == 1
+    });
+    let e = &read_json_lines(&s.data("logs/studio.log"))[0];
+    assert_eq!(e["level"], "ERROR");
+    assert_eq!(e["@timestamp"], "2026-11-24T12:00:00.123Z");
+    assert_eq!(e["response_time"], 2500);
+    assert_eq!(e["process"]["name"], "django");
+    assert_eq!(e["log"]["syslog"]["facility"]["name"], "local0");
+}
+
+#[test]
+fn a_pathological_pattern_tags_every_event_and_keeps_flowing() {
+    let s = Server::start(
+        r#"
+[sources.tcp]
+type = "syslog"
+mode = "tcp"
+address = "127.0.0.1:{PORT}"
+[transforms.bad]
+type = "grok"
+inputs = ["tcp"]
+patterns = ['^(\w+\s?)+$']
+[sinks.out]
+type = "file"
+inputs = ["bad"]
+path = "out.log"
+"#,
+    );
+    let line = format!(
+        "<134>1 2026-11-24T12:00:00Z h app - - - {}!\n",
+        "word ".repeat(40)
+    );
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    for _ in 0..200 {
+        c.write_all(line.as_bytes()).unwrap();
+    }
+    drop(c);
+    // Each match gives up at its step budget (~ms); 200 events take well under the wait.
+    s.wait_for(30, "200 lines", || {
+        read_json_lines(&s.data("out.log")).len() == 200
+    });
+    let out = read_json_lines(&s.data("out.log"));
+    assert!(
+        out.iter()
+            .all(|e| e["tags"] == serde_json::json!(["_groktimeout"])),
+        "{:#?}",
+        &out[..2]
+    );
+}
