@@ -164,3 +164,59 @@ path = "out.log"
         &out[..2]
     );
 }
+
+#[test]
+fn route_sends_each_event_to_every_matching_output_and_the_rest_to_unmatched() {
+    let s = Server::start(
+        r#"
+[sources.tcp]
+type = "syslog"
+mode = "tcp"
+address = "127.0.0.1:{PORT}"
+[transforms.route]
+type = "route"
+inputs = ["tcp"]
+[transforms.route.routes]
+security = '[log][syslog][facility][name] in ["auth", "authpriv"]'
+errors = '[log][syslog][severity][code] <= 3'
+[sinks.security]
+type = "file"
+inputs = ["route.security"]
+path = "security.log"
+[sinks.errors]
+type = "file"
+inputs = ["route.errors"]
+path = "errors.log"
+[sinks.rest]
+type = "file"
+inputs = ["route._unmatched"]
+path = "rest.log"
+"#,
+    );
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    // auth.err (both routes), auth.info (security), local0.err (errors), local0.info (neither).
+    for (pri, msg) in [
+        (35, "auth-err"),
+        (38, "auth-info"),
+        (131, "app-err"),
+        (134, "app-info"),
+    ] {
+        c.write_all(format!("<{pri}>1 2026-11-24T12:00:00Z h app - - - {msg}\n").as_bytes())
+            .unwrap();
+    }
+    drop(c);
+    s.wait_for(20, "4 routed lines", || {
+        read_json_lines(&s.data("rest.log")).len() == 1
+            && read_json_lines(&s.data("security.log")).len() == 2
+            && read_json_lines(&s.data("errors.log")).len() == 2
+    });
+    let msgs = |f: &str| -> Vec<String> {
+        read_json_lines(&s.data(f))
+            .iter()
+            .map(|l| l["message"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(msgs("security.log"), ["auth-err", "auth-info"]);
+    assert_eq!(msgs("errors.log"), ["auth-err", "app-err"]);
+    assert_eq!(msgs("rest.log"), ["app-info"]);
+}

@@ -3,7 +3,7 @@
 
 use crate::error::Sink;
 use crate::load::{path, template};
-use crate::model::{ConvertType, DateSpec, GrokSpec, MutateRaw, MutateSpec};
+use crate::model::{ConvertType, DateSpec, GrokSpec, MutateRaw, MutateSpec, RouteSpec, UNMATCHED};
 use crate::units::HumanDuration;
 use serde::Deserialize;
 use sluice_event::FieldPath;
@@ -341,4 +341,33 @@ pub(crate) fn compile_date(raw: DateRaw, s: &mut Sink<'_>) -> Option<DateSpec> {
         tag_on_failure: raw.tag_on_failure,
         on_success,
     })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RouteRaw {
+    routes: BTreeMap<String, String>,
+}
+
+pub(crate) fn compile_route(raw: RouteRaw, s: &mut Sink<'_>) -> Option<RouteSpec> {
+    let before = s.errors.len();
+    if raw.routes.is_empty() {
+        s.push("routes", "needs at least one named condition");
+    }
+    let mut routes = Vec::new();
+    for (name, cond) in &raw.routes {
+        let key = format!("routes.{name}");
+        if name == UNMATCHED || name.contains('.') || name.is_empty() {
+            s.push(
+                key,
+                format!("`{name}` cannot name a route (no dots; `{UNMATCHED}` is taken)"),
+            );
+            continue;
+        }
+        match sluice_parse::condition::Condition::parse(cond) {
+            Ok(c) => routes.push((name.clone(), c)),
+            Err(e) => s.push(key, format!("{e} in `{cond}`")),
+        }
+    }
+    (s.errors.len() == before).then_some(RouteSpec { routes })
 }

@@ -2,7 +2,9 @@
 //! component does not hide the errors of the next.
 
 use crate::error::{ConfigError, ConfigErrors, Sink};
-use crate::filters::{compile_date, compile_grok, compile_mutate, DateRaw, GrokRaw};
+use crate::filters::{
+    compile_date, compile_grok, compile_mutate, compile_route, DateRaw, GrokRaw, RouteRaw,
+};
 use crate::model::*;
 use crate::units::{parse_duration, ByteSize, HumanDuration};
 use serde::de::DeserializeOwned;
@@ -435,11 +437,15 @@ fn load_transform(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<Tran
             let raw: DateRaw = de(t, s, "")?;
             TransformConfig::Date(compile_date(raw, s)?)
         }
+        "route" => {
+            let raw: RouteRaw = de(t, s, "")?;
+            TransformConfig::Route(compile_route(raw, s)?)
+        }
         other => {
             s.push(
                 "type",
                 format!(
-                    "unknown transform type `{other}` (expected: mutate, grok, date, filter, drop)"
+                    "unknown transform type `{other}` (expected: mutate, grok, date, route, filter, drop)"
                 ),
             );
             return None;

@@ -299,6 +299,54 @@ pub enum TransformConfig {
     Drop,
     Grok(GrokSpec),
     Date(DateSpec),
+    Route(RouteSpec),
+}
+
+/// `route`: named conditions. Downstream components take `<id>.<name>` as an input, or
+/// `<id>._unmatched` for events that matched no route. An event goes to every route it
+/// matches.
+#[derive(Clone, Debug)]
+pub struct RouteSpec {
+    pub routes: Vec<(String, Condition)>,
+}
+
+/// The output of a route for events that matched none of its conditions.
+pub const UNMATCHED: &str = "_unmatched";
+
+impl Pipeline {
+    /// The component that produces `input`: a source or transform id, or `<route>.<name>`
+    /// of a route transform. `Err` says why not.
+    pub fn producer_of<'a>(&'a self, input: &'a str) -> Result<&'a str, String> {
+        if self.sources.contains_key(input) {
+            return Ok(input);
+        }
+        if let Some(t) = self.transforms.get(input) {
+            if let TransformConfig::Route(r) = &t.config {
+                let names: Vec<&str> = r.routes.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(format!(
+                    "`{input}` is a route: take one of its outputs, `{input}.<name>` ({}) or `{input}.{UNMATCHED}`",
+                    names.join(", ")
+                ));
+            }
+            return Ok(input);
+        }
+        if let Some((id, out)) = input.split_once('.') {
+            if let Some((tid, t)) = self.transforms.get_key_value(id) {
+                if let TransformConfig::Route(r) = &t.config {
+                    if out == UNMATCHED || r.routes.iter().any(|(n, _)| n == out) {
+                        return Ok(tid.as_str());
+                    }
+                    return Err(format!("route `{id}` has no output `{out}`"));
+                }
+            }
+        }
+        if self.sinks.contains_key(input) {
+            return Err(format!(
+                "unknown input `{input}` (it is a sink; sinks produce nothing)"
+            ));
+        }
+        Err(format!("unknown input `{input}`"))
+    }
 }
 
 impl TransformConfig {
@@ -309,6 +357,7 @@ impl TransformConfig {
             TransformConfig::Drop => "drop",
             TransformConfig::Grok(_) => "grok",
             TransformConfig::Date(_) => "date",
+            TransformConfig::Route(_) => "route",
         }
     }
 }

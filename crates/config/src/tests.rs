@@ -307,3 +307,37 @@ inputs = ["m"]
         assert!(e.iter().any(|l| l.starts_with(want)), "missing {want:?} in:\n{e:#?}");
     }
 }
+
+#[test]
+fn route_outputs_are_checked_by_name() {
+    let base = r#"
+[sources.s]
+type = "syslog"
+mode = "udp"
+address = "127.0.0.1:0"
+[transforms.r]
+type = "route"
+inputs = ["s"]
+[transforms.r.routes]
+security = '[a] == 1'
+"#;
+    let ok = format!(
+        "{base}[sinks.o]\ntype = \"blackhole\"\ninputs = [\"r.security\", \"r._unmatched\"]\n"
+    );
+    load_str("t.toml", &ok).unwrap();
+    for (input, want) in [
+        (
+            "r",
+            "`r` is a route: take one of its outputs, `r.<name>` (security) or `r._unmatched`",
+        ),
+        ("r.nope", "route `r` has no output `nope`"),
+    ] {
+        let bad = format!("{base}[sinks.o]\ntype = \"blackhole\"\ninputs = [\"{input}\"]\n");
+        let e: Vec<String> = errs(&bad).iter().map(ToString::to_string).collect();
+        assert!(
+            e.iter()
+                .any(|l| l.ends_with(want) && l.contains("[sinks.o] key `inputs`")),
+            "{want} in {e:#?}"
+        );
+    }
+}

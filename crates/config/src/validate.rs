@@ -35,7 +35,6 @@ pub(crate) fn validate(p: &Pipeline, errors: &mut Vec<ConfigError>) {
         }
     }
 
-    let producers = |name: &str| p.sources.contains_key(name) || p.transforms.contains_key(name);
     let check_inputs =
         |section: &str, id: &str, inputs: &[String], errors: &mut Vec<ConfigError>| {
             if inputs.is_empty() {
@@ -48,19 +47,8 @@ pub(crate) fn validate(p: &Pipeline, errors: &mut Vec<ConfigError>) {
                 );
             }
             for i in inputs {
-                if !producers(i) {
-                    let hint = if p.sinks.contains_key(i) {
-                        " (it is a sink; sinks produce nothing)"
-                    } else {
-                        ""
-                    };
-                    err(
-                        errors,
-                        p,
-                        format!("{section}.{id}"),
-                        "inputs",
-                        format!("unknown input `{i}`{hint}"),
-                    );
+                if let Err(why) = p.producer_of(i) {
+                    err(errors, p, format!("{section}.{id}"), "inputs", why);
                 }
             }
         };
@@ -93,9 +81,11 @@ pub(crate) fn validate(p: &Pipeline, errors: &mut Vec<ConfigError>) {
         stack.push(id);
         if let Some(t) = p.transforms.get(id) {
             for i in &t.inputs {
-                if p.transforms.contains_key(i.as_str()) {
-                    if let Some(c) = visit(i, p, colour, stack) {
-                        return Some(c);
+                if let Ok(from) = p.producer_of(i) {
+                    if p.transforms.contains_key(from) {
+                        if let Some(c) = visit(from, p, colour, stack) {
+                            return Some(c);
+                        }
                     }
                 }
             }

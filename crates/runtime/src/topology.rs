@@ -1,6 +1,6 @@
 //! Building and running the graph.
 
-use sluice_config::{Pipeline, SinkConfig, WhenFull};
+use sluice_config::{Pipeline, SinkConfig, TransformConfig, WhenFull, UNMATCHED};
 use sluice_core::{ComponentKind, ComponentMetrics, Output, Target, Telemetry};
 use sluice_event::EventBatch;
 use sluice_sources::{Bound, SourceContext};
@@ -196,24 +196,53 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
             .remove(id)
             .expect("every transform has an input buffer");
         let m = metrics_of[id].clone();
-        let out = output_of(id);
         let node = t.clone();
         let mm = m.clone();
-        rest.push(tokio::spawn(async move {
-            let filtered = mm.dropped_counter("filtered");
-            while let Some(mut batch) = rx.recv().await {
-                sluice_core::taken(&mm, &batch);
-                mm.events_received.inc_by(batch.len() as u64);
-                let dropped = sluice_transforms::apply(&node, &mut batch);
-                filtered.inc_by(dropped as u64);
-                let n = batch.len() as u64;
-                if out.send(batch).await.is_err() {
-                    mm.dropped("no_consumer", n);
-                    continue;
+        if let TransformConfig::Route(spec) = &t.config {
+            // One output per named route, then `_unmatched`.
+            let mut outs: Vec<Output> = spec
+                .routes
+                .iter()
+                .map(|(name, _)| output_of(&format!("{id}.{name}")))
+                .collect();
+            outs.push(output_of(&format!("{id}.{UNMATCHED}")));
+            let spec = spec.clone();
+            rest.push(tokio::spawn(async move {
+                while let Some(batch) = rx.recv().await {
+                    sluice_core::taken(&mm, &batch);
+                    mm.events_received.inc_by(batch.len() as u64);
+                    for (out, part) in outs.iter().zip(sluice_transforms::route(&spec, batch)) {
+                        let n = part.len() as u64;
+                        if n == 0 {
+                            continue;
+                        }
+                        if out.is_empty() || out.send(part).await.is_err() {
+                            // Nobody takes this route: the events end here.
+                            mm.dropped("no_consumer", n);
+                            continue;
+                        }
+                        mm.events_sent.inc_by(n);
+                    }
                 }
-                mm.events_sent.inc_by(n);
-            }
-        }));
+            }));
+        } else {
+            let out = output_of(id);
+            rest.push(tokio::spawn(async move {
+                let filtered = mm.dropped_counter("filtered");
+                while let Some(mut batch) = rx.recv().await {
+                    sluice_core::taken(&mm, &batch);
+                    mm.events_received.inc_by(batch.len() as u64);
+                    let dropped = sluice_transforms::apply(&node, &mut batch);
+                    filtered.inc_by(dropped as u64);
+                    let n = batch.len() as u64;
+                    if out.send(batch).await.is_err() {
+                        mm.dropped("no_consumer", n);
+                        continue;
+                    }
+                    mm.events_sent.inc_by(n);
+                }
+            }));
+        }
         components.push(ComponentInfo {
             id: id.clone(),
             kind: ComponentKind::Transform,

@@ -19,6 +19,7 @@
 mod date;
 mod grok;
 mod mutate;
+mod route;
 
 use sluice_config::{TransformConfig, TransformNode};
 use sluice_event::EventBatch;
@@ -26,6 +27,7 @@ use sluice_event::EventBatch;
 pub use date::apply_date;
 pub use grok::{apply_grok, Outcome};
 pub use mutate::{apply_common, apply_mutate};
+pub use route::route;
 
 /// Applies one transform to a batch in place. Returns how many events it dropped.
 pub fn apply(node: &TransformNode, batch: &mut EventBatch) -> usize {
@@ -52,6 +54,8 @@ pub fn apply(node: &TransformNode, batch: &mut EventBatch) -> usize {
                 }
             }
         }
+        // Routing splits the batch; the runtime calls [`route`] for these nodes.
+        TransformConfig::Route(_) => {}
         TransformConfig::Filter => {
             if let Some(c) = &node.condition {
                 batch.retain(|e| c.matches(e));
