@@ -3,7 +3,9 @@
 
 use crate::error::Sink;
 use crate::load::{path, template};
-use crate::model::{ConvertType, DateSpec, GrokSpec, MutateRaw, MutateSpec, RouteSpec, UNMATCHED};
+use crate::model::{
+    ConvertType, DateSpec, GrokSpec, JsonSpec, KvSpec, MutateRaw, MutateSpec, RouteSpec, UNMATCHED,
+};
 use crate::units::HumanDuration;
 use serde::Deserialize;
 use sluice_event::FieldPath;
@@ -370,4 +372,129 @@ pub(crate) fn compile_route(raw: RouteRaw, s: &mut Sink<'_>) -> Option<RouteSpec
         }
     }
     (s.errors.len() == before).then_some(RouteSpec { routes })
+}
+
+/// The add/remove options, as every filter spells them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Common {
+    #[serde(default)]
+    add_field: BTreeMap<String, String>,
+    #[serde(default)]
+    add_tag: Vec<String>,
+    #[serde(default)]
+    remove_field: Vec<String>,
+    #[serde(default)]
+    remove_tag: Vec<String>,
+}
+
+fn on_success(c: &Common, s: &mut Sink<'_>) -> MutateSpec {
+    let mut m = MutateSpec::default();
+    common(
+        &c.add_field,
+        &c.add_tag,
+        &c.remove_field,
+        &c.remove_tag,
+        &mut m,
+        s,
+    );
+    m
+}
+
+fn json_failure() -> Vec<String> {
+    vec!["_jsonparsefailure".into()]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct JsonRaw {
+    #[serde(default = "message")]
+    source: String,
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    skip_on_invalid_json: bool,
+    #[serde(default = "json_failure")]
+    tag_on_failure: Vec<String>,
+    #[serde(flatten)]
+    common: Common,
+}
+
+pub(crate) fn compile_json(raw: JsonRaw, s: &mut Sink<'_>) -> Option<JsonSpec> {
+    let before = s.errors.len();
+    let source = path(&raw.source, "source", s);
+    let target = raw.target.as_deref().map(|t| path(t, "target", s));
+    let on_success = on_success(&raw.common, s);
+    if s.errors.len() != before {
+        return None;
+    }
+    Some(JsonSpec {
+        source: source?,
+        target: target.flatten(),
+        skip_on_invalid_json: raw.skip_on_invalid_json,
+        tag_on_failure: raw.tag_on_failure,
+        on_success,
+    })
+}
+
+fn space() -> String {
+    " ".into()
+}
+fn equals() -> String {
+    "=".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct KvRaw {
+    #[serde(default = "message")]
+    source: String,
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default = "space")]
+    field_split: String,
+    #[serde(default = "equals")]
+    value_split: String,
+    #[serde(default)]
+    trim_key: String,
+    #[serde(default)]
+    trim_value: String,
+    #[serde(default)]
+    include_keys: Vec<String>,
+    #[serde(default)]
+    exclude_keys: Vec<String>,
+    #[serde(default)]
+    prefix: String,
+    #[serde(flatten)]
+    common: Common,
+}
+
+pub(crate) fn compile_kv(raw: KvRaw, s: &mut Sink<'_>) -> Option<KvSpec> {
+    let before = s.errors.len();
+    if raw.field_split.is_empty() {
+        s.push("field_split", "must name at least one character");
+    }
+    if raw.value_split.is_empty() {
+        s.push("value_split", "must name at least one character");
+    }
+    let source = path(&raw.source, "source", s);
+    let target = raw.target.as_deref().map(|t| path(t, "target", s));
+    let on_success = on_success(&raw.common, s);
+    if s.errors.len() != before {
+        return None;
+    }
+    Some(KvSpec {
+        source: source?,
+        target: target.flatten(),
+        options: sluice_parse::kv::KvOptions {
+            field_split: raw.field_split.chars().collect(),
+            value_split: raw.value_split.chars().collect(),
+            trim_key: raw.trim_key.chars().collect(),
+            trim_value: raw.trim_value.chars().collect(),
+        },
+        include_keys: raw.include_keys,
+        exclude_keys: raw.exclude_keys,
+        prefix: raw.prefix,
+        on_success,
+    })
 }

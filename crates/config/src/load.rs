@@ -3,7 +3,8 @@
 
 use crate::error::{ConfigError, ConfigErrors, Sink};
 use crate::filters::{
-    compile_date, compile_grok, compile_mutate, compile_route, DateRaw, GrokRaw, RouteRaw,
+    compile_date, compile_grok, compile_json, compile_kv, compile_mutate, compile_route, DateRaw,
+    GrokRaw, JsonRaw, KvRaw, RouteRaw,
 };
 use crate::model::*;
 use crate::units::{parse_duration, ByteSize, HumanDuration};
@@ -441,11 +442,19 @@ fn load_transform(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<Tran
             let raw: RouteRaw = de(t, s, "")?;
             TransformConfig::Route(compile_route(raw, s)?)
         }
+        "json" => {
+            let raw: JsonRaw = de(t, s, "")?;
+            TransformConfig::Json(compile_json(raw, s)?)
+        }
+        "kv" => {
+            let raw: KvRaw = de(t, s, "")?;
+            TransformConfig::Kv(compile_kv(raw, s)?)
+        }
         other => {
             s.push(
                 "type",
                 format!(
-                    "unknown transform type `{other}` (expected: mutate, grok, date, route, filter, drop)"
+                    "unknown transform type `{other}` (expected: grok, date, json, kv, mutate, route, filter, drop)"
                 ),
             );
             return None;

@@ -300,6 +300,31 @@ pub enum TransformConfig {
     Grok(GrokSpec),
     Date(DateSpec),
     Route(RouteSpec),
+    Json(JsonSpec),
+    Kv(KvSpec),
+}
+
+/// `json`: parse a field as JSON.
+#[derive(Clone, Debug)]
+pub struct JsonSpec {
+    pub source: FieldPath,
+    /// Where the result goes; `None` merges an object into the event's root.
+    pub target: Option<FieldPath>,
+    pub skip_on_invalid_json: bool,
+    pub tag_on_failure: Vec<String>,
+    pub on_success: MutateSpec,
+}
+
+/// `kv`: split `key=value` pairs out of a field.
+#[derive(Clone, Debug)]
+pub struct KvSpec {
+    pub source: FieldPath,
+    pub target: Option<FieldPath>,
+    pub options: sluice_parse::kv::KvOptions,
+    pub include_keys: Vec<String>,
+    pub exclude_keys: Vec<String>,
+    pub prefix: String,
+    pub on_success: MutateSpec,
 }
 
 /// `route`: named conditions. Downstream components take `<id>.<name>` as an input, or
@@ -358,6 +383,8 @@ impl TransformConfig {
             TransformConfig::Grok(_) => "grok",
             TransformConfig::Date(_) => "date",
             TransformConfig::Route(_) => "route",
+            TransformConfig::Json(_) => "json",
+            TransformConfig::Kv(_) => "kv",
         }
     }
 }

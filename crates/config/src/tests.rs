@@ -341,3 +341,18 @@ security = '[a] == 1'
         );
     }
 }
+
+#[test]
+fn flattened_common_options_still_reject_unknown_keys() {
+    let base = "[sources.s]\ntype = \"syslog\"\nmode = \"udp\"\naddress = \"127.0.0.1:0\"\n[sinks.o]\ntype = \"blackhole\"\ninputs = [\"j\"]\n[transforms.j]\ntype = \"json\"\ninputs = [\"s\"]\n";
+    load_str("t.toml", &format!("{base}add_tag = [\"ok\"]\n")).unwrap();
+    let e: Vec<String> = errs(&format!("{base}add_tags = [\"typo\"]\n"))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        e.iter()
+            .any(|l| l.contains("[transforms.j]") && l.contains("add_tags")),
+        "{e:#?}"
+    );
+}

@@ -17,5 +17,6 @@ pub mod condition;
 pub mod date;
 pub mod joda;
 pub mod json_event;
+pub mod kv;
 pub mod syslog;
 pub mod template;

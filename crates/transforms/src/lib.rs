@@ -18,50 +18,51 @@
 
 mod date;
 mod grok;
+mod json;
 mod mutate;
 mod route;
 
 use sluice_config::{TransformConfig, TransformNode};
-use sluice_event::EventBatch;
+use sluice_event::{Event, EventBatch};
+use sluice_parse::condition::Condition;
 
 pub use date::apply_date;
 pub use grok::{apply_grok, Outcome};
+pub use json::{apply_json, apply_kv};
 pub use mutate::{apply_common, apply_mutate};
 pub use route::route;
+
+/// Runs `f` on the events of `batch` where `cond` holds (all, without a condition).
+fn each(cond: Option<&Condition>, batch: &mut EventBatch, f: impl Fn(&mut Event)) {
+    for e in batch.iter_mut() {
+        if cond.is_none_or(|c| c.matches(e)) {
+            f(e);
+        }
+    }
+}
 
 /// Applies one transform to a batch in place. Returns how many events it dropped.
 pub fn apply(node: &TransformNode, batch: &mut EventBatch) -> usize {
     let before = batch.len();
+    let cond = node.condition.as_ref();
     match &node.config {
-        TransformConfig::Mutate(m) => {
-            for e in batch.iter_mut() {
-                if node.condition.as_ref().is_none_or(|c| c.matches(e)) {
-                    apply_mutate(m, e);
-                }
-            }
-        }
-        TransformConfig::Grok(g) => {
-            for e in batch.iter_mut() {
-                if node.condition.as_ref().is_none_or(|c| c.matches(e)) {
-                    apply_grok(g, e);
-                }
-            }
-        }
-        TransformConfig::Date(d) => {
-            for e in batch.iter_mut() {
-                if node.condition.as_ref().is_none_or(|c| c.matches(e)) {
-                    apply_date(d, e);
-                }
-            }
-        }
+        TransformConfig::Mutate(m) => each(cond, batch, |e| apply_mutate(m, e)),
+        TransformConfig::Grok(g) => each(cond, batch, |e| {
+            apply_grok(g, e);
+        }),
+        TransformConfig::Date(d) => each(cond, batch, |e| {
+            apply_date(d, e);
+        }),
+        TransformConfig::Json(j) => each(cond, batch, |e| apply_json(j, e)),
+        TransformConfig::Kv(k) => each(cond, batch, |e| apply_kv(k, e)),
         // Routing splits the batch; the runtime calls [`route`] for these nodes.
         TransformConfig::Route(_) => {}
         TransformConfig::Filter => {
-            if let Some(c) = &node.condition {
+            if let Some(c) = cond {
                 batch.retain(|e| c.matches(e));
             }
         }
-        TransformConfig::Drop => match &node.condition {
+        TransformConfig::Drop => match cond {
             Some(c) => batch.retain(|e| !c.matches(e)),
             None => batch.clear(),
         },

@@ -245,3 +245,63 @@ add_tag = ["dated"]"#,
     assert!(batch[0].has_tag("dated"));
     assert!(batch[2].has_tag("_dateparsefailure") && !batch[2].has_tag("dated"));
 }
+
+#[test]
+fn json_merges_or_targets_and_tags_failures() {
+    let root = node("type = \"json\"\nadd_tag = [\"json\"]");
+    let target = node("type = \"json\"\nsource = \"payload\"\ntarget = \"[app][data]\"\nskip_on_invalid_json = true");
+    let mut batch = vec![
+        with(&[(
+            "message",
+            Value::from(
+                r#"{"name":"security","msg":"login failed","@timestamp":"2026-11-24T12:00:00.5Z","tags":["x"]}"#,
+            ),
+        )]),
+        with(&[("message", Value::from("not json"))]),
+        with(&[("message", Value::from("[1,2]"))]),
+    ];
+    apply(&root, &mut batch);
+    assert_eq!(get(&batch[0], "name"), Some(&Value::from("security")));
+    assert!(matches!(
+        get(&batch[0], "@timestamp"),
+        Some(Value::Timestamp(_))
+    ));
+    assert!(batch[0].has_tag("x") && batch[0].has_tag("json"));
+    assert!(batch[1].has_tag("_jsonparsefailure") && !batch[1].has_tag("json"));
+    assert!(
+        batch[2].has_tag("_jsonparsefailure"),
+        "an array cannot merge into the root"
+    );
+
+    let mut batch = vec![
+        with(&[("payload", Value::from(r#"{"a":1}"#))]),
+        with(&[("payload", Value::from("{bad"))]),
+    ];
+    apply(&target, &mut batch);
+    assert_eq!(get(&batch[0], "[app][data][a]"), Some(&Value::Integer(1)));
+    assert!(get(&batch[1], "tags").is_none(), "skip_on_invalid_json");
+}
+
+#[test]
+fn kv_pairs_with_include_exclude_prefix_and_repeats() {
+    let n =
+        node("type = \"kv\"\nexclude_keys = [\"password\"]\nprefix = \"kv_\"\ntarget = \"params\"");
+    let mut batch = vec![with(&[(
+        "message",
+        Value::from(r#"user=bob password=hunter2 msg="two words" id=1 id=2"#),
+    )])];
+    apply(&n, &mut batch);
+    let e = &batch[0];
+    assert_eq!(get(e, "[params][kv_user]"), Some(&Value::from("bob")));
+    assert_eq!(get(e, "[params][kv_msg]"), Some(&Value::from("two words")));
+    assert_eq!(
+        get(e, "[params][kv_id]"),
+        Some(&Value::Array(vec![Value::from("1"), Value::from("2")]))
+    );
+    assert!(get(e, "[params][kv_password]").is_none());
+    let only = node("type = \"kv\"\ninclude_keys = [\"user\"]");
+    let mut batch = vec![with(&[("message", Value::from("user=bob other=x"))])];
+    apply(&only, &mut batch);
+    assert_eq!(get(&batch[0], "user"), Some(&Value::from("bob")));
+    assert!(get(&batch[0], "other").is_none());
+}

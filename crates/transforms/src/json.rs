@@ -1,0 +1,100 @@
+//! `json` and `kv`: structure out of a text field.
+
+use crate::mutate::apply_common;
+use sluice_config::{JsonSpec, KvSpec};
+use sluice_event::{Event, FieldPath, Key, Map, Value};
+use sluice_parse::json_event::{parse_iso8601, TIMESTAMP_FAILURE_TAG};
+
+/// Applies `j` to one event. An absent source is not a failure.
+pub fn apply_json(j: &JsonSpec, e: &mut Event) {
+    let parsed = match e.get(&j.source) {
+        Some(Value::String(s)) => Value::from_json(s.as_bytes()),
+        _ => return,
+    };
+    let value = match parsed {
+        Ok(v) => v,
+        Err(_) if j.skip_on_invalid_json => return,
+        Err(_) => {
+            j.tag_on_failure.iter().for_each(|t| e.add_tag(t));
+            return;
+        }
+    };
+    match (&j.target, value) {
+        (Some(t), v) => {
+            e.insert(t, v);
+        }
+        (None, Value::Object(m)) => merge_root(e, m),
+        // Only an object can be merged into the root (Logstash says the same).
+        (None, _) => {
+            j.tag_on_failure.iter().for_each(|t| e.add_tag(t));
+            return;
+        }
+    }
+    apply_common(&j.on_success, e);
+}
+
+/// Top-level keys of `m` into the event; `@timestamp` is parsed, `tags` are added.
+fn merge_root(e: &mut Event, m: Map) {
+    for (k, v) in m {
+        match (k.as_str(), v) {
+            ("@timestamp", Value::String(s)) => match parse_iso8601(&s) {
+                Some(t) => {
+                    e.fields_mut().insert(k, Value::Timestamp(t));
+                }
+                None => {
+                    e.fields_mut()
+                        .insert(Key::const_new("_@timestamp"), Value::String(s));
+                    e.add_tag(TIMESTAMP_FAILURE_TAG);
+                }
+            },
+            ("tags", Value::Array(tags)) => {
+                for t in tags.iter().filter_map(Value::as_str) {
+                    e.add_tag(t);
+                }
+            }
+            (_, v) => {
+                e.fields_mut().insert(k, v);
+            }
+        }
+    }
+}
+
+/// Applies `k` to one event. Repeated keys collect their values in an array.
+pub fn apply_kv(k: &KvSpec, e: &mut Event) {
+    let text = match e.get(&k.source) {
+        Some(Value::String(s)) => s.to_string(),
+        _ => return,
+    };
+    let mut found = Map::new();
+    for (key, value) in sluice_parse::kv::parse(&text, &k.options) {
+        if !k.include_keys.is_empty() && !k.include_keys.iter().any(|i| *i == key) {
+            continue;
+        }
+        if k.exclude_keys.iter().any(|x| *x == key) {
+            continue;
+        }
+        let name = Key::from(format!("{}{key}", k.prefix));
+        let v = Value::from(value.as_ref());
+        match found.get_mut(name.as_str()) {
+            Some(Value::Array(a)) => a.push(v),
+            Some(old) => {
+                let first = std::mem::take(old);
+                *old = Value::Array(vec![first, v]);
+            }
+            None => {
+                found.insert(name, v);
+            }
+        }
+    }
+    match &k.target {
+        Some(t) => {
+            e.insert(t, Value::Object(found));
+        }
+        None => {
+            for (name, v) in found {
+                e.insert(&FieldPath::from_segments([name.as_str()]), v);
+            }
+        }
+    }
+    apply_common(&k.on_success, e);
+}
