@@ -220,3 +220,56 @@ path = "rest.log"
     assert_eq!(msgs("errors.log"), ["auth-err", "app-err"]);
     assert_eq!(msgs("rest.log"), ["app-info"]);
 }
+
+#[test]
+fn no_secret_from_the_redaction_list_reaches_an_output() {
+    let (s, beats) = studio();
+    let secrets = [
+        "hunter2-Secret",
+        "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ",
+        "AKIAIOSFODNN7EXAMPLE",
+        "4111 1111 1111 1111",
+        "alice@example.com",
+        "MIIEpAIBAAKCAQEA75",
+    ];
+    let lines = [
+        format!("ERROR 2026-11-24 12:00:02,000 accounts 1 2 Login failed for alice@example.com password={}", secrets[0]),
+        format!("INFO 2026-11-24 12:00:03,000 billing 1 2 charge card {} api_key={}", secrets[4], secrets[1]),
+        format!("WARNING 2026-11-24 12:00:04,000 api 1 2 Authorization: Bearer {} aws {}", secrets[2], secrets[3]),
+        format!("INFO 2026-11-24 12:00:05,000 ops 1 2 -----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----", secrets[6]),
+    ];
+    beats_send(beats, &lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut written = String::new();
+    for f in [
+        "logs/studio.log",
+        "logs/studio_error.log",
+        "logs/security.log",
+    ] {
+        written.push_str(&std::fs::read_to_string(s.data(f)).unwrap_or_default());
+    }
+    assert_eq!(read_json_lines(&s.data("logs/studio.log")).len(), 4);
+    for secret in secrets {
+        assert!(
+            !written.contains(secret),
+            "{secret} reached an output:\n{written}"
+        );
+    }
+    assert!(written.contains("password=[REDACTED]"), "{written}");
+    // The findings are counted per detector.
+    let m = s.metrics();
+    for d in [
+        "secret_keys",
+        "emails",
+        "card_numbers",
+        "jwts",
+        "aws_access_keys",
+        "private_keys",
+    ] {
+        assert!(
+            m.contains(&format!("sluice_redactions_total{{component=\"redact\",component_type=\"redact\",detector=\"{d}\"}}")),
+            "no {d} counter in metrics"
+        );
+    }
+    assert!(s.metric(r#"sluice_redactions_total{component="redact",component_type="redact",detector="secret_keys"}"#) >= 2.0);
+}

@@ -4,7 +4,8 @@
 use crate::error::Sink;
 use crate::load::{path, template};
 use crate::model::{
-    ConvertType, DateSpec, GrokSpec, JsonSpec, KvSpec, MutateRaw, MutateSpec, RouteSpec, UNMATCHED,
+    ConvertType, DateSpec, GrokSpec, JsonSpec, KvSpec, MutateRaw, MutateSpec, RedactSpec,
+    RouteSpec, UNMATCHED,
 };
 use crate::units::HumanDuration;
 use serde::Deserialize;
@@ -497,4 +498,73 @@ pub(crate) fn compile_kv(raw: KvRaw, s: &mut Sink<'_>) -> Option<KvSpec> {
         prefix: raw.prefix,
         on_success,
     })
+}
+
+fn redacted() -> String {
+    "[REDACTED]".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RedactRaw {
+    #[serde(default)]
+    fields: Vec<String>,
+    #[serde(default = "redacted")]
+    replacement: String,
+    /// When set, secrets become a keyed hash instead of `replacement`.
+    #[serde(default)]
+    hash_key: Option<String>,
+    /// Switches for the built-in detectors; all are on unless turned off here.
+    #[serde(default)]
+    detectors: BTreeMap<String, bool>,
+    /// Custom detectors: name -> regex (a group named `secret` limits what is replaced).
+    #[serde(default)]
+    patterns: BTreeMap<String, String>,
+}
+
+pub(crate) fn compile_redact(raw: RedactRaw, s: &mut Sink<'_>) -> Option<RedactSpec> {
+    use sluice_parse::redact::{Redactor, Replacement, DETECTORS};
+    let before = s.errors.len();
+    for name in raw.detectors.keys() {
+        if !DETECTORS.contains(&name.as_str()) {
+            s.push(
+                format!("detectors.{name}"),
+                format!("unknown detector (known: {})", DETECTORS.join(", ")),
+            );
+        }
+    }
+    let enabled: Vec<&str> = DETECTORS
+        .iter()
+        .copied()
+        .filter(|d| raw.detectors.get(*d).copied().unwrap_or(true))
+        .collect();
+    let mut custom = Vec::new();
+    for (name, re) in &raw.patterns {
+        match regex::Regex::new(re) {
+            Ok(_) => custom.push((name.clone(), re.clone())),
+            Err(e) => s.push(format!("patterns.{name}"), format!("invalid regex: {e}")),
+        }
+    }
+    let replacement = match raw.hash_key {
+        Some(k) if k.len() < 16 => {
+            s.push("hash_key", "must be at least 16 characters");
+            Replacement::Text(raw.replacement)
+        }
+        Some(k) => Replacement::KeyedHash(k.into_bytes()),
+        None => Replacement::Text(raw.replacement),
+    };
+    let fields = paths(&raw.fields, "fields", s);
+    if s.errors.len() != before {
+        return None;
+    }
+    match Redactor::new(&enabled, &custom, replacement) {
+        Ok(r) => Some(RedactSpec {
+            redactor: Arc::new(r),
+            fields,
+        }),
+        Err(e) => {
+            s.push("patterns", e.to_string());
+            None
+        }
+    }
 }

@@ -3,8 +3,8 @@
 
 use crate::error::{ConfigError, ConfigErrors, Sink};
 use crate::filters::{
-    compile_date, compile_grok, compile_json, compile_kv, compile_mutate, compile_route, DateRaw,
-    GrokRaw, JsonRaw, KvRaw, RouteRaw,
+    compile_date, compile_grok, compile_json, compile_kv, compile_mutate, compile_redact,
+    compile_route, DateRaw, GrokRaw, JsonRaw, KvRaw, RedactRaw, RouteRaw,
 };
 use crate::model::*;
 use crate::units::{parse_duration, ByteSize, HumanDuration};
@@ -450,11 +450,15 @@ fn load_transform(id: &str, mut t: toml::Table, s: &mut Sink<'_>) -> Option<Tran
             let raw: KvRaw = de(t, s, "")?;
             TransformConfig::Kv(compile_kv(raw, s)?)
         }
+        "redact" => {
+            let raw: RedactRaw = de(t, s, "")?;
+            TransformConfig::Redact(compile_redact(raw, s)?)
+        }
         other => {
             s.push(
                 "type",
                 format!(
-                    "unknown transform type `{other}` (expected: grok, date, json, kv, mutate, route, filter, drop)"
+                    "unknown transform type `{other}` (expected: grok, date, json, kv, mutate, redact, route, filter, drop)"
                 ),
             );
             return None;

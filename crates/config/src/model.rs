@@ -302,6 +302,15 @@ pub enum TransformConfig {
     Route(RouteSpec),
     Json(JsonSpec),
     Kv(KvSpec),
+    Redact(RedactSpec),
+}
+
+/// `redact`: secrets and personal data replaced before anything is written.
+#[derive(Clone, Debug)]
+pub struct RedactSpec {
+    pub redactor: std::sync::Arc<sluice_parse::redact::Redactor>,
+    /// The fields scanned; empty means every string anywhere in the event.
+    pub fields: Vec<FieldPath>,
 }
 
 /// `json`: parse a field as JSON.
@@ -385,6 +394,7 @@ impl TransformConfig {
             TransformConfig::Route(_) => "route",
             TransformConfig::Json(_) => "json",
             TransformConfig::Kv(_) => "kv",
+            TransformConfig::Redact(_) => "redact",
         }
     }
 }

@@ -23,6 +23,7 @@ pub struct Telemetry {
     events_dropped: IntCounterVec,
     errors: IntCounterVec,
     acks: IntCounterVec,
+    redactions: IntCounterVec,
     buffer_events: IntGaugeVec,
     buffer_bytes: IntGaugeVec,
     request_duration: HistogramVec,
@@ -114,6 +115,12 @@ impl Telemetry {
                 "Acknowledgements a source sent to its clients, by kind (ack, keepalive).",
                 &["component", "component_type", "kind"],
             ),
+            redactions: counter(
+                r,
+                "sluice_redactions_total",
+                "Secrets and personal data a redact transform replaced, by detector.",
+                &["component", "component_type", "detector"],
+            ),
             buffer_events: gauge(
                 r,
                 "sluice_buffer_events",
@@ -163,6 +170,7 @@ impl Telemetry {
             dropped: self.events_dropped.clone(),
             errors: self.errors.clone(),
             acks: self.acks.clone(),
+            redactions: self.redactions.clone(),
         }
     }
 }
@@ -189,6 +197,7 @@ pub struct ComponentMetrics {
     dropped: IntCounterVec,
     errors: IntCounterVec,
     acks: IntCounterVec,
+    redactions: IntCounterVec,
 }
 
 impl std::fmt::Debug for ComponentMetrics {
@@ -222,6 +231,12 @@ impl ComponentMetrics {
     pub fn acks_counter(&self, kind: &str) -> IntCounter {
         self.acks
             .with_label_values(&[&self.id, &self.component_type, kind])
+    }
+
+    /// A bound counter of redactions by one detector.
+    pub fn redactions_counter(&self, detector: &str) -> IntCounter {
+        self.redactions
+            .with_label_values(&[&self.id, &self.component_type, detector])
     }
 
     /// A bound counter for a frequent error type.

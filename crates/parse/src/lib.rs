@@ -18,5 +18,6 @@ pub mod date;
 pub mod joda;
 pub mod json_event;
 pub mod kv;
+pub mod redact;
 pub mod syslog;
 pub mod template;

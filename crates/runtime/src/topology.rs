@@ -227,12 +227,25 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
             }));
         } else {
             let out = output_of(id);
+            // Per-detector counters of a redact transform (none for the others).
+            let detectors: Vec<prometheus::IntCounter> = match &t.config {
+                TransformConfig::Redact(r) => r
+                    .redactor
+                    .names()
+                    .map(|d| m.redactions_counter(d))
+                    .collect(),
+                _ => Vec::new(),
+            };
             rest.push(tokio::spawn(async move {
                 let filtered = mm.dropped_counter("filtered");
+                let mut counts = vec![0u64; detectors.len()];
                 while let Some(mut batch) = rx.recv().await {
                     sluice_core::taken(&mm, &batch);
                     mm.events_received.inc_by(batch.len() as u64);
-                    let dropped = sluice_transforms::apply(&node, &mut batch);
+                    let dropped = sluice_transforms::apply_counting(&node, &mut batch, &mut counts);
+                    for (c, n) in detectors.iter().zip(counts.iter_mut()) {
+                        c.inc_by(std::mem::take(n));
+                    }
                     filtered.inc_by(dropped as u64);
                     let n = batch.len() as u64;
                     if out.send(batch).await.is_err() {

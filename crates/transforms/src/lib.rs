@@ -20,6 +20,7 @@ mod date;
 mod grok;
 mod json;
 mod mutate;
+mod redact;
 mod route;
 
 use sluice_config::{TransformConfig, TransformNode};
@@ -30,6 +31,7 @@ pub use date::apply_date;
 pub use grok::{apply_grok, Outcome};
 pub use json::{apply_json, apply_kv};
 pub use mutate::{apply_common, apply_mutate};
+pub use redact::apply_redact;
 pub use route::route;
 
 /// Runs `f` on the events of `batch` where `cond` holds (all, without a condition).
@@ -43,6 +45,12 @@ fn each(cond: Option<&Condition>, batch: &mut EventBatch, f: impl Fn(&mut Event)
 
 /// Applies one transform to a batch in place. Returns how many events it dropped.
 pub fn apply(node: &TransformNode, batch: &mut EventBatch) -> usize {
+    apply_counting(node, batch, &mut [])
+}
+
+/// [`apply`], also counting per-detector findings of a `redact` transform into `counts`
+/// (in the order of its redactor's names).
+pub fn apply_counting(node: &TransformNode, batch: &mut EventBatch, counts: &mut [u64]) -> usize {
     let before = batch.len();
     let cond = node.condition.as_ref();
     match &node.config {
@@ -55,6 +63,13 @@ pub fn apply(node: &TransformNode, batch: &mut EventBatch) -> usize {
         }),
         TransformConfig::Json(j) => each(cond, batch, |e| apply_json(j, e)),
         TransformConfig::Kv(k) => each(cond, batch, |e| apply_kv(k, e)),
+        TransformConfig::Redact(r) => {
+            for e in batch.iter_mut() {
+                if cond.is_none_or(|c| c.matches(e)) {
+                    apply_redact(r, e, counts);
+                }
+            }
+        }
         // Routing splits the batch; the runtime calls [`route`] for these nodes.
         TransformConfig::Route(_) => {}
         TransformConfig::Filter => {
