@@ -35,7 +35,24 @@ def setup():
         sh(f"cd {W} && apt-get download -qq syslog-ng-core && dpkg -x syslog-ng-core_*.deb {W}/sng")
 
 
+def studio_conf(out):
+    """The embedded default (the studio pipeline) with its listeners on bench ports, no
+    rotation (so that lines can be counted), writing studio.log to `out`."""
+    text = open(f"{ROOT}/config/default.toml").read()
+    text = text.replace('data_dir = "./data"', f'data_dir = "{W}/sluice-data"')
+    text = text.replace('address = "127.0.0.1:9600"', "enabled = false")
+    text = text.replace("0.0.0.0:514", f"127.0.0.1:{PORT}")
+    text = text.replace("0.0.0.0:5044", f"127.0.0.1:{PORT + 1}").replace("0.0.0.0:5170", f"127.0.0.1:{PORT + 2}")
+    text = text.replace('max_bytes = "10MiB"', 'max_bytes = "1000GiB"')
+    text = text.replace('path = "logs/studio.log"', f'path = "{out}"')
+    p = f"{W}/sluice-studio.toml"
+    open(p, "w").write(text)
+    return [f"{ROOT}/target/release/sluice", "run", "--config", p]
+
+
 def conf(peer, out):
+    if peer == "sluice-studio":
+        return studio_conf(out)
     if peer == "sluice":
         p = f"{W}/sluice.toml"
         open(p, "w").write(f"""data_dir = "{W}/sluice-data"
@@ -141,7 +158,7 @@ def count_lines(path):
             n += b.count(b"\n")
 
 
-def run_one(peer, count):
+def run_one(peer, count, fmt="rfc5424"):
     out = f"{W}/out-{peer}.json"
     if os.path.exists(out):
         os.unlink(out)
@@ -155,7 +172,7 @@ def run_one(peer, count):
         time.sleep(0.05)
     cpu0 = cpu_seconds(p.pid)
     t0 = time.time()
-    gen = subprocess.run([f"{ROOT}/target/release/sluice-loadgen", f"127.0.0.1:{PORT}", str(count)], capture_output=True, text=True, check=True)
+    gen = subprocess.run([f"{ROOT}/target/release/sluice-loadgen", f"127.0.0.1:{PORT}", str(count), fmt], capture_output=True, text=True, check=True)
     sent = json.loads(gen.stdout)
     last_size, last_change = -1, time.time()
     while True:
@@ -236,6 +253,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", choices=["syslog", "beats"], default="syslog")
     ap.add_argument("--window", type=int, default=2048)
+    ap.add_argument("--format", default="rfc5424", help="rfc5424, rfc3164, or django (Django verbose lines inside RFC 5424)")
     ap.add_argument("--count", type=int, default=2_000_000)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--peers", default="raw-socat,rsyslog,syslog-ng,sluice")
@@ -248,12 +266,12 @@ def main():
     for rep in range(a.reps):
         order = peers[rep % len(peers):] + peers[:rep % len(peers)]
         for peer in order:
-            r = run_one(peer, a.count)
+            r = run_one(peer, a.count, a.format)
             runs[peer].append(r)
             print(f"rep {rep + 1} {peer}: {r['msgs_per_s']:,.0f} msgs/s loss={r['loss']}", file=sys.stderr, flush=True)
     med = {p: {k: statistics.median(r[k] for r in runs[p]) for k in runs[p][0] if k != "peer"} for p in peers}
     base = med.get("rsyslog", {}).get("msgs_per_s")
-    print(f"\ntcp/rfc5424 -> JSON file, {a.count:,} msgs, median of {a.reps}, {os.cpu_count()} CPUs")
+    print(f"\ntcp/{a.format} -> JSON file, {a.count:,} msgs, median of {a.reps}, {os.cpu_count()} CPUs")
     print(f"{'peer':<11}{'msgs/s':>12}{'MiB/s':>8}{'CPU s':>8}{'us/msg':>8}{'RSS MiB':>9}{'loss':>7}{'vs rsyslog':>12}")
     for p in peers:
         m = med[p]

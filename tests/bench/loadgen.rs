@@ -1,7 +1,10 @@
 //! Load generator for the whole-process benchmark. Loopback only.
 //!
-//! usage: sluice-loadgen HOST:PORT COUNT [rfc5424|rfc3164]
+//! usage: sluice-loadgen HOST:PORT COUNT [rfc5424|rfc3164|django]
 //!        sluice-loadgen HOST:PORT COUNT beats [WINDOW]
+//!
+//! `django` wraps Django's verbose format (with request IDs, response times and an e-mail
+//! address to redact) in RFC 5424, for the studio pipeline.
 //!
 //! Syslog modes: N varied ~200-byte messages over one TCP connection (newline framing),
 //! written in 1 MiB chunks. Beats mode: Filebeat-like JSON events (~300 bytes) in zlib
@@ -33,6 +36,11 @@ fn line(i: u64, fmt: &str, out: &mut Vec<u8>) {
     let w1 = WORDS[(i % 8) as usize];
     let w2 = WORDS[((i / 8) % 8) as usize];
     match fmt {
+        "django" => {
+            const LEVELS: [&str; 5] = ["INFO", "INFO", "WARNING", "ERROR", "DEBUG"];
+            let level = LEVELS[(i % 5) as usize];
+            let _ = writeln!(out, "<{pri}>1 2026-11-24T12:{m:02}:{s:02}.{ms:03}Z web-{host:02} django {} - - {level} 2026-11-24 12:{m:02}:{s:02},{ms:03} views {} 1402{:02} {w1} {w2} path=/api/v1/items/{} request_id=r-{i:08x} response_time:{}ms user=u{}@example.com", 1000 + i % 5000, 1000 + i % 5000, i % 100, i % 9973, i % 3000, i % 50);
+        }
         "rfc3164" => {
             let _ = writeln!(out, "<{pri}>Nov 24 12:{m:02}:{s:02} web-{host:02} {app}[{}]: {w1} {w2} id={i:010} response_time:{}ms path=/api/v1/items/{} status=200 bytes=5120 ua=Mozilla/5.0", 1000 + i % 5000, i % 3000, i % 9973);
         }
@@ -102,7 +110,9 @@ fn beats(addr: SocketAddr, count: u64, window: u64) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
-        eprintln!("usage: sluice-loadgen HOST:PORT COUNT [rfc5424|rfc3164]");
+        eprintln!(
+            "usage: sluice-loadgen HOST:PORT COUNT [rfc5424|rfc3164|django] | beats [WINDOW]"
+        );
         std::process::exit(2);
     }
     let addr: SocketAddr = args[1].parse().expect("HOST:PORT");

@@ -1,17 +1,33 @@
 //! [`Output`]: one component's fan-out to the input buffers of its consumers.
 
 use crate::ComponentMetrics;
-use sluice_event::EventBatch;
+use sluice_event::{Event, EventBatch};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
+/// Which events a consumer takes (a sink's `if`), checked before anything is copied.
+pub type Selector = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
+
 /// One consumer's input buffer.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Target {
     pub tx: mpsc::Sender<EventBatch>,
     /// Drop instead of waiting when the buffer is full.
     pub drop_when_full: bool,
     /// The consumer's metrics: buffer gauge and drop counter live there.
     pub metrics: ComponentMetrics,
+    /// Only events it selects are sent (and copied) to this consumer.
+    pub select: Option<Selector>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("consumer", &self.metrics.id)
+            .field("drop_when_full", &self.drop_when_full)
+            .field("select", &self.select.is_some())
+            .finish()
+    }
 }
 
 /// Every consumer is gone; nothing downstream will ever read again.
@@ -25,7 +41,10 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn new(targets: Vec<Target>) -> Self {
+    /// The consumers that select a subset come first: the last consumer takes the batch
+    /// itself, without a copy, so it is best one that takes every event.
+    pub fn new(mut targets: Vec<Target>) -> Self {
+        targets.sort_by_key(|t| t.select.is_none());
         Output { targets }
     }
 
@@ -51,7 +70,11 @@ impl Output {
         let mut batch = Some(batch);
         let mut alive = 0;
         for (i, t) in self.targets.iter().enumerate() {
-            let b = copy_for(i, n, &mut batch);
+            let b = copy_for(i, n, &mut batch, t.select.as_ref());
+            if b.is_empty() {
+                alive += 1;
+                continue;
+            }
             let len = b.len() as i64;
             // Count before sending: the consumer may take it out at once.
             t.metrics.buffer_events.add(len);
@@ -90,7 +113,11 @@ impl Output {
         let mut batch = Some(batch);
         let mut alive = 0;
         for (i, t) in self.targets.iter().enumerate() {
-            let b = copy_for(i, n, &mut batch);
+            let b = copy_for(i, n, &mut batch, t.select.as_ref());
+            if b.is_empty() {
+                alive += 1;
+                continue;
+            }
             let len = b.len() as i64;
             t.metrics.buffer_events.add(len);
             match t.tx.try_send(b) {
@@ -111,12 +138,26 @@ impl Output {
     }
 }
 
-/// The batch for target `i` of `n`: a clone for all but the last, which takes it.
-fn copy_for(i: usize, n: usize, batch: &mut Option<EventBatch>) -> EventBatch {
+/// The batch for target `i` of `n`, holding only the events `select` takes: copies for
+/// all but the last target, which takes the batch itself.
+fn copy_for(
+    i: usize,
+    n: usize,
+    batch: &mut Option<EventBatch>,
+    select: Option<&Selector>,
+) -> EventBatch {
     if i + 1 == n {
-        batch.take().unwrap_or_default()
+        let mut b = batch.take().unwrap_or_default();
+        if let Some(s) = select {
+            b.retain(|e| s(e));
+        }
+        b
     } else {
-        batch.as_ref().cloned().unwrap_or_default()
+        match (batch.as_ref(), select) {
+            (Some(b), Some(s)) => b.iter().filter(|e| s(e)).cloned().collect(),
+            (Some(b), None) => b.clone(),
+            (None, _) => Vec::new(),
+        }
     }
 }
 

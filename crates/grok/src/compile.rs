@@ -48,6 +48,8 @@ impl Conversion {
 /// One capture of the expression: PCRE2 group `group` fills field `name`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
+    /// Position among the expression's captures.
+    pub index: usize,
     pub group: String,
     /// The semantic name as written: `pid`, `[process][pid]`, `process.pid`.
     pub name: String,
@@ -88,6 +90,7 @@ impl Expander<'_> {
     fn group(&mut self, name: &str, conversion: Option<Conversion>) -> String {
         let group = format!("g{}", self.fields.len() + 1);
         self.fields.push(Field {
+            index: self.fields.len(),
             group: group.clone(),
             name: name.to_owned(),
             path: FieldPath::parse(name).unwrap_or_else(|_| FieldPath::from_segments([name])),

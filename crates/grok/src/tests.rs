@@ -1,13 +1,10 @@
 use super::*;
 
 fn caps(g: &Grok, s: &str) -> Option<Vec<(String, String)>> {
-    let mut locs = g.locations();
     let mut out = Vec::new();
-    g.matches(s, &mut locs, |f, t| {
-        out.push((f.name.clone(), t.to_owned()))
-    })
-    .unwrap()
-    .then_some(out)
+    g.matches(s, |f, t| out.push((f.name.clone(), t.to_owned())))
+        .unwrap()
+        .then_some(out)
 }
 
 #[test]
@@ -131,11 +128,7 @@ fn a_pathological_match_is_abandoned_not_hung() {
     // Nested quantifiers over a line that almost matches: exponential backtracking.
     let g = Grok::new(r"^(\w+\s?)+$", &lib, 100_000).unwrap();
     let line = format!("{}!", "word ".repeat(40));
-    let mut locs = g.locations();
-    assert_eq!(
-        g.matches(&line, &mut locs, |_, _| {}),
-        Err(MatchError::Budget)
-    );
+    assert_eq!(g.matches(&line, |_, _| {}), Err(MatchError::Budget));
     // The same pattern still matches what it should.
-    assert_eq!(g.matches("a b c", &mut locs, |_, _| {}), Ok(true));
+    assert_eq!(g.matches("a b c", |_, _| {}), Ok(true));
 }

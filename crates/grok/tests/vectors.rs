@@ -62,10 +62,9 @@ fn to_json(v: sluice_event::Value) -> J {
 fn run(g: &Grok, input: &str) -> Option<J> {
     let mut ev = Map::new();
     ev.insert("message".into(), J::String(input.into()));
-    let mut locs = g.locations();
     let mut caps = Vec::new();
     let matched = g
-        .matches(input, &mut locs, |f, t| {
+        .matches(input, |f, t| {
             if !t.is_empty() {
                 let v = match f.conversion {
                     Some(c) => to_json(c.apply(t)),

@@ -12,6 +12,7 @@
 //! - Listeners are bound before anything runs ([`bind_sources`]), so a port that cannot
 //!   be bound is reported up front, and tests can bind port 0 and read the real address.
 
+mod chains;
 mod topology;
 
 pub use topology::{bind_sources, start, BindError, ComponentInfo, Running};

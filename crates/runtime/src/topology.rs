@@ -1,7 +1,8 @@
 //! Building and running the graph.
 
+use crate::chains::{run_chain, Stage};
 use sluice_config::{Pipeline, SinkConfig, TransformConfig, WhenFull, UNMATCHED};
-use sluice_core::{ComponentKind, ComponentMetrics, Output, Target, Telemetry};
+use sluice_core::{ComponentKind, ComponentMetrics, Output, Selector, Target, Telemetry};
 use sluice_event::EventBatch;
 use sluice_sources::{Bound, SourceContext};
 use std::collections::BTreeMap;
@@ -120,12 +121,19 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
     let shutdown = CancellationToken::new();
     let mut components = Vec::new();
 
-    // Input buffers of transforms and sinks, and who feeds them.
+    // Input buffers of transforms and sinks, and who feeds them. A transform fused into
+    // the task of the one before it (chains.rs) has no buffer of its own.
+    let chains = crate::chains::chains(p);
+    let heads: std::collections::HashSet<&str> = chains.iter().map(|c| c[0].as_str()).collect();
     let mut rx_of: BTreeMap<String, mpsc::Receiver<EventBatch>> = BTreeMap::new();
     let mut targets_of: BTreeMap<String, Vec<Target>> = BTreeMap::new();
     let mut metrics_of: BTreeMap<String, ComponentMetrics> = BTreeMap::new();
     for (id, t) in &p.transforms {
         let m = telemetry.component(id, t.config.type_name(), ComponentKind::Transform);
+        metrics_of.insert(id.clone(), m.clone());
+        if !heads.contains(id.as_str()) {
+            continue;
+        }
         let (tx, rx) = mpsc::channel(capacity(10_000));
         rx_of.insert(id.clone(), rx);
         for i in &t.inputs {
@@ -133,19 +141,26 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
                 tx: tx.clone(),
                 drop_when_full: false,
                 metrics: m.clone(),
+                select: None,
             });
         }
-        metrics_of.insert(id.clone(), m);
     }
     for (id, s) in &p.sinks {
         let m = telemetry.component(id, s.config.type_name(), ComponentKind::Sink);
         let (tx, rx) = mpsc::channel(capacity(s.buffer.max_events));
         rx_of.insert(id.clone(), rx);
+        // A sink's `if` is applied at the fan-out, so that only the events it takes are
+        // copied for it.
+        let select: Option<Selector> = s.condition.clone().map(|c| {
+            let f: Selector = Arc::new(move |e: &sluice_event::Event| c.matches(e));
+            f
+        });
         for i in &s.inputs {
             targets_of.entry(i.clone()).or_default().push(Target {
                 tx: tx.clone(),
                 drop_when_full: s.buffer.when_full == WhenFull::DropNewest,
                 metrics: m.clone(),
+                select: select.clone(),
             });
         }
         metrics_of.insert(id.clone(), m);
@@ -157,7 +172,8 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
     for (id, s) in &p.sinks {
         let rx = rx_of.remove(id).expect("every sink has an input buffer");
         let m = metrics_of[id].clone();
-        let cond = s.condition.clone();
+        // Already applied at the fan-out (see `select` above).
+        let cond = None;
         let h = match &s.config {
             SinkConfig::File(f) => {
                 let ctx = sluice_sinks::file::FileSinkContext {
@@ -191,21 +207,18 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
         });
     }
 
-    for (id, t) in &p.transforms {
-        let mut rx = rx_of
-            .remove(id)
-            .expect("every transform has an input buffer");
-        let m = metrics_of[id].clone();
-        let node = t.clone();
-        let mm = m.clone();
-        if let TransformConfig::Route(spec) = &t.config {
+    for chain in &chains {
+        let head = chain[0].as_str();
+        let mut rx = rx_of.remove(head).expect("every chain has an input buffer");
+        if let TransformConfig::Route(spec) = &p.transforms[head].config {
+            let mm = metrics_of[head].clone();
             // One output per named route, then `_unmatched`.
             let mut outs: Vec<Output> = spec
                 .routes
                 .iter()
-                .map(|(name, _)| output_of(&format!("{id}.{name}")))
+                .map(|(name, _)| output_of(&format!("{head}.{name}")))
                 .collect();
-            outs.push(output_of(&format!("{id}.{UNMATCHED}")));
+            outs.push(output_of(&format!("{head}.{UNMATCHED}")));
             let spec = spec.clone();
             rest.push(tokio::spawn(async move {
                 while let Some(batch) = rx.recv().await {
@@ -226,44 +239,24 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
                 }
             }));
         } else {
-            let out = output_of(id);
-            // Per-detector counters of a redact transform (none for the others).
-            let detectors: Vec<prometheus::IntCounter> = match &t.config {
-                TransformConfig::Redact(r) => r
-                    .redactor
-                    .names()
-                    .map(|d| m.redactions_counter(d))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            rest.push(tokio::spawn(async move {
-                let filtered = mm.dropped_counter("filtered");
-                let mut counts = vec![0u64; detectors.len()];
-                while let Some(mut batch) = rx.recv().await {
-                    sluice_core::taken(&mm, &batch);
-                    mm.events_received.inc_by(batch.len() as u64);
-                    let dropped = sluice_transforms::apply_counting(&node, &mut batch, &mut counts);
-                    for (c, n) in detectors.iter().zip(counts.iter_mut()) {
-                        c.inc_by(std::mem::take(n));
-                    }
-                    filtered.inc_by(dropped as u64);
-                    let n = batch.len() as u64;
-                    if out.send(batch).await.is_err() {
-                        mm.dropped("no_consumer", n);
-                        continue;
-                    }
-                    mm.events_sent.inc_by(n);
-                }
-            }));
+            let stages = chain
+                .iter()
+                .map(|id| Stage::new(p.transforms[id].clone(), metrics_of[id].clone()))
+                .collect();
+            let out = output_of(chain.last().expect("chains are never empty"));
+            rest.push(tokio::spawn(run_chain(rx, stages, out)));
         }
-        components.push(ComponentInfo {
-            id: id.clone(),
-            kind: ComponentKind::Transform,
-            component_type: t.config.type_name().into(),
-            inputs: t.inputs.clone(),
-            address: None,
-            metrics: m,
-        });
+        for id in chain {
+            let t = &p.transforms[id];
+            components.push(ComponentInfo {
+                id: id.clone(),
+                kind: ComponentKind::Transform,
+                component_type: t.config.type_name().into(),
+                inputs: t.inputs.clone(),
+                address: None,
+                metrics: metrics_of[id].clone(),
+            });
+        }
     }
 
     let mut sources = Vec::new();

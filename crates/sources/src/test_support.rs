@@ -41,6 +41,7 @@ pub(crate) async fn start(c: SourceConfig, capacity: usize) -> Started {
             tx,
             drop_when_full: false,
             metrics: sink_metrics,
+            select: None,
         }]),
         metrics: metrics.clone(),
         shutdown: shutdown.clone(),

@@ -48,15 +48,15 @@ pub fn apply_grok(g: &GrokSpec, e: &mut Event) -> Outcome {
     };
     let started = Instant::now();
     let mut matched = false;
-    let mut captures: Vec<(FieldPath, Value)> = Vec::new();
+    // (pattern, capture, value): applied once matching is over.
+    let mut captures: Vec<(usize, usize, Value)> = Vec::new();
     'outer: for subject in &subjects {
-        for grok in &g.patterns {
+        for (pi, grok) in g.patterns.iter().enumerate() {
             if started.elapsed() > g.timeout {
                 e.add_tag(&g.tag_on_timeout);
                 return Outcome::TimedOut;
             }
-            let mut locs = grok.locations();
-            let res = grok.matches(subject, &mut locs, |f, text| {
+            let res = grok.matches(subject, |f, text| {
                 if text.is_empty() && !g.keep_empty_captures {
                     return;
                 }
@@ -64,7 +64,7 @@ pub fn apply_grok(g: &GrokSpec, e: &mut Event) -> Outcome {
                     Some(c) => c.apply(text),
                     None => Value::from(text),
                 };
-                captures.push((f.path.clone(), v));
+                captures.push((pi, f.index, v));
             });
             match res {
                 Ok(true) => {
@@ -87,8 +87,10 @@ pub fn apply_grok(g: &GrokSpec, e: &mut Event) -> Outcome {
         }
         return Outcome::Failed;
     }
-    for (path, v) in captures {
-        put(g, e, &path, v);
+    for (pi, fi, v) in captures {
+        if let Some(f) = g.patterns[pi].field(fi) {
+            put(g, e, &f.path, v);
+        }
     }
     apply_common(&g.on_success, e);
     Outcome::Matched
