@@ -166,14 +166,8 @@ pub(crate) struct GrokRaw {
     /// PCRE2 backtracking steps one match may take.
     #[serde(default = "default_match_limit")]
     match_limit: u32,
-    #[serde(default)]
-    add_field: BTreeMap<String, String>,
-    #[serde(default)]
-    add_tag: Vec<String>,
-    #[serde(default)]
-    remove_field: Vec<String>,
-    #[serde(default)]
-    remove_tag: Vec<String>,
+    #[serde(flatten)]
+    common: Common,
 }
 
 fn message() -> String {
@@ -241,15 +235,7 @@ pub(crate) fn compile_grok(raw: GrokRaw, s: &mut Sink<'_>) -> Option<GrokSpec> {
     }
     let field = path(&raw.field, "field", s);
     let overwrite = paths(&raw.overwrite, "overwrite", s);
-    let mut on_success = MutateSpec::default();
-    common(
-        &raw.add_field,
-        &raw.add_tag,
-        &raw.remove_field,
-        &raw.remove_tag,
-        &mut on_success,
-        s,
-    );
+    let on_success = on_success(&raw.common, s);
     if s.errors.len() != before {
         return None;
     }
@@ -277,14 +263,8 @@ pub(crate) struct DateRaw {
     target: String,
     #[serde(default = "date_failure")]
     tag_on_failure: Vec<String>,
-    #[serde(default)]
-    add_field: BTreeMap<String, String>,
-    #[serde(default)]
-    add_tag: Vec<String>,
-    #[serde(default)]
-    remove_field: Vec<String>,
-    #[serde(default)]
-    remove_tag: Vec<String>,
+    #[serde(flatten)]
+    common: Common,
 }
 
 fn utc() -> String {
@@ -324,15 +304,7 @@ pub(crate) fn compile_date(raw: DateRaw, s: &mut Sink<'_>) -> Option<DateSpec> {
     };
     let field = path(&raw.field, "field", s);
     let target = path(&raw.target, "target", s);
-    let mut on_success = MutateSpec::default();
-    common(
-        &raw.add_field,
-        &raw.add_tag,
-        &raw.remove_field,
-        &raw.remove_tag,
-        &mut on_success,
-        s,
-    );
+    let on_success = on_success(&raw.common, s);
     if s.errors.len() != before {
         return None;
     }

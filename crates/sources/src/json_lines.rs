@@ -7,7 +7,7 @@
 //! goes on. `@timestamp`, when valid, becomes the event time.
 
 use crate::framed::{read_frames, StreamSettings};
-use crate::listener::accept_loop;
+use crate::listener::serve_connections;
 use sluice_codec::{Framing, SyslogFramer};
 use sluice_config::JsonLinesSourceConfig;
 use sluice_event::{Event, Key, Timestamp, Value};
@@ -20,15 +20,7 @@ pub type SourceContext = crate::SourceContext<JsonLinesSourceConfig>;
 
 pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
-    accept_loop(
-        listener,
-        max,
-        &ctx.id,
-        &ctx.metrics,
-        &ctx.shutdown.clone(),
-        |s, peer| connection(s, peer, ctx.clone()),
-    )
-    .await;
+    serve_connections(listener, &ctx, max, connection).await;
 }
 
 async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {

@@ -97,3 +97,26 @@ pub async fn accept_loop<F, Fut>(
     tracker.close();
     tracker.wait().await;
 }
+
+/// [`accept_loop`] for a source: `conn(stream, peer, ctx)` serves each connection with its
+/// own copy of the context.
+pub(crate) async fn serve_connections<C, F, Fut>(
+    listener: TcpListener,
+    ctx: &crate::SourceContext<C>,
+    max_connections: usize,
+    conn: F,
+) where
+    C: Clone,
+    F: Fn(TcpStream, SocketAddr, crate::SourceContext<C>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    accept_loop(
+        listener,
+        max_connections,
+        &ctx.id,
+        &ctx.metrics,
+        &ctx.shutdown,
+        |s, peer| conn(s, peer, ctx.clone()),
+    )
+    .await;
+}

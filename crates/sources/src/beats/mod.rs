@@ -22,7 +22,7 @@ mod events;
 #[cfg(test)]
 mod tests;
 
-use crate::listener::accept_loop;
+use crate::listener::serve_connections;
 use crate::DRAIN_QUIET;
 use acks::{ack_writer, Outstanding, Pending};
 use futures_util::StreamExt;
@@ -42,15 +42,7 @@ const MAX_PENDING_WINDOWS: usize = 8;
 
 pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
-    accept_loop(
-        listener,
-        max,
-        &ctx.id,
-        &ctx.metrics,
-        &ctx.shutdown.clone(),
-        |s, peer| connection(s, peer, ctx.clone()),
-    )
-    .await;
+    serve_connections(listener, &ctx, max, connection).await;
 }
 
 /// The events of the window being received.

@@ -15,7 +15,7 @@ mod body;
 #[cfg(test)]
 mod tests;
 
-use crate::listener::accept_loop;
+use crate::listener::serve_connections;
 use body::{decode_encoding, parse_objects, BodyError};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -33,15 +33,7 @@ pub type SourceContext = crate::SourceContext<HttpSourceConfig>;
 
 pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
-    accept_loop(
-        listener,
-        max,
-        &ctx.id,
-        &ctx.metrics,
-        &ctx.shutdown.clone(),
-        |s, peer| connection(s, peer, ctx.clone()),
-    )
-    .await;
+    serve_connections(listener, &ctx, max, connection).await;
 }
 
 async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {

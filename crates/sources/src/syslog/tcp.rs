@@ -3,22 +3,14 @@
 
 use super::{framing, Decoder, SourceContext};
 use crate::framed::{read_frames, StreamSettings};
-use crate::listener::accept_loop;
+use crate::listener::serve_connections;
 use sluice_codec::SyslogFramer;
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 
 pub(super) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
-    accept_loop(
-        listener,
-        max,
-        &ctx.id,
-        &ctx.metrics,
-        &ctx.shutdown.clone(),
-        |s, peer| connection(s, peer, ctx.clone()),
-    )
-    .await;
+    serve_connections(listener, &ctx, max, connection).await;
 }
 
 async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
