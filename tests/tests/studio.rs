@@ -273,3 +273,52 @@ fn no_secret_from_the_redaction_list_reaches_an_output() {
     }
     assert!(s.metric(r#"sluice_redactions_total{component="redact",component_type="redact",detector="secret_keys"}"#) >= 2.0);
 }
+
+/// The studio's Python side: a JSON formatter on SysLogHandler, facility local0, UDP, as
+/// the mission describes it; the `security` logger's records.
+const PY_JSON_SYSLOG: &str = r#"
+import json, logging, logging.handlers, socket, sys
+class Json(logging.Formatter):
+    def format(self, r):
+        return json.dumps({"timestamp": "2026-11-24T12:00:05.250Z", "level": r.levelname, "logger": r.name,
+                           "message": r.getMessage(), "request_id": getattr(r, "request_id", None)})
+h = logging.handlers.SysLogHandler(address=("127.0.0.1", int(sys.argv[1])),
+                                   facility=logging.handlers.SysLogHandler.LOG_LOCAL0, socktype=socket.SOCK_DGRAM)
+h.ident = "studio: "
+h.setFormatter(Json())
+log = logging.getLogger("security"); log.setLevel(logging.INFO); log.addHandler(h)
+log.warning("Failed login for bob from 10.0.0.7 password=hunter2", extra={"request_id": "req-55"})
+logging.getLogger("app").addHandler(h)
+logging.getLogger("app").setLevel(logging.INFO)
+logging.getLogger("app").error("Payment failed for alice@example.com", extra={"request_id": "req-56"})
+h.close()
+"#;
+
+#[test]
+fn python_sysloghandler_json_records_are_parsed_categorised_and_redacted() {
+    if !have("python3") {
+        return;
+    }
+    let (s, _) = studio();
+    let script = s.dir.path().join("py_json_syslog.py");
+    std::fs::write(&script, PY_JSON_SYSLOG).unwrap();
+    sh(&format!("python3 {} {}", script.display(), s.port));
+    s.wait_for(20, "2 lines", || read_json_lines(&s.data("logs/studio.log")).len() == 2);
+    let all = read_json_lines(&s.data("logs/studio.log"));
+    let sec = find(&all, "Failed login");
+    assert_eq!(sec["logger"], "security");
+    assert_eq!(sec["level"], "WARNING");
+    assert_eq!(sec["request_id"], "req-55");
+    assert_eq!(sec["@timestamp"], "2026-11-24T12:00:05.250Z");
+    assert_eq!(sec["labels"]["category"], "security");
+    assert_eq!(sec["log"]["syslog"]["facility"]["name"], "local0");
+    assert_eq!(sec["process"]["name"], "studio");
+    assert_eq!(sec["message"], "Failed login for bob from 10.0.0.7 password=[REDACTED]");
+    let err = find(&all, "Payment failed");
+    assert_eq!(err["tags"], serde_json::json!(["error"]));
+    assert_eq!(err["message"], "Payment failed for [REDACTED]");
+    let security = read_json_lines(&s.data("logs/security.log"));
+    assert_eq!(security.len(), 1);
+    assert_eq!(security[0]["request_id"], "req-55");
+    assert_eq!(read_json_lines(&s.data("logs/studio_error.log")).len(), 1);
+}

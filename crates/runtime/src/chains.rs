@@ -167,7 +167,7 @@ mod tests {
         let c = chains(&p);
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(c[0].len(), p.transforms.len());
-        assert_eq!(c[0][0], "django");
+        assert_eq!(c[0][0], "json_records");
         assert_eq!(c[0].last().map(String::as_str), Some("redact"));
     }
 }
