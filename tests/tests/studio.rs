@@ -303,7 +303,9 @@ fn python_sysloghandler_json_records_are_parsed_categorised_and_redacted() {
     let script = s.dir.path().join("py_json_syslog.py");
     std::fs::write(&script, PY_JSON_SYSLOG).unwrap();
     sh(&format!("python3 {} {}", script.display(), s.port));
-    s.wait_for(20, "2 lines", || read_json_lines(&s.data("logs/studio.log")).len() == 2);
+    s.wait_for(20, "2 lines", || {
+        read_json_lines(&s.data("logs/studio.log")).len() == 2
+    });
     let all = read_json_lines(&s.data("logs/studio.log"));
     let sec = find(&all, "Failed login");
     assert_eq!(sec["logger"], "security");
@@ -313,7 +315,10 @@ fn python_sysloghandler_json_records_are_parsed_categorised_and_redacted() {
     assert_eq!(sec["labels"]["category"], "security");
     assert_eq!(sec["log"]["syslog"]["facility"]["name"], "local0");
     assert_eq!(sec["process"]["name"], "studio");
-    assert_eq!(sec["message"], "Failed login for bob from 10.0.0.7 password=[REDACTED]");
+    assert_eq!(
+        sec["message"],
+        "Failed login for bob from 10.0.0.7 password=[REDACTED]"
+    );
     let err = find(&all, "Payment failed");
     assert_eq!(err["tags"], serde_json::json!(["error"]));
     assert_eq!(err["message"], "Payment failed for [REDACTED]");

@@ -93,7 +93,7 @@ impl Expander<'_> {
             index: self.fields.len(),
             group: group.clone(),
             name: name.to_owned(),
-            path: FieldPath::parse(name).unwrap_or_else(|_| FieldPath::from_segments([name])),
+            path: semantic_path(name),
             conversion,
         });
         group
@@ -128,6 +128,11 @@ impl Expander<'_> {
                 self.out.push_str(&g);
                 self.out.push('>');
                 i += prefix + name_len + 1;
+            } else if src[i..].starts_with("?*") && !self.out.ends_with('(') {
+                // Oniguruma reads `x?*` as `(?:x?)*`, which matches what `x*` matches;
+                // PCRE2 rejects a quantifier on a quantifier (SHOREWALL has `.?*`).
+                self.out.push('*');
+                i += 2;
             } else {
                 let len = src[i..].chars().next().map_or(1, char::len_utf8);
                 self.out.push_str(&src[i..i + len]);
@@ -162,7 +167,13 @@ impl Expander<'_> {
             } else if s[i..].starts_with("[:") {
                 match s[i + 2..].find(":]") {
                     Some(end) => {
-                        self.out.push_str(&s[i..i + end + 4]);
+                        // Ruby's POSIX brackets are Unicode-aware; PCRE2's are ASCII
+                        // without UCP (which would widen `\w` and `\d` as well).
+                        match &s[i..i + end + 4] {
+                            "[:alnum:]" => self.out.push_str("\\p{L}\\p{M}\\p{Nd}"),
+                            "[:alpha:]" => self.out.push_str("\\p{L}\\p{M}"),
+                            posix => self.out.push_str(posix),
+                        }
                         i += end + 4;
                     }
                     None => {
@@ -241,6 +252,23 @@ impl Expander<'_> {
         self.out.push(')');
         Ok(())
     }
+}
+
+/// The field a semantic name writes to. Like Logstash, text after the last `]` of a
+/// bracketed reference is ignored (the standard library has `[apache][error][proxy][error][code]?`);
+/// a name that is no reference at all is one literal key.
+fn semantic_path(name: &str) -> FieldPath {
+    if let Ok(p) = FieldPath::parse(name) {
+        return p;
+    }
+    if name.starts_with('[') {
+        if let Some(end) = name.rfind(']') {
+            if let Ok(p) = FieldPath::parse(&name[..=end]) {
+                return p;
+            }
+        }
+    }
+    FieldPath::from_segments([name])
 }
 
 /// The length of the name when `s` starts a named group `(?<name>` or `(?P<name>`

@@ -16,6 +16,10 @@
 //! - **The library** is logstash-patterns-core as bundled by the maintained `grok` crate
 //!   (legacy field names). `patterns_dir` adds or overrides definitions, for example
 //!   logstash-patterns-core's `patterns/ecs-v1` for ECS names ([`Library::load_dir`]).
+//! - **Ruby regex dialect:** Logstash runs grok on Oniguruma (Ruby syntax, MULTILINE).
+//!   The expansion translates what PCRE2 reads differently: nested character classes
+//!   are flattened, `[:alnum:]`/`[:alpha:]` become Unicode properties, `x?*` becomes
+//!   `x*`, and the pattern is compiled dot-all with line anchors.
 //! - **Captures:** `%{SYNTAX}`, `%{SYNTAX:SEMANTIC}`, `%{SYNTAX:SEMANTIC:int|float}` and raw
 //!   `(?<name>...)`. Names may be field paths (`[http][request][method]`, `a.b`). Each
 //!   becomes a PCRE2 group `gN`, so names need not be valid PCRE2 group names.
