@@ -244,7 +244,9 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
                 .map(|id| Stage::new(p.transforms[id].clone(), metrics_of[id].clone()))
                 .collect();
             let out = output_of(chain.last().expect("chains are never empty"));
-            rest.push(tokio::spawn(run_chain(rx, stages, out)));
+            // As many batches in flight as the runtime has worker threads.
+            let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+            rest.push(tokio::spawn(run_chain(rx, stages, out, parallel)));
         }
         for id in chain {
             let t = &p.transforms[id];
