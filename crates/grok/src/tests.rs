@@ -132,3 +132,23 @@ fn a_pathological_match_is_abandoned_not_hung() {
     // The same pattern still matches what it should.
     assert_eq!(g.matches("a b c", |_, _| {}), Ok(true));
 }
+
+mod no_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Any expression text compiles or fails with an error; any subject matches or not.
+        #[test]
+        fn arbitrary_patterns_and_subjects(
+            pattern in "[%{}()\\[\\]:?<>=!\\\\a-zA-Z0-9_ .*+^$|-]{0,40}",
+            subject in any::<String>(),
+        ) {
+            let lib = Library::builtin();
+            if let Ok(g) = Grok::new(&pattern, &lib, 10_000) {
+                let _ = g.matches(&subject, |_, _| {});
+            }
+        }
+    }
+}

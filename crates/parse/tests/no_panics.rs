@@ -1,0 +1,57 @@
+//! Whatever a client sends, the parsers that see it return; they never panic. Arbitrary
+//! strings (and byte strings, for syslog) through every parser that takes network input.
+
+use proptest::prelude::*;
+use sluice_parse::date::DateFormat;
+use sluice_parse::kv::{parse as kv, KvOptions};
+use sluice_parse::redact::{Redactor, Replacement, DETECTORS};
+use sluice_parse::syslog::{decode, DecodeOptions};
+
+fn text() -> impl Strategy<Value = String> {
+    // Mostly the characters these parsers care about, plus anything at all.
+    prop_oneof![
+        "[ =:\"'()\\[\\]<>&;,a-z0-9@.\\-+/_\\n\\t]{0,200}",
+        any::<String>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn kv_returns(s in text()) {
+        let o = KvOptions { field_split: vec![' ', '&'], value_split: vec!['=', ':'], trim_key: vec!['"'], trim_value: vec![','] };
+        for (k, _) in kv(&s, &o) {
+            prop_assert!(!k.is_empty());
+        }
+        let _ = kv(&s, &KvOptions::default());
+    }
+
+    #[test]
+    fn redact_returns_and_never_grows_a_secret(s in text()) {
+        let r = Redactor::new(DETECTORS, &[], Replacement::Text("[R]".into())).unwrap();
+        let mut counts = vec![0; DETECTORS.len()];
+        if let Some(out) = r.redact(&s, &mut counts) {
+            prop_assert!(counts.iter().sum::<u64>() > 0);
+            prop_assert!(out.contains("[R]"));
+        }
+    }
+
+    #[test]
+    fn dates_return(s in text()) {
+        let now = chrono::Utc::now();
+        for f in ["yyyy-MM-dd HH:mm:ss,SSS", "dd/MMM/yyyy:HH:mm:ss Z", "MMM  d HH:mm:ss", "EEE MMM dd HH:mm:ss yyyy z", "ISO8601", "UNIX", "UNIX_MS"] {
+            let _ = DateFormat::parse(f).unwrap().parse_time(&s, chrono_tz::Tz::UTC, now);
+        }
+    }
+
+    #[test]
+    fn syslog_decode_returns(b in prop::collection::vec(any::<u8>(), 0..300)) {
+        let _ = decode(&b, &DecodeOptions::default());
+    }
+
+    #[test]
+    fn json_event_returns(s in text()) {
+        let _ = sluice_parse::json_event::event_from_json(s.as_bytes(), chrono::Utc::now());
+    }
+}
