@@ -8,20 +8,21 @@ use sluice_parse::date::DateFormat;
 /// Applies `d` to one event. Returns false when the field was there but no format fit
 /// (the event is then tagged).
 pub fn apply_date(d: &DateSpec, e: &mut Event) -> bool {
-    let text = match e.get(&d.field) {
-        Some(Value::String(s)) => s.to_string(),
+    let now = chrono::Utc::now();
+    let parse = |text: &str| {
+        d.formats
+            .iter()
+            .find_map(|f: &DateFormat| f.parse_time(text, d.timezone, now))
+    };
+    let parsed = match e.get(&d.field) {
+        Some(Value::String(s)) => parse(s),
         Some(Value::Array(a)) => match a.first().and_then(Value::as_str) {
-            Some(s) => s.to_owned(),
+            Some(s) => parse(s),
             None => return true,
         },
-        Some(v @ (Value::Integer(_) | Value::Float(_))) => v.to_string_lossy(),
+        Some(v @ (Value::Integer(_) | Value::Float(_))) => parse(&v.to_string_lossy()),
         _ => return true,
     };
-    let now = chrono::Utc::now();
-    let parsed = d
-        .formats
-        .iter()
-        .find_map(|f: &DateFormat| f.parse_time(&text, d.timezone, now));
     match parsed {
         Some(t) => {
             e.insert(&d.target, Value::Timestamp(t));

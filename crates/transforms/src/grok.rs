@@ -38,31 +38,59 @@ pub enum Outcome {
 
 /// Applies `g` to one event.
 pub fn apply_grok(g: &GrokSpec, e: &mut Event) -> Outcome {
-    let subjects: Vec<String> = match e.get(&g.field) {
-        Some(Value::String(s)) => vec![s.to_string()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
+    // The field is taken out while it is matched, so that captures need no copy of it,
+    // and put back before the captures are written (Logstash's order).
+    let subject = match e.get(&g.field) {
+        Some(Value::String(_) | Value::Array(_)) => e.remove(&g.field),
         _ => return Outcome::Skipped,
     };
+    let Some(subject) = subject else {
+        return Outcome::Skipped;
+    };
+    let texts: Vec<&str> = match &subject {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let (outcome, captures) = match_all(g, &texts);
+    e.insert(&g.field, subject);
+    match outcome {
+        Outcome::Matched => {
+            for (pi, fi, v) in captures {
+                if let Some(f) = g.patterns[pi].field(fi) {
+                    put(g, e, &f.path, v);
+                }
+            }
+            apply_common(&g.on_success, e);
+        }
+        Outcome::Failed => g.tag_on_failure.iter().for_each(|t| e.add_tag(t)),
+        Outcome::TimedOut => e.add_tag(&g.tag_on_timeout),
+        Outcome::Skipped => {}
+    }
+    outcome
+}
+
+/// (pattern, capture, value) of every capture taken.
+type Captures = Vec<(usize, usize, Value)>;
+
+/// Tries the patterns on each text, within the step and time budgets.
+fn match_all(g: &GrokSpec, texts: &[&str]) -> (Outcome, Captures) {
+    let mut captures = Captures::new();
     let started = Instant::now();
     let mut matched = false;
-    // (pattern, capture, value): applied once matching is over.
-    let mut captures: Vec<(usize, usize, Value)> = Vec::new();
-    'outer: for subject in &subjects {
+    for text in texts {
         for (pi, grok) in g.patterns.iter().enumerate() {
-            if started.elapsed() > g.timeout {
-                e.add_tag(&g.tag_on_timeout);
-                return Outcome::TimedOut;
+            // The clock is read only when there is more than one try to budget.
+            if (pi > 0 || texts.len() > 1) && started.elapsed() > g.timeout {
+                return (Outcome::TimedOut, captures);
             }
-            let res = grok.matches(subject, |f, text| {
-                if text.is_empty() && !g.keep_empty_captures {
+            let res = grok.matches(text, |f, t| {
+                if t.is_empty() && !g.keep_empty_captures {
                     return;
                 }
                 let v = match f.conversion {
-                    Some(c) => c.apply(text),
-                    None => Value::from(text),
+                    Some(c) => c.apply(t),
+                    None => Value::from(t),
                 };
                 captures.push((pi, f.index, v));
             });
@@ -70,28 +98,20 @@ pub fn apply_grok(g: &GrokSpec, e: &mut Event) -> Outcome {
                 Ok(true) => {
                     matched = true;
                     if g.break_on_match {
-                        break 'outer;
+                        return (Outcome::Matched, captures);
                     }
                 }
                 Ok(false) => {}
                 Err(MatchError::Budget) | Err(MatchError::Other(_)) => {
-                    e.add_tag(&g.tag_on_timeout);
-                    return Outcome::TimedOut;
+                    return (Outcome::TimedOut, captures)
                 }
             }
         }
     }
-    if !matched {
-        for t in &g.tag_on_failure {
-            e.add_tag(t);
-        }
-        return Outcome::Failed;
-    }
-    for (pi, fi, v) in captures {
-        if let Some(f) = g.patterns[pi].field(fi) {
-            put(g, e, &f.path, v);
-        }
-    }
-    apply_common(&g.on_success, e);
-    Outcome::Matched
+    let outcome = if matched {
+        Outcome::Matched
+    } else {
+        Outcome::Failed
+    };
+    (outcome, captures)
 }
