@@ -75,6 +75,7 @@ pub(crate) fn compile_mutate(raw: MutateRaw, s: &mut Sink<'_>) -> Option<MutateS
         rename: path_pairs(&raw.rename, "rename", s),
         lowercase: paths(&raw.lowercase, "lowercase", s),
         uppercase: paths(&raw.uppercase, "uppercase", s),
+        capitalize: paths(&raw.capitalize, "capitalize", s),
         strip: paths(&raw.strip, "strip", s),
         split: path_strings(&raw.split, "split", s),
         join: path_strings(&raw.join, "join", s),
@@ -82,9 +83,15 @@ pub(crate) fn compile_mutate(raw: MutateRaw, s: &mut Sink<'_>) -> Option<MutateS
         copy: path_pairs(&raw.copy, "copy", s),
         ..MutateSpec::default()
     };
-    for (k, v) in &raw.replace {
-        if let (Some(a), Some(b)) = (path(k, "replace", s), template(v, "replace", s)) {
-            m.replace.push((a, b));
+    for (key, map, out) in [
+        ("replace", &raw.replace, &mut m.replace),
+        ("update", &raw.update, &mut m.update),
+        ("coerce", &raw.coerce, &mut m.coerce),
+    ] {
+        for (k, v) in map {
+            if let (Some(a), Some(b)) = (path(k, key, s), template(v, key, s)) {
+                out.push((a, b));
+            }
         }
     }
     for (k, ty) in &raw.convert {

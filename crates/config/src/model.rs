@@ -443,8 +443,17 @@ pub enum ConvertType {
 pub struct MutateRaw {
     #[serde(default)]
     pub rename: BTreeMap<String, String>,
+    /// Sets the field, creating it when absent.
     #[serde(default)]
     pub replace: BTreeMap<String, String>,
+    /// Sets the field only when it exists.
+    #[serde(default)]
+    pub update: BTreeMap<String, String>,
+    /// Sets a field that exists but is null.
+    #[serde(default)]
+    pub coerce: BTreeMap<String, String>,
+    #[serde(default)]
+    pub capitalize: Vec<String>,
     #[serde(default)]
     pub lowercase: Vec<String>,
     #[serde(default)]
@@ -479,11 +488,14 @@ pub struct MutateRaw {
 /// `mutate`, compiled: paths parsed, templates compiled.
 #[derive(Clone, Debug, Default)]
 pub struct MutateSpec {
+    pub coerce: Vec<(FieldPath, Template)>,
     pub rename: Vec<(FieldPath, FieldPath)>,
+    pub update: Vec<(FieldPath, Template)>,
     pub replace: Vec<(FieldPath, Template)>,
     pub convert: Vec<(FieldPath, ConvertType)>,
     pub gsub: Vec<(FieldPath, regex::Regex, String)>,
     pub uppercase: Vec<FieldPath>,
+    pub capitalize: Vec<FieldPath>,
     pub lowercase: Vec<FieldPath>,
     pub strip: Vec<FieldPath>,
     pub split: Vec<(FieldPath, String)>,

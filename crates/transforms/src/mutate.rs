@@ -1,5 +1,6 @@
-//! `mutate`, in Logstash's fixed order: rename, replace, convert, gsub, uppercase,
-//! lowercase, strip, split, join, merge, copy; then the common add/remove options.
+//! `mutate`, in Logstash's fixed order: coerce, rename, update, replace, convert, gsub,
+//! uppercase, capitalize, lowercase, strip, split, join, merge, copy; then the common
+//! add/remove options.
 
 use sluice_config::{ConvertType, MutateSpec};
 use sluice_event::{Event, FieldPath, Value};
@@ -70,16 +71,27 @@ fn convert_in_place(v: &mut Value, t: ConvertType) {
 
 /// Applies `m` to one event.
 pub fn apply_mutate(m: &MutateSpec, e: &mut Event) {
+    for (path, tpl) in &m.coerce {
+        if matches!(e.get(path), Some(Value::Null)) {
+            let v = tpl.render(e);
+            e.insert(path, v);
+        }
+    }
     for (from, to) in &m.rename {
         if let Some(v) = e.remove(from) {
             e.insert(to, v);
         }
     }
-    for (path, tpl) in &m.replace {
+    for (path, tpl) in &m.update {
         if e.get(path).is_some() {
             let v = tpl.render(e);
             e.insert(path, v);
         }
+    }
+    // Logstash's replace also creates the field.
+    for (path, tpl) in &m.replace {
+        let v = tpl.render(e);
+        e.insert(path, v);
     }
     for (path, t) in &m.convert {
         if let Some(v) = e.get_mut(path) {
@@ -92,6 +104,16 @@ pub fn apply_mutate(m: &MutateSpec, e: &mut Event) {
         }
     }
     each_string(e, &m.uppercase, &|s| s.to_uppercase());
+    each_string(e, &m.capitalize, &|s| {
+        let mut c = s.chars();
+        match c.next() {
+            Some(first) => first
+                .to_uppercase()
+                .chain(c.flat_map(char::to_lowercase))
+                .collect(),
+            None => String::new(),
+        }
+    });
     each_string(e, &m.lowercase, &|s| s.to_lowercase());
     each_string(e, &m.strip, &|s| s.trim().to_owned());
     for (path, sep) in &m.split {

@@ -305,3 +305,33 @@ fn kv_pairs_with_include_exclude_prefix_and_repeats() {
     assert_eq!(get(&batch[0], "user"), Some(&Value::from("bob")));
     assert!(get(&batch[0], "other").is_none());
 }
+
+#[test]
+fn mutate_replace_creates_update_does_not_coerce_fills_nulls_capitalize() {
+    let n = node(
+        r#"type = "mutate"
+replace = { "a" = "new-%{level}" }
+update = { "b" = "upd", "present" = "upd" }
+coerce = { "nul" = "default", "set" = "default" }
+capitalize = ["word"]"#,
+    );
+    let mut batch = vec![with(&[
+        ("level", Value::from("INFO")),
+        ("present", Value::from("old")),
+        ("nul", Value::Null),
+        ("set", Value::from("kept")),
+        ("word", Value::from("hELLO wORLD")),
+    ])];
+    apply(&n, &mut batch);
+    let e = &batch[0];
+    assert_eq!(
+        get(e, "a"),
+        Some(&Value::from("new-INFO")),
+        "replace creates"
+    );
+    assert_eq!(get(e, "b"), None, "update does not create");
+    assert_eq!(get(e, "present"), Some(&Value::from("upd")));
+    assert_eq!(get(e, "nul"), Some(&Value::from("default")));
+    assert_eq!(get(e, "set"), Some(&Value::from("kept")));
+    assert_eq!(get(e, "word"), Some(&Value::from("Hello world")));
+}
