@@ -1,6 +1,10 @@
 //! Grok matching speed: the mission's Django pattern on a matching and a failing line,
 //! and SYSLOGLINE from the standard library.
 
+/// The allocator the sluice binary uses, so that allocation costs match production.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sluice_grok::{Grok, Library};
 

@@ -1,5 +1,9 @@
 //! Parser throughput in bytes/s: `cargo bench -p sluice-parse`.
 
+/// The allocator the sluice binary uses, so that allocation costs match production.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sluice_parse::condition::Condition;
 use sluice_parse::syslog::{decode, parse, DecodeOptions, ParseOptions};

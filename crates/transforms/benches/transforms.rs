@@ -1,6 +1,10 @@
 //! Per-transform cost on the mission's Django line, and the whole studio chain
 //! (config/default.toml's transforms in order), next to the syslog decode it follows.
 
+/// The allocator the sluice binary uses, so that allocation costs match production.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use sluice_config::{load_str, TransformNode};
 use sluice_event::{Event, FieldPath, Value};
