@@ -158,18 +158,24 @@ def count_lines(path):
             n += b.count(b"\n")
 
 
+def start_peer(argv, name):
+    """Starts a peer and waits until it listens on PORT; returns the process."""
+    p = subprocess.Popen(argv, env=ENV, stdout=subprocess.DEVNULL, stderr=open(f"{W}/{name}.err", "w"))
+    deadline = time.time() + 20
+    while not listening():
+        if time.time() > deadline or p.poll() is not None:
+            raise SystemExit(f"{name} did not start; see {W}/{name}.err")
+        time.sleep(0.05)
+    return p
+
+
 def run_one(peer, count, fmt="rfc5424"):
     out = f"{W}/out-{peer}.json"
     if os.path.exists(out):
         os.unlink(out)
     shutil.rmtree(f"{W}/sluice-data", ignore_errors=True)
     # The raw peer must write all bytes; a JSON peer writes one line per message.
-    p = subprocess.Popen(conf(peer, out), env=ENV, stdout=subprocess.DEVNULL, stderr=open(f"{W}/{peer}.err", "w"))
-    deadline = time.time() + 20
-    while not listening():
-        if time.time() > deadline or p.poll() is not None:
-            raise SystemExit(f"{peer} did not start; see {W}/{peer}.err")
-        time.sleep(0.05)
+    p = start_peer(conf(peer, out), peer)
     cpu0 = cpu_seconds(p.pid)
     t0 = time.time()
     gen = subprocess.run([f"{ROOT}/target/release/sluice-loadgen", f"127.0.0.1:{PORT}", str(count), fmt], capture_output=True, text=True, check=True)
@@ -218,13 +224,7 @@ type = "file"
 inputs = ["beats"]
 path = "{out}"
 """)
-    p = subprocess.Popen([f"{ROOT}/target/release/sluice", "run", "--config", p_conf], env=ENV,
-                         stdout=subprocess.DEVNULL, stderr=open(f"{W}/sluice-beats.err", "w"))
-    deadline = time.time() + 20
-    while not listening():
-        if time.time() > deadline or p.poll() is not None:
-            raise SystemExit(f"sluice did not start; see {W}/sluice-beats.err")
-        time.sleep(0.05)
+    p = start_peer([f"{ROOT}/target/release/sluice", "run", "--config", p_conf], "sluice-beats")
     cpu0 = cpu_seconds(p.pid)
     gen = subprocess.run([f"{ROOT}/target/release/sluice-loadgen", f"127.0.0.1:{PORT}", str(count), "beats", str(window)],
                          capture_output=True, text=True, check=True)

@@ -71,41 +71,25 @@ impl Output {
         let mut alive = 0;
         for (i, t) in self.targets.iter().enumerate() {
             let b = copy_for(i, n, &mut batch, t.select.as_ref());
-            if b.is_empty() {
-                alive += 1;
-                continue;
-            }
-            let len = b.len() as i64;
-            // Count before sending: the consumer may take it out at once.
-            t.metrics.buffer_events.add(len);
-            let res = if t.drop_when_full {
-                match t.tx.try_send(b) {
-                    Ok(()) => Ok(()),
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        t.metrics.buffer_events.sub(len);
-                        t.metrics.dropped("buffer_full", len as u64);
-                        alive += 1;
-                        continue;
-                    }
-                    Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
-                }
+            let open = if b.is_empty() {
+                !t.tx.is_closed()
+            } else if t.drop_when_full {
+                offer(t, b, "buffer_full")
             } else {
-                t.tx.send(b).await.map_err(|_| ())
+                let len = b.len() as i64;
+                // Count before sending: the consumer may take it out at once.
+                t.metrics.buffer_events.add(len);
+                let sent = t.tx.send(b).await.is_ok();
+                if !sent {
+                    t.metrics.buffer_events.sub(len);
+                }
+                sent
             };
-            match res {
-                Ok(()) => alive += 1,
-                Err(()) => t.metrics.buffer_events.sub(len),
-            }
+            alive += usize::from(open);
         }
-        if alive == 0 && n > 0 {
-            Err(SendError)
-        } else {
-            Ok(())
-        }
+        outcome(alive, n)
     }
-}
 
-impl Output {
     /// Like [`Output::send`] but never waits: a consumer whose buffer is full loses the
     /// batch, counted as `queue_full` on that consumer. For sources that cannot push back.
     pub fn try_send_or_drop(&self, batch: EventBatch) -> Result<(), SendError> {
@@ -114,27 +98,43 @@ impl Output {
         let mut alive = 0;
         for (i, t) in self.targets.iter().enumerate() {
             let b = copy_for(i, n, &mut batch, t.select.as_ref());
-            if b.is_empty() {
-                alive += 1;
-                continue;
-            }
-            let len = b.len() as i64;
-            t.metrics.buffer_events.add(len);
-            match t.tx.try_send(b) {
-                Ok(()) => alive += 1,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    t.metrics.buffer_events.sub(len);
-                    t.metrics.dropped("queue_full", len as u64);
-                    alive += 1;
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => t.metrics.buffer_events.sub(len),
-            }
+            let open = if b.is_empty() {
+                !t.tx.is_closed()
+            } else {
+                offer(t, b, "queue_full")
+            };
+            alive += usize::from(open);
         }
-        if alive == 0 && n > 0 {
-            Err(SendError)
-        } else {
-            Ok(())
+        outcome(alive, n)
+    }
+}
+
+/// Offers `b` to `t` without waiting. A full buffer drops the batch, counted under
+/// `full_reason`. False only when the consumer is gone.
+fn offer(t: &Target, b: EventBatch, full_reason: &str) -> bool {
+    let len = b.len() as i64;
+    // Count before sending: the consumer may take it out at once.
+    t.metrics.buffer_events.add(len);
+    match t.tx.try_send(b) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            t.metrics.buffer_events.sub(len);
+            t.metrics.dropped(full_reason, len as u64);
+            true
         }
+        Err(mpsc::error::TrySendError::Closed(_)) => {
+            t.metrics.buffer_events.sub(len);
+            false
+        }
+    }
+}
+
+/// A send fails only when every one of `n` consumers is gone.
+fn outcome(alive: usize, n: usize) -> Result<(), SendError> {
+    if alive == 0 && n > 0 {
+        Err(SendError)
+    } else {
+        Ok(())
     }
 }
 

@@ -172,14 +172,11 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
     for (id, s) in &p.sinks {
         let rx = rx_of.remove(id).expect("every sink has an input buffer");
         let m = metrics_of[id].clone();
-        // Already applied at the fan-out (see `select` above).
-        let cond = None;
         let h = match &s.config {
             SinkConfig::File(f) => {
                 let ctx = sluice_sinks::file::FileSinkContext {
                     id: id.clone(),
                     config: f.clone(),
-                    condition: cond,
                     data_dir: p.data_dir.clone(),
                     metrics: m.clone(),
                 };
@@ -188,12 +185,10 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
             SinkConfig::Console(c) => {
                 let c = c.clone();
                 let m2 = m.clone();
-                tokio::task::spawn_blocking(move || {
-                    sluice_sinks::console::run_console(rx, c, cond, m2)
-                })
+                tokio::task::spawn_blocking(move || sluice_sinks::console::run_console(rx, c, m2))
             }
             SinkConfig::Blackhole => {
-                tokio::spawn(sluice_sinks::console::run_blackhole(rx, cond, m.clone()))
+                tokio::spawn(sluice_sinks::console::run_blackhole(rx, m.clone()))
             }
         };
         rest.push(h);

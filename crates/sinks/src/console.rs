@@ -1,10 +1,9 @@
 //! `type = "console"` (stdout/stderr) and `type = "blackhole"` (count and discard).
 
-use crate::{encode_line, select};
+use crate::{encode_line, received};
 use sluice_config::{ConsoleSinkConfig, ConsoleTarget};
 use sluice_core::ComponentMetrics;
 use sluice_event::EventBatch;
-use sluice_parse::condition::Condition;
 use std::io::Write;
 use tokio::sync::mpsc;
 
@@ -12,13 +11,12 @@ use tokio::sync::mpsc;
 pub fn run_console(
     mut rx: mpsc::Receiver<EventBatch>,
     cfg: ConsoleSinkConfig,
-    condition: Option<Condition>,
     metrics: ComponentMetrics,
 ) {
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut scratch = String::new();
-    while let Some(mut batch) = rx.blocking_recv() {
-        select(&mut batch, condition.as_ref(), &metrics);
+    while let Some(batch) = rx.blocking_recv() {
+        received(&batch, &metrics);
         buf.clear();
         for e in &batch {
             encode_line(e, &cfg.encoding, &mut buf, &mut scratch);
@@ -41,13 +39,9 @@ pub fn run_console(
 }
 
 /// Counts and discards.
-pub async fn run_blackhole(
-    mut rx: mpsc::Receiver<EventBatch>,
-    condition: Option<Condition>,
-    metrics: ComponentMetrics,
-) {
-    while let Some(mut batch) = rx.recv().await {
-        select(&mut batch, condition.as_ref(), &metrics);
+pub async fn run_blackhole(mut rx: mpsc::Receiver<EventBatch>, metrics: ComponentMetrics) {
+    while let Some(batch) = rx.recv().await {
+        received(&batch, &metrics);
         metrics.events_sent.inc_by(batch.len() as u64);
     }
 }

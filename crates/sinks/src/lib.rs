@@ -10,6 +10,9 @@
 //!   when asked. Async file I/O would only add hops on the hot path.
 //! - A batch's events are dropped, which releases their ack tokens, only after the
 //!   batch was flushed: "written" means durable to the configured degree.
+//! - A sink's `if` is not applied here: the runtime's fan-out applies it before copying
+//!   events for the sink (`sluice_core::Target::select`), so a sink receives only its
+//!   own events.
 
 pub mod console;
 mod encode;
@@ -18,17 +21,9 @@ pub mod file;
 pub use encode::encode_line;
 
 use sluice_core::ComponentMetrics;
-use sluice_parse::condition::Condition;
 
-/// Keeps only the events a sink's `if` selects; counts what came in.
-pub(crate) fn select(
-    batch: &mut sluice_event::EventBatch,
-    condition: Option<&Condition>,
-    metrics: &ComponentMetrics,
-) {
+/// Counts a batch the sink took out of its buffer.
+pub(crate) fn received(batch: &sluice_event::EventBatch, metrics: &ComponentMetrics) {
     sluice_core::taken(metrics, batch);
     metrics.events_received.inc_by(batch.len() as u64);
-    if let Some(c) = condition {
-        batch.retain(|e| c.matches(e));
-    }
 }

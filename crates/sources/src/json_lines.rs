@@ -29,45 +29,51 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
         idle_timeout: ctx.config.idle_timeout.0,
         batch_size: ctx.config.batch_size,
     };
-    let parse_errors = ctx.metrics.error_counter("parse");
-    let source = ctx.id.clone();
+    let dec = LineDecoder {
+        peer,
+        ip: Value::from(peer.ip().to_string()),
+        source: ctx.id.clone(),
+        parse_errors: ctx.metrics.error_counter("parse"),
+    };
     read_frames(
         stream,
         peer,
         framer,
         settings,
         &ctx,
-        |line, truncated, now| decode_line(line, truncated, now, peer, &source, &parse_errors),
+        |line, truncated, now| dec.decode(line, truncated, now),
     )
     .await;
 }
 
-/// One line to one event, with the peer's address in `[@metadata][ip_address]`.
-fn decode_line(
-    line: &[u8],
-    truncated: bool,
-    now: Timestamp,
+/// What every line of one connection shares.
+struct LineDecoder {
     peer: SocketAddr,
-    source: &Arc<str>,
-    parse_errors: &prometheus::IntCounter,
-) -> Event {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let now = chrono::SubsecRound::trunc_subsecs(now, 3);
-    let mut ev = event_from_json(line, now).unwrap_or_else(|e| {
-        parse_errors.inc();
-        e
-    });
-    if truncated {
-        ev.add_tag("_truncated");
+    /// The peer's address, formatted once per connection.
+    ip: Value,
+    source: Arc<str>,
+    parse_errors: prometheus::IntCounter,
+}
+
+impl LineDecoder {
+    /// One line to one event, with the peer's address in `[@metadata][ip_address]`.
+    fn decode(&self, line: &[u8], truncated: bool, now: Timestamp) -> Event {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let now = chrono::SubsecRound::trunc_subsecs(now, 3);
+        let mut ev = event_from_json(line, now).unwrap_or_else(|e| {
+            self.parse_errors.inc();
+            e
+        });
+        if truncated {
+            ev.add_tag("_truncated");
+        }
+        let meta = ev.meta_mut();
+        meta.peer = Some(self.peer);
+        meta.source = Some(self.source.clone());
+        meta.metadata
+            .insert(Key::const_new("ip_address"), self.ip.clone());
+        ev
     }
-    let meta = ev.meta_mut();
-    meta.peer = Some(peer);
-    meta.source = Some(source.clone());
-    meta.metadata.insert(
-        Key::const_new("ip_address"),
-        Value::from(peer.ip().to_string()),
-    );
-    ev
 }
 
 #[cfg(test)]

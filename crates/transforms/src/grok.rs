@@ -40,19 +40,28 @@ pub enum Outcome {
 pub fn apply_grok(g: &GrokSpec, e: &mut Event) -> Outcome {
     // The field is taken out while it is matched, so that captures need no copy of it,
     // and put back before the captures are written (Logstash's order).
-    let subject = match e.get(&g.field) {
-        Some(Value::String(_) | Value::Array(_)) => e.remove(&g.field),
-        _ => return Outcome::Skipped,
-    };
-    let Some(subject) = subject else {
+    let Some(subject) = e.remove(&g.field) else {
         return Outcome::Skipped;
     };
-    let texts: Vec<&str> = match &subject {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
+    if !matches!(subject, Value::String(_) | Value::Array(_)) {
+        e.insert(&g.field, subject);
+        return Outcome::Skipped;
+    }
+    // One string needs no list of texts (this runs for every event).
+    let one: [&str; 1];
+    let many: Vec<&str>;
+    let texts: &[&str] = match &subject {
+        Value::String(s) => {
+            one = [s.as_str()];
+            &one
+        }
+        Value::Array(a) => {
+            many = a.iter().filter_map(Value::as_str).collect();
+            &many
+        }
+        _ => &[],
     };
-    let (outcome, captures) = match_all(g, &texts);
+    let (outcome, captures) = match_all(g, texts);
     e.insert(&g.field, subject);
     match outcome {
         Outcome::Matched => {

@@ -35,7 +35,7 @@ pub use redact::apply_redact;
 pub use route::route;
 
 /// Runs `f` on the events of `batch` where `cond` holds (all, without a condition).
-fn each(cond: Option<&Condition>, batch: &mut EventBatch, f: impl Fn(&mut Event)) {
+fn each(cond: Option<&Condition>, batch: &mut EventBatch, mut f: impl FnMut(&mut Event)) {
     for e in batch.iter_mut() {
         if cond.is_none_or(|c| c.matches(e)) {
             f(e);
@@ -63,13 +63,7 @@ pub fn apply_counting(node: &TransformNode, batch: &mut EventBatch, counts: &mut
         }),
         TransformConfig::Json(j) => each(cond, batch, |e| apply_json(j, e)),
         TransformConfig::Kv(k) => each(cond, batch, |e| apply_kv(k, e)),
-        TransformConfig::Redact(r) => {
-            for e in batch.iter_mut() {
-                if cond.is_none_or(|c| c.matches(e)) {
-                    apply_redact(r, e, counts);
-                }
-            }
-        }
+        TransformConfig::Redact(r) => each(cond, batch, |e| apply_redact(r, e, counts)),
         // Routing splits the batch; the runtime calls [`route`] for these nodes.
         TransformConfig::Route(_) => {}
         TransformConfig::Filter => {

@@ -4,12 +4,11 @@
 
 mod rotate;
 
-use crate::{encode_line, select};
+use crate::{encode_line, received};
 use rotate::OpenFile;
 use sluice_config::FileSinkConfig;
 use sluice_core::ComponentMetrics;
 use sluice_event::EventBatch;
-use sluice_parse::condition::Condition;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -20,7 +19,6 @@ use tokio::sync::mpsc;
 pub struct FileSinkContext {
     pub id: String,
     pub config: FileSinkConfig,
-    pub condition: Option<Condition>,
     /// Relative paths resolve against it.
     pub data_dir: PathBuf,
     pub metrics: ComponentMetrics,
@@ -49,9 +47,9 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
         .path
         .is_static()
         .then(|| resolve(&ctx.data_dir, cfg.path.source()));
-    while let Some(mut batch) = rx.blocking_recv() {
+    while let Some(batch) = rx.blocking_recv() {
         let started = Instant::now();
-        select(&mut batch, ctx.condition.as_ref(), &ctx.metrics);
+        received(&batch, &ctx.metrics);
         let now = chrono::Utc::now();
         let mut written = 0u64;
         let mut failed = 0u64;

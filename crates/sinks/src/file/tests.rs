@@ -40,7 +40,6 @@ fn run(cfg: FileSinkConfig, dir: &std::path::Path, batches: Vec<EventBatch>) -> 
         FileSinkContext {
             id: "f".into(),
             config: cfg,
-            condition: None,
             data_dir: dir.to_owned(),
             metrics: metrics.clone(),
         },

@@ -151,7 +151,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
             if !flush(&mut window, &ctx, &ack_tx, &outstanding).await {
                 break;
             }
-            window = Window::new(if expected > 1 { expected } else { 1 });
+            window = Window::new(expected);
         }
     }
     if !window.events.is_empty() {

@@ -56,26 +56,32 @@ pub(super) async fn serve(sock: tokio::net::UdpSocket, ctx: SourceContext) {
             }
         };
         let now = chrono::Utc::now();
+        // Decodes one datagram; returns the bytes kept.
         let take = |n: usize, peer, buf: &[u8], batch: &mut EventBatch| {
             let truncated = n > max;
             if truncated {
                 oversize.inc();
             }
             let n = n.min(max);
-            ctx.metrics.bytes_received.inc_by(n as u64);
-            ctx.metrics.events_received.inc();
             batch.push(dec.decode(&buf[..n], peer, now, truncated));
+            n as u64
         };
         if let Some((n, peer)) = first {
-            take(n, peer, &buf, &mut pending);
+            let before = pending.len();
+            let mut bytes = take(n, peer, &buf, &mut pending);
             // Take what else is already waiting, without blocking.
             let limit = pending.len() + batch_size;
             while pending.len() < limit {
                 match sock.try_recv_from(&mut buf) {
-                    Ok((n, peer)) => take(n, peer, &buf, &mut pending),
+                    Ok((n, peer)) => bytes += take(n, peer, &buf, &mut pending),
                     Err(_) => break,
                 }
             }
+            // Counted once per burst, not per datagram.
+            ctx.metrics.bytes_received.inc_by(bytes);
+            ctx.metrics
+                .events_received
+                .inc_by((pending.len() - before) as u64);
         }
         let n = pending.len() as u64;
         if draining {
