@@ -218,6 +218,21 @@ fn pattern_dir(dir: &Path, ecs: Ecs, config_file: &str) -> PathBuf {
     }
 }
 
+/// Why a pattern cannot run under `ecs_compatibility = "v1"` with the built-in library:
+/// Logstash would capture ECS field names, and the built-in definitions have the legacy
+/// ones. Producing other field names than Logstash silently would break dashboards.
+fn legacy_names(f: &sluice_grok::Field) -> String {
+    format!(
+        "%{{{def}}} captures `{name}`, a legacy field name: the built-in pattern library has \
+         legacy names only, and with ecs_compatibility = \"v1\" (the default) Logstash \
+         would capture ECS names. Set patterns_dir to logstash-patterns-core's `patterns` \
+         directory for the ECS definitions, or ecs_compatibility = \"disabled\" for the \
+         legacy names",
+        def = f.builtin.as_deref().unwrap_or_default(),
+        name = f.name,
+    )
+}
+
 pub(crate) fn compile_grok(raw: GrokRaw, s: &mut Sink<'_>) -> Option<GrokSpec> {
     let before = s.errors.len();
     let mut lib = Library::builtin();
@@ -236,7 +251,14 @@ pub(crate) fn compile_grok(raw: GrokRaw, s: &mut Sink<'_>) -> Option<GrokSpec> {
     let mut patterns = Vec::new();
     for (i, p) in raw.patterns.iter().enumerate() {
         match Grok::new(p, &lib, raw.match_limit) {
-            Ok(g) => patterns.push(Arc::new(g)),
+            Ok(g) => {
+                if raw.ecs_compatibility == Ecs::V1 {
+                    if let Some(f) = g.fields().find(|f| f.builtin.is_some()) {
+                        s.push(format!("patterns[{i}]"), legacy_names(f));
+                    }
+                }
+                patterns.push(Arc::new(g))
+            }
             Err(e) => s.push(format!("patterns[{i}]"), e.to_string()),
         }
     }

@@ -164,6 +164,9 @@ struct Acc {
     sources: BTreeMap<String, (String, SourceNode)>,
     transforms: BTreeMap<String, (String, TransformNode)>,
     sinks: BTreeMap<String, (String, SinkNode)>,
+    /// Components declared but not loaded because of errors already reported; inputs
+    /// naming them are not reported again as unknown.
+    broken: std::collections::HashSet<String>,
 }
 
 fn load_docs(docs: &[(String, String)]) -> Result<Pipeline, ConfigErrors> {
@@ -181,7 +184,7 @@ fn load_docs(docs: &[(String, String)]) -> Result<Pipeline, ConfigErrors> {
         sinks: acc.sinks.into_iter().map(|(k, v)| (k, v.1)).collect(),
         files: docs.iter().map(|d| d.0.clone()).collect(),
     };
-    crate::validate::validate(&pipeline, &mut errors);
+    crate::validate::validate(&pipeline, &acc.broken, &mut errors);
     if errors.is_empty() {
         Ok(pipeline)
     } else {
@@ -272,24 +275,33 @@ fn load_doc(file: &str, text: &str, acc: &mut Acc, errors: &mut Vec<ConfigError>
             "sources" => {
                 for (id, t) in section(file, "sources", value, errors) {
                     let mut s = Sink { errors, file, component: format!("sources.{id}") };
-                    if let Some(node) = load_source(&id, t, &mut s) {
-                        insert_unique(&mut acc.sources, id, file, node, &mut s);
+                    match load_source(&id, t, &mut s) {
+                        Some(node) => insert_unique(&mut acc.sources, id, file, node, &mut s),
+                        None => {
+                            acc.broken.insert(id);
+                        }
                     }
                 }
             }
             "transforms" => {
                 for (id, t) in section(file, "transforms", value, errors) {
                     let mut s = Sink { errors, file, component: format!("transforms.{id}") };
-                    if let Some(node) = load_transform(&id, t, &mut s) {
-                        insert_unique(&mut acc.transforms, id, file, node, &mut s);
+                    match load_transform(&id, t, &mut s) {
+                        Some(node) => insert_unique(&mut acc.transforms, id, file, node, &mut s),
+                        None => {
+                            acc.broken.insert(id);
+                        }
                     }
                 }
             }
             "sinks" => {
                 for (id, t) in section(file, "sinks", value, errors) {
                     let mut s = Sink { errors, file, component: format!("sinks.{id}") };
-                    if let Some(node) = load_sink(&id, t, &mut s) {
-                        insert_unique(&mut acc.sinks, id, file, node, &mut s);
+                    match load_sink(&id, t, &mut s) {
+                        Some(node) => insert_unique(&mut acc.sinks, id, file, node, &mut s),
+                        None => {
+                            acc.broken.insert(id);
+                        }
                     }
                 }
             }

@@ -308,6 +308,47 @@ inputs = ["m"]
     }
 }
 
+/// With ECS names requested (the default), a built-in definition that captures a legacy
+/// field name is a config error naming both ways out; either way out loads.
+#[test]
+fn ecs_mode_refuses_the_builtin_legacy_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = |extra: &str| {
+        format!(
+            "[sources.s]\ntype = \"syslog\"\nmode = \"udp\"\naddress = \"127.0.0.1:0\"\n\
+             [transforms.g]\ntype = \"grok\"\ninputs = [\"s\"]\n\
+             patterns = [\"%{{WORD:verb}} %{{SYSLOGPROG}}\"]\n{extra}\n\
+             [sinks.o]\ntype = \"blackhole\"\ninputs = [\"g\"]\n"
+        )
+    };
+    let e: Vec<String> = errs(&doc("")).iter().map(ToString::to_string).collect();
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert!(
+        e[0].starts_with("test.toml: [transforms.g] key `patterns[0]`: %{SYSLOGPROG} captures `program`, a legacy field name"),
+        "{e:#?}"
+    );
+    assert!(e[0].contains("patterns_dir") && e[0].contains("ecs_compatibility = \"disabled\""));
+    // Legacy names asked for: fine.
+    load_str("t.toml", &doc("ecs_compatibility = \"disabled\"")).unwrap();
+    // An ECS definition from a logstash-patterns-core style tree replaces the built-in.
+    std::fs::create_dir(dir.path().join("ecs-v1")).unwrap();
+    std::fs::write(
+        dir.path().join("ecs-v1/mine"),
+        "SYSLOGPROG %{PROG:[process][name]}(?:\\[%{POSINT:[process][pid]:int}\\])?\n",
+    )
+    .unwrap();
+    let p = load_str(
+        "t.toml",
+        &doc(&format!("patterns_dir = [{:?}]", dir.path().display().to_string())),
+    )
+    .unwrap();
+    let TransformConfig::Grok(g) = &p.transforms["g"].config else {
+        panic!("not grok")
+    };
+    let names: Vec<&str> = g.patterns[0].fields().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["verb", "[process][name]", "[process][pid]"]);
+}
+
 #[test]
 fn route_outputs_are_checked_by_name() {
     let base = r#"

@@ -2,7 +2,7 @@
 
 use crate::error::ConfigError;
 use crate::model::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 
 fn err(errors: &mut Vec<ConfigError>, p: &Pipeline, component: String, key: &str, message: String) {
@@ -14,7 +14,8 @@ fn err(errors: &mut Vec<ConfigError>, p: &Pipeline, component: String, key: &str
     });
 }
 
-pub(crate) fn validate(p: &Pipeline, errors: &mut Vec<ConfigError>) {
+/// `broken`: components that failed to load, whose errors are already reported.
+pub(crate) fn validate(p: &Pipeline, broken: &HashSet<String>, errors: &mut Vec<ConfigError>) {
     // One id names one component across all sections, or `inputs` would be ambiguous.
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for (sec, ids) in [
@@ -47,6 +48,10 @@ pub(crate) fn validate(p: &Pipeline, errors: &mut Vec<ConfigError>) {
                 );
             }
             for i in inputs {
+                let from = i.split_once('.').map_or(i.as_str(), |(from, _)| from);
+                if broken.contains(i) || broken.contains(from) {
+                    continue;
+                }
                 if let Err(why) = p.producer_of(i) {
                     err(errors, p, format!("{section}.{id}"), "inputs", why);
                 }

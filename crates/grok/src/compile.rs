@@ -57,6 +57,9 @@ pub struct Field {
     /// library has `[apache][error][proxy][error][code]?`) is one literal key.
     pub path: FieldPath,
     pub conversion: Option<Conversion>,
+    /// The built-in library definition that declares this capture, if any. The built-in
+    /// library names fields the legacy way (`program`, not `[process][name]`).
+    pub builtin: Option<String>,
 }
 
 /// Why an expression does not compile. Positions are byte offsets into `pattern`.
@@ -87,14 +90,24 @@ struct Expander<'l> {
 }
 
 impl Expander<'_> {
-    fn group(&mut self, name: &str, conversion: Option<Conversion>) -> String {
+    /// A capture named `name`, written in `within` (a definition's name, or the
+    /// expression itself at depth 0).
+    fn group(
+        &mut self,
+        name: &str,
+        conversion: Option<Conversion>,
+        within: &str,
+        depth: usize,
+    ) -> String {
         let group = format!("g{}", self.fields.len() + 1);
+        let builtin = (depth > 0 && self.lib.is_builtin(within)).then(|| within.to_owned());
         self.fields.push(Field {
             index: self.fields.len(),
             group: group.clone(),
             name: name.to_owned(),
             path: semantic_path(name),
             conversion,
+            builtin,
         });
         group
     }
@@ -123,7 +136,7 @@ impl Expander<'_> {
             } else if let Some(name_len) = raw_capture(&src[i..]) {
                 let prefix = if src[i..].starts_with("(?P<") { 4 } else { 3 };
                 let name = &src[i + prefix..i + prefix + name_len];
-                let g = self.group(name, None);
+                let g = self.group(name, None, within, depth);
                 self.out.push_str("(?<");
                 self.out.push_str(&g);
                 self.out.push('>');
@@ -241,7 +254,7 @@ impl Expander<'_> {
         let def = def.to_owned();
         match semantic {
             Some(sem) => {
-                let g = self.group(sem, conversion);
+                let g = self.group(sem, conversion, within, depth);
                 self.out.push_str("(?<");
                 self.out.push_str(&g);
                 self.out.push('>');

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 /// A set of named definitions.
 #[derive(Clone, Debug, Default)]
 pub struct Library {
-    defs: HashMap<String, String>,
+    /// Name to (regex, whether it is the built-in legacy definition).
+    defs: HashMap<String, (String, bool)>,
 }
 
 /// A patterns file or directory that could not be read.
@@ -31,17 +32,24 @@ impl Library {
     pub fn builtin() -> Self {
         let mut l = Library::empty();
         for (name, re) in grok::patterns() {
-            l.insert(name, re);
+            l.defs.insert((*name).to_owned(), ((*re).to_owned(), true));
         }
         l
     }
 
+    /// Adds or replaces a definition (a user's or a loaded file's).
     pub fn insert(&mut self, name: &str, regex: &str) {
-        self.defs.insert(name.to_owned(), regex.to_owned());
+        self.defs.insert(name.to_owned(), (regex.to_owned(), false));
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.defs.get(name).map(String::as_str)
+        self.defs.get(name).map(|(re, _)| re.as_str())
+    }
+
+    /// Whether `name` is still the built-in definition, which names its captures the
+    /// legacy (non-ECS) way.
+    pub fn is_builtin(&self, name: &str) -> bool {
+        self.defs.get(name).is_some_and(|(_, b)| *b)
     }
 
     pub fn len(&self) -> usize {
