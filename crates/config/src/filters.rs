@@ -2,7 +2,7 @@
 //! bad pattern, path, regex or date format is a config error with its key.
 
 use crate::error::Sink;
-use crate::load::{path, template};
+use crate::load::{field_name, path, template};
 use crate::model::{
     ConvertType, DateSpec, GrokSpec, JsonSpec, KvSpec, MutateRaw, MutateSpec, RedactSpec,
     RouteSpec, UNMATCHED,
@@ -51,7 +51,7 @@ fn common(
     s: &mut Sink<'_>,
 ) {
     for (k, v) in add_field {
-        if let (Some(a), Some(b)) = (template(k, "add_field", s), template(v, "add_field", s)) {
+        if let (Some(a), Some(b)) = (field_name(k, "add_field", s), template(v, "add_field", s)) {
             m.add_field.push((a, b));
         }
     }
@@ -61,7 +61,7 @@ fn common(
         .collect();
     m.remove_field = remove_field
         .iter()
-        .filter_map(|t| template(t, "remove_field", s))
+        .filter_map(|t| field_name(t, "remove_field", s))
         .collect();
     m.remove_tag = remove_tag
         .iter()

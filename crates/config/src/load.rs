@@ -11,7 +11,7 @@ use crate::units::{parse_duration, ByteSize, HumanDuration};
 use serde::de::DeserializeOwned;
 use sluice_event::FieldPath;
 use sluice_parse::condition::Condition;
-use sluice_parse::template::Template;
+use sluice_parse::template::{FieldName, Template};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -124,6 +124,16 @@ pub(crate) fn template(s: &str, key: &str, sink: &mut Sink<'_>) -> Option<Templa
         Ok(t) => Some(t),
         Err(e) => {
             sink.push(key, format!("{e} in template `{s}`"));
+            None
+        }
+    }
+}
+
+pub(crate) fn field_name(s: &str, key: &str, sink: &mut Sink<'_>) -> Option<FieldName> {
+    match FieldName::parse(s) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            sink.push(key, format!("{e} in field name `{s}`"));
             None
         }
     }

@@ -4,7 +4,7 @@ use crate::units::{ByteSize, HumanDuration};
 use serde::Deserialize;
 use sluice_event::FieldPath;
 use sluice_parse::condition::Condition;
-use sluice_parse::template::Template;
+use sluice_parse::template::{FieldName, Template};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -504,9 +504,9 @@ pub struct MutateSpec {
     pub merge: Vec<(FieldPath, FieldPath)>,
     /// (source, destination)
     pub copy: Vec<(FieldPath, FieldPath)>,
-    pub add_field: Vec<(Template, Template)>,
+    pub add_field: Vec<(FieldName, Template)>,
     pub add_tag: Vec<Template>,
-    pub remove_field: Vec<Template>,
+    pub remove_field: Vec<FieldName>,
     pub remove_tag: Vec<Template>,
 }
 

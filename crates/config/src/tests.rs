@@ -339,7 +339,10 @@ fn ecs_mode_refuses_the_builtin_legacy_names() {
     .unwrap();
     let p = load_str(
         "t.toml",
-        &doc(&format!("patterns_dir = [{:?}]", dir.path().display().to_string())),
+        &doc(&format!(
+            "patterns_dir = [{:?}]",
+            dir.path().display().to_string()
+        )),
     )
     .unwrap();
     let TransformConfig::Grok(g) = &p.transforms["g"].config else {

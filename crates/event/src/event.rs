@@ -47,7 +47,8 @@ fn index(seg: &str, len: usize) -> Option<usize> {
     }
 }
 
-fn insert_in(map: &mut Map, segs: &[String], value: Value) -> Option<Value> {
+/// The object that holds the last segment of `segs`, created on the way, and that segment.
+fn parent_of<'m, 's>(map: &'m mut Map, segs: &'s [String]) -> Option<(&'m mut Map, &'s str)> {
     let (last, parents) = segs.split_last()?;
     let mut cur = map;
     for s in parents {
@@ -58,7 +59,12 @@ fn insert_in(map: &mut Map, segs: &[String], value: Value) -> Option<Value> {
         }
         cur = slot.as_object_mut()?;
     }
-    cur.insert(last.as_str().into(), value)
+    Some((cur, last))
+}
+
+fn insert_in(map: &mut Map, segs: &[String], value: Value) -> Option<Value> {
+    let (parent, last) = parent_of(map, segs)?;
+    parent.insert(last.into(), value)
 }
 
 fn remove_in(map: &mut Map, segs: &[String]) -> Option<Value> {
@@ -154,6 +160,31 @@ impl Event {
         } else {
             insert_in(&mut self.fields, path.segments(), value.into())
         }
+    }
+
+    /// Sets `path` to `value` when it is absent (or null), creating objects on the way;
+    /// otherwise hands the present value and `value` to `merge`. One lookup either way.
+    pub fn upsert(
+        &mut self,
+        path: &FieldPath,
+        value: Value,
+        merge: impl FnOnce(&mut Value, Value),
+    ) {
+        let (map, segs) = if path.is_metadata() {
+            (&mut self.meta.metadata, &path.segments()[1..])
+        } else {
+            (&mut self.fields, path.segments())
+        };
+        let Some((parent, last)) = parent_of(map, segs) else {
+            return;
+        };
+        parent.upsert(last, value, |old, new| {
+            if matches!(old, Value::Null) {
+                *old = new;
+            } else {
+                merge(old, new);
+            }
+        });
     }
 
     /// Removes `path`; returns what was there.

@@ -13,7 +13,30 @@
 
 use crate::Value;
 use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::fmt;
+
+/// Byte-wise order of two keys, as `str`'s `Ord`, without a `memcmp` call for the short
+/// keys events have: most pairs differ within the first bytes. Profiles of grok and the
+/// syslog decoder had a fifth of their time in `memcmp` from key comparisons.
+#[inline]
+fn cmp_key(a: &[u8], b: &[u8]) -> Ordering {
+    let n = a.len().min(b.len());
+    if n >= 8 {
+        let x = u64::from_be_bytes(a[..8].try_into().unwrap_or_default());
+        let y = u64::from_be_bytes(b[..8].try_into().unwrap_or_default());
+        if x != y {
+            return x.cmp(&y);
+        }
+        return a[8..].cmp(&b[8..]);
+    }
+    for i in 0..n {
+        if a[i] != b[i] {
+            return a[i].cmp(&b[i]);
+        }
+    }
+    a.len().cmp(&b.len())
+}
 
 /// A field name. Up to 24 bytes are stored inline, without an allocation.
 pub type Key = compact_str::CompactString;
@@ -54,7 +77,17 @@ impl Map {
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
+        let key = key.as_bytes();
+        self.entries
+            .binary_search_by(|(k, _)| cmp_key(k.as_bytes(), key))
+    }
+
+    /// Whether `key` sorts after every key present, so that it can be appended.
+    #[inline]
+    fn goes_last(&self, key: &str) -> bool {
+        self.entries
+            .last()
+            .is_none_or(|(k, _)| cmp_key(k.as_bytes(), key.as_bytes()).is_lt())
     }
 
     /// Where `key` is. Small objects (most of an event's) are scanned for equality, which
@@ -85,7 +118,7 @@ impl Map {
     /// Sets `key`; returns the value it replaced.
     pub fn insert(&mut self, key: Key, value: Value) -> Option<Value> {
         // Builders often insert in order: appending needs no search.
-        if self.entries.last().is_none_or(|(k, _)| *k < key) {
+        if self.goes_last(&key) {
             self.entries.push((key, value));
             return None;
         }
@@ -101,6 +134,19 @@ impl Map {
     pub fn remove<Q: Borrow<str> + ?Sized>(&mut self, key: &Q) -> Option<Value> {
         let i = self.index_of(key.borrow())?;
         Some(self.entries.remove(i).1)
+    }
+
+    /// Sets `key` to `value` when absent; otherwise hands the present value and `value`
+    /// to `merge`. One search either way.
+    pub fn upsert(&mut self, key: &str, value: Value, merge: impl FnOnce(&mut Value, Value)) {
+        if self.goes_last(key) {
+            self.entries.push((Key::from(key), value));
+            return;
+        }
+        match self.find(key) {
+            Ok(i) => merge(&mut self.entries[i].1, value),
+            Err(i) => self.entries.insert(i, (Key::from(key), value)),
+        }
     }
 
     /// The value at `key`, inserted from `default` first when absent.
@@ -166,7 +212,7 @@ impl<K: Into<Key>> FromIterator<(K, Value)> for Map {
     fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
         let mut entries: Vec<(Key, Value)> = iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
         // Stable sort keeps arrival order among equal keys; keep the last of each run.
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.sort_by(|a, b| cmp_key(a.0.as_bytes(), b.0.as_bytes()));
         let mut out: Vec<(Key, Value)> = Vec::with_capacity(entries.len());
         for e in entries {
             match out.last_mut() {
@@ -208,6 +254,42 @@ impl<'a> IntoIterator for &'a Map {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_order_is_str_order() {
+        let keys = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefgi",
+            "abcdefh",
+            "b",
+            "\u{0}",
+            "a\u{0}",
+            "abcdefgh\u{0}",
+            "zzzzzzzzzzzz",
+            "zzzzzzzzzzzy",
+            "é",
+            "e",
+            "@timestamp",
+            "message",
+            "messages",
+            "host",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(
+                    cmp_key(a.as_bytes(), b.as_bytes()),
+                    a.cmp(b),
+                    "{a:?} vs {b:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn stays_sorted_and_replaces() {

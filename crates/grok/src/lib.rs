@@ -30,7 +30,7 @@ mod matcher;
 
 pub use compile::{compile, CompileError, Conversion, Field};
 pub use library::{Library, LibraryError};
-pub use matcher::{Grok, MatchError};
+pub use matcher::{Grok, MatchError, Scratch};
 
 #[cfg(test)]
 mod tests;

@@ -87,19 +87,24 @@ impl Grok {
 
     /// Matches `subject` and calls `each(field, text)` for every capture that took part,
     /// in expansion order. Returns whether it matched. The field's position in
-    /// [`Grok::fields`] is `field.index`.
+    /// [`Grok::fields`] is `field.index`. For many matches in a row, [`Grok::scratch`]
+    /// saves a pool round trip per match.
     pub fn matches<'s>(
         &self,
         subject: &'s str,
         each: impl FnMut(&Field, &'s str),
     ) -> Result<bool, MatchError> {
+        self.scratch().matches(subject, each)
+    }
+
+    /// Match data taken from this pattern's pool for a run of matches (a batch); it goes
+    /// back to the pool when dropped.
+    pub fn scratch(&self) -> Scratch<'_> {
         let pooled = self.scratch.lock().ok().and_then(|mut p| p.pop());
-        let mut locs = pooled.unwrap_or_else(|| self.regex.capture_locations());
-        let res = self.matches_with(subject, &mut locs, each);
-        if let Ok(mut p) = self.scratch.lock() {
-            p.push(locs);
+        Scratch {
+            locs: Some(pooled.unwrap_or_else(|| self.regex.capture_locations())),
+            grok: self,
         }
-        res
     }
 
     fn matches_with<'s>(
@@ -130,6 +135,41 @@ impl Grok {
                 Err(MatchError::Budget)
             }
             Err(e) => Err(MatchError::Other(e.to_string())),
+        }
+    }
+}
+
+/// A pattern with match data of its own: see [`Grok::scratch`].
+pub struct Scratch<'g> {
+    grok: &'g Grok,
+    /// Always `Some` until dropped.
+    locs: Option<CaptureLocations>,
+}
+
+impl Scratch<'_> {
+    /// [`Grok::matches`] with this scratch's match data.
+    pub fn matches<'s>(
+        &mut self,
+        subject: &'s str,
+        each: impl FnMut(&Field, &'s str),
+    ) -> Result<bool, MatchError> {
+        let grok = self.grok;
+        let locs = self
+            .locs
+            .get_or_insert_with(|| grok.regex.capture_locations());
+        grok.matches_with(subject, locs, each)
+    }
+
+    /// The pattern this scratch matches.
+    pub fn grok(&self) -> &Grok {
+        self.grok
+    }
+}
+
+impl Drop for Scratch<'_> {
+    fn drop(&mut self) {
+        if let (Some(locs), Ok(mut pool)) = (self.locs.take(), self.grok.scratch.lock()) {
+            pool.push(locs);
         }
     }
 }

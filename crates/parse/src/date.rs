@@ -78,6 +78,10 @@ fn iso8601(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
 }
 
 fn local(n: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
+    if tz == Tz::UTC {
+        // The default zone needs no table lookup.
+        return Some(n.and_utc());
+    }
     // In a DST gap or overlap, take the earliest valid reading.
     tz.from_local_datetime(&n)
         .earliest()
@@ -89,19 +93,26 @@ struct Cursor<'a> {
 }
 
 impl Cursor<'_> {
-    fn digits(&mut self, max: usize) -> Option<u32> {
-        let n = self
-            .s
-            .bytes()
-            .take(max)
-            .take_while(u8::is_ascii_digit)
-            .count();
+    /// Up to `max` (at most 9) ASCII digits as a number, and how many there were.
+    fn digits_counted(&mut self, max: usize) -> Option<(u32, usize)> {
+        let mut v = 0u32;
+        let mut n = 0;
+        for &b in self.s.as_bytes().iter().take(max.min(9)) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            v = v * 10 + u32::from(b - b'0');
+            n += 1;
+        }
         if n == 0 {
             return None;
         }
-        let v = self.s[..n].parse().ok()?;
         self.s = &self.s[n..];
-        Some(v)
+        Some((v, n))
+    }
+
+    fn digits(&mut self, max: usize) -> Option<u32> {
+        self.digits_counted(max).map(|(v, _)| v)
     }
 
     fn word(&mut self) -> &str {
@@ -174,13 +185,8 @@ fn joda(f: &JodaFormat, text: &str, tz: Tz, now: DateTime<Utc>) -> Option<DateTi
             Item::Minute(_) => min = c.digits(2)?,
             Item::Second(_) => sec = c.digits(2)?,
             Item::Fraction(_) => {
-                let n = c.s.bytes().take(9).take_while(u8::is_ascii_digit).count();
-                if n == 0 {
-                    return None;
-                }
-                let v: u32 = c.s[..n].parse().ok()?;
+                let (v, n) = c.digits_counted(9)?;
                 nanos = v * 10u32.pow(9 - n as u32);
-                c.s = &c.s[n..];
             }
             Item::HalfDay => {
                 let w = c.word().to_ascii_lowercase();

@@ -94,6 +94,23 @@ impl Template {
             .all(|s| matches!(s, Segment::Literal(_)))
     }
 
+    /// The text of a template without references, which renders without an allocation.
+    pub fn literal(&self) -> Option<&str> {
+        match self.segments.as_slice() {
+            [] => Some(""),
+            [Segment::Literal(l)] => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The rendered text; a constant is borrowed from the template, not copied.
+    pub fn rendered(&self, event: &Event) -> std::borrow::Cow<'_, str> {
+        match self.literal() {
+            Some(l) => std::borrow::Cow::Borrowed(l),
+            None => std::borrow::Cow::Owned(self.render(event)),
+        }
+    }
+
     /// Renders into `out`; returns false when a referenced field was missing.
     pub fn render_into(&self, event: &Event, out: &mut String) -> bool {
         let mut complete = true;
@@ -127,6 +144,42 @@ impl Template {
     }
 }
 
+/// A field name given as a template (`add_field`'s keys, `remove_field`): parsed into a
+/// path once when it has no references, per event otherwise.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldName {
+    template: Template,
+    fixed: Option<FieldPath>,
+}
+
+impl FieldName {
+    /// A constant name must be a valid field reference; that is checked here, once.
+    pub fn parse(src: &str) -> Result<Self, TemplateError> {
+        let template = Template::parse(src)?;
+        let fixed = match template.literal() {
+            Some(l) => Some(
+                FieldPath::parse(l).map_err(|source| TemplateError::Path { column: 1, source })?,
+            ),
+            None => None,
+        };
+        Ok(FieldName { template, fixed })
+    }
+
+    /// The path for `event`; `None` when a rendered name is not a field reference.
+    pub fn resolve(&self, event: &Event) -> Option<std::borrow::Cow<'_, FieldPath>> {
+        match &self.fixed {
+            Some(p) => Some(std::borrow::Cow::Borrowed(p)),
+            None => FieldPath::parse(&self.template.render(event))
+                .ok()
+                .map(std::borrow::Cow::Owned),
+        }
+    }
+
+    pub fn source(&self) -> &str {
+        self.template.source()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +210,20 @@ mod tests {
             "1795521600"
         );
         assert!(Template::parse("plain").unwrap().is_static());
+        assert_eq!(Template::parse("plain").unwrap().literal(), Some("plain"));
+        assert_eq!(Template::parse("a%{level}").unwrap().literal(), None);
+    }
+
+    #[test]
+    fn field_names_resolve_once_or_per_event() {
+        let fixed = FieldName::parse("[labels][category]").unwrap();
+        assert_eq!(
+            fixed.resolve(&ev()).unwrap().segments(),
+            ["labels", "category"]
+        );
+        let dynamic = FieldName::parse("by_%{level}").unwrap();
+        assert_eq!(dynamic.resolve(&ev()).unwrap().segments(), ["by_ERROR"]);
+        assert!(FieldName::parse("[a][").is_err());
     }
 
     #[test]

@@ -5,10 +5,10 @@ use sluice_config::DateSpec;
 use sluice_event::{Event, Value};
 use sluice_parse::date::DateFormat;
 
-/// Applies `d` to one event. Returns false when the field was there but no format fit
-/// (the event is then tagged).
-pub fn apply_date(d: &DateSpec, e: &mut Event) -> bool {
-    let now = chrono::Utc::now();
+/// Applies `d` to one event; `now` places dates without a year (read the clock once per
+/// batch). Returns false when the field was there but no format fit (the event is then
+/// tagged).
+pub fn apply_date(d: &DateSpec, e: &mut Event, now: chrono::DateTime<chrono::Utc>) -> bool {
     let parse = |text: &str| {
         d.formats
             .iter()

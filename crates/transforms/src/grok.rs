@@ -3,27 +3,24 @@
 use crate::mutate::apply_common;
 use sluice_config::GrokSpec;
 use sluice_event::{Event, FieldPath, Value};
-use sluice_grok::MatchError;
+use sluice_grok::{MatchError, Scratch};
 use std::time::Instant;
 
 /// Logstash's `handle`: overwrite when asked; set when absent; append to an array;
 /// promote a string to an array; leave any other existing value alone.
 fn put(g: &GrokSpec, e: &mut Event, path: &FieldPath, value: Value) {
-    if g.overwrite.contains(path) {
+    if !g.overwrite.is_empty() && g.overwrite.contains(path) {
         e.insert(path, value);
         return;
     }
-    match e.get_mut(path) {
-        None => {
-            e.insert(path, value);
+    e.upsert(path, value, |old, new| match old {
+        Value::Array(a) => a.push(new),
+        Value::String(_) => {
+            let first = std::mem::take(old);
+            *old = Value::Array(vec![first, new]);
         }
-        Some(Value::Array(a)) => a.push(value),
-        Some(v @ Value::String(_)) => {
-            let old = std::mem::take(v);
-            *v = Value::Array(vec![old, value]);
-        }
-        Some(_) => {}
-    }
+        _ => {}
+    });
 }
 
 /// How matching one event ended.
@@ -36,62 +33,85 @@ pub enum Outcome {
     Skipped,
 }
 
-/// Applies `g` to one event.
+/// Applies `g` to one event. For a batch, [`GrokRun`] keeps match data across events.
 pub fn apply_grok(g: &GrokSpec, e: &mut Event) -> Outcome {
-    // The field is taken out while it is matched, so that captures need no copy of it,
-    // and put back before the captures are written (Logstash's order).
-    let Some(subject) = e.remove(&g.field) else {
-        return Outcome::Skipped;
-    };
-    if !matches!(subject, Value::String(_) | Value::Array(_)) {
-        e.insert(&g.field, subject);
-        return Outcome::Skipped;
+    GrokRun::new(g).apply(e)
+}
+
+/// A grok transform with its patterns' match data checked out, for a run of events.
+pub struct GrokRun<'g> {
+    spec: &'g GrokSpec,
+    scratch: Vec<Scratch<'g>>,
+    /// Reused for every event's captures.
+    captures: Captures,
+}
+
+impl<'g> GrokRun<'g> {
+    pub fn new(spec: &'g GrokSpec) -> Self {
+        GrokRun {
+            spec,
+            scratch: spec.patterns.iter().map(|p| p.scratch()).collect(),
+            captures: Captures::new(),
+        }
     }
-    // One string needs no list of texts (this runs for every event).
-    let one: [&str; 1];
-    let many: Vec<&str>;
-    let texts: &[&str] = match &subject {
-        Value::String(s) => {
-            one = [s.as_str()];
-            &one
-        }
-        Value::Array(a) => {
-            many = a.iter().filter_map(Value::as_str).collect();
-            &many
-        }
-        _ => &[],
-    };
-    let (outcome, captures) = match_all(g, texts);
-    e.insert(&g.field, subject);
-    match outcome {
-        Outcome::Matched => {
-            for (pi, fi, v) in captures {
-                if let Some(f) = g.patterns[pi].field(fi) {
-                    put(g, e, &f.path, v);
-                }
+
+    /// Applies the transform to one event.
+    pub fn apply(&mut self, e: &mut Event) -> Outcome {
+        let g = self.spec;
+        let Some(subject) = e.get(&g.field) else {
+            return Outcome::Skipped;
+        };
+        // One string needs no list of texts (this runs for every event).
+        let one: [&str; 1];
+        let many: Vec<&str>;
+        let texts: &[&str] = match subject {
+            Value::String(s) => {
+                one = [s.as_str()];
+                &one
             }
-            apply_common(&g.on_success, e);
+            Value::Array(a) => {
+                many = a.iter().filter_map(Value::as_str).collect();
+                &many
+            }
+            _ => return Outcome::Skipped,
+        };
+        // Captures are owned values, so the event is free to change once matching is done.
+        self.captures.clear();
+        let outcome = match_all(g, &mut self.scratch, texts, &mut self.captures);
+        match outcome {
+            Outcome::Matched => {
+                for (pi, fi, v) in self.captures.drain(..) {
+                    if let Some(f) = g.patterns[pi].field(fi) {
+                        put(g, e, &f.path, v);
+                    }
+                }
+                apply_common(&g.on_success, e);
+            }
+            Outcome::Failed => g.tag_on_failure.iter().for_each(|t| e.add_tag(t)),
+            Outcome::TimedOut => e.add_tag(&g.tag_on_timeout),
+            Outcome::Skipped => {}
         }
-        Outcome::Failed => g.tag_on_failure.iter().for_each(|t| e.add_tag(t)),
-        Outcome::TimedOut => e.add_tag(&g.tag_on_timeout),
-        Outcome::Skipped => {}
+        outcome
     }
-    outcome
 }
 
 /// (pattern, capture, value) of every capture taken.
 type Captures = Vec<(usize, usize, Value)>;
 
 /// Tries the patterns on each text, within the step and time budgets.
-fn match_all(g: &GrokSpec, texts: &[&str]) -> (Outcome, Captures) {
-    let mut captures = Captures::new();
-    let started = Instant::now();
+fn match_all(
+    g: &GrokSpec,
+    scratch: &mut [Scratch<'_>],
+    texts: &[&str],
+    captures: &mut Captures,
+) -> Outcome {
+    // The clock is read only when there is more than one try to budget.
+    let started = (scratch.len() > 1 || texts.len() > 1).then(Instant::now);
     let mut matched = false;
-    for text in texts {
-        for (pi, grok) in g.patterns.iter().enumerate() {
-            // The clock is read only when there is more than one try to budget.
-            if (pi > 0 || texts.len() > 1) && started.elapsed() > g.timeout {
-                return (Outcome::TimedOut, captures);
+    for (ti, text) in texts.iter().enumerate() {
+        for (pi, grok) in scratch.iter_mut().enumerate() {
+            if (pi > 0 || ti > 0) && started.is_some_and(|t| t.elapsed() > g.timeout) {
+                return Outcome::TimedOut;
             }
             let res = grok.matches(text, |f, t| {
                 if t.is_empty() && !g.keep_empty_captures {
@@ -107,20 +127,17 @@ fn match_all(g: &GrokSpec, texts: &[&str]) -> (Outcome, Captures) {
                 Ok(true) => {
                     matched = true;
                     if g.break_on_match {
-                        return (Outcome::Matched, captures);
+                        return Outcome::Matched;
                     }
                 }
                 Ok(false) => {}
-                Err(MatchError::Budget) | Err(MatchError::Other(_)) => {
-                    return (Outcome::TimedOut, captures)
-                }
+                Err(MatchError::Budget) | Err(MatchError::Other(_)) => return Outcome::TimedOut,
             }
         }
     }
-    let outcome = if matched {
+    if matched {
         Outcome::Matched
     } else {
         Outcome::Failed
-    };
-    (outcome, captures)
+    }
 }

@@ -28,7 +28,7 @@ use sluice_event::{Event, EventBatch};
 use sluice_parse::condition::Condition;
 
 pub use date::apply_date;
-pub use grok::{apply_grok, Outcome};
+pub use grok::{apply_grok, GrokRun, Outcome};
 pub use json::{apply_json, apply_kv};
 pub use mutate::{apply_common, apply_mutate};
 pub use redact::apply_redact;
@@ -55,12 +55,18 @@ pub fn apply_counting(node: &TransformNode, batch: &mut EventBatch, counts: &mut
     let cond = node.condition.as_ref();
     match &node.config {
         TransformConfig::Mutate(m) => each(cond, batch, |e| apply_mutate(m, e)),
-        TransformConfig::Grok(g) => each(cond, batch, |e| {
-            apply_grok(g, e);
-        }),
-        TransformConfig::Date(d) => each(cond, batch, |e| {
-            apply_date(d, e);
-        }),
+        TransformConfig::Grok(g) => {
+            let mut run = GrokRun::new(g);
+            each(cond, batch, |e| {
+                run.apply(e);
+            })
+        }
+        TransformConfig::Date(d) => {
+            let now = chrono::Utc::now();
+            each(cond, batch, |e| {
+                apply_date(d, e, now);
+            })
+        }
         TransformConfig::Json(j) => each(cond, batch, |e| apply_json(j, e)),
         TransformConfig::Kv(k) => each(cond, batch, |e| apply_kv(k, e)),
         TransformConfig::Redact(r) => each(cond, batch, |e| apply_redact(r, e, counts)),

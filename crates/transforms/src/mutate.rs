@@ -165,40 +165,31 @@ pub fn apply_mutate(m: &MutateSpec, e: &mut Event) {
 
 /// add_field, add_tag, remove_field, remove_tag: what every filter does on success.
 pub fn apply_common(m: &MutateSpec, e: &mut Event) {
-    let mut buf = String::new();
     for (k, v) in &m.add_field {
-        buf.clear();
-        k.render_into(e, &mut buf);
-        let Ok(path) = FieldPath::parse(&buf) else {
+        let Some(path) = k.resolve(e) else {
             continue;
         };
-        let value = v.render(e);
+        let value = Value::from(&*v.rendered(e));
         // Adding to an existing field makes it an array, as in Logstash.
-        match e.remove(&path) {
-            None => {
-                e.insert(&path, value);
+        e.upsert(&path, value, |old, new| match old {
+            Value::Array(a) => a.push(new),
+            _ => {
+                let first = std::mem::take(old);
+                *old = Value::Array(vec![first, new]);
             }
-            Some(Value::Array(mut a)) => {
-                a.push(Value::from(value));
-                e.insert(&path, Value::Array(a));
-            }
-            Some(old) => {
-                e.insert(&path, Value::Array(vec![old, Value::from(value)]));
-            }
-        }
+        });
     }
     for t in &m.add_tag {
-        let tag = t.render(e);
+        let tag = t.rendered(e);
         e.add_tag(&tag);
     }
     for f in &m.remove_field {
-        let name = f.render(e);
-        if let Ok(p) = FieldPath::parse(&name) {
+        if let Some(p) = f.resolve(e) {
             e.remove(&p);
         }
     }
     for t in &m.remove_tag {
-        let tag = t.render(e);
+        let tag = t.rendered(e);
         e.remove_tag(&tag);
     }
 }

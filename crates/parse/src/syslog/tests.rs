@@ -160,6 +160,31 @@ fn sd_escapes_are_unescaped() {
     assert_eq!(m.structured_data[0].params[1].1, r"\n");
 }
 
+/// The sender's address is remembered between messages; alternating senders each get
+/// their own.
+#[test]
+fn decode_names_each_sender() {
+    for ip in [
+        "10.0.0.1",
+        "::1",
+        "10.0.0.1",
+        "192.168.1.20",
+        "192.168.1.20",
+        "::1",
+    ] {
+        let o = DecodeOptions {
+            parse: opts(),
+            keep_original: false,
+            peer_ip: Some(ip.parse().unwrap()),
+        };
+        let e = decode(b"<134>1 - - - - - - hi", &o).unwrap();
+        assert_eq!(
+            e.get_segments(&["host", "ip"]).and_then(|v| v.as_str()),
+            Some(ip)
+        );
+    }
+}
+
 #[test]
 fn decode_builds_ecs_fields() {
     let o = DecodeOptions {
