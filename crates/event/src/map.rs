@@ -115,7 +115,9 @@ impl Map {
         self.index_of(key.borrow()).is_some()
     }
 
-    /// Sets `key`; returns the value it replaced.
+    /// Sets `key`; returns the value it replaced. Inlined: moving a 64-byte entry through
+    /// a call's stack frame stalled on store forwarding (a quarter of the decoder's time).
+    #[inline]
     pub fn insert(&mut self, key: Key, value: Value) -> Option<Value> {
         // Builders often insert in order: appending needs no search.
         if self.goes_last(&key) {

@@ -1,5 +1,5 @@
 //! Parsing dates as Logstash's `date` filter does: Joda patterns, `ISO8601`, `UNIX`,
-//! `UNIX_MS`. Pure: "now" and the default zone come from the caller.
+//! `UNIX_MS`, `TAI64N`. Pure: "now" and the default zone come from the caller.
 
 use crate::joda::{Item, JodaError, JodaFormat};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
@@ -13,6 +13,8 @@ pub enum DateFormat {
     Unix,
     /// Milliseconds since the epoch.
     UnixMs,
+    /// daemontools/s6 labels: `@` and 24 hex digits, seconds (offset by 2^62) and nanoseconds.
+    Tai64n,
     Joda(JodaFormat),
 }
 
@@ -23,6 +25,7 @@ impl DateFormat {
             "ISO8601" => DateFormat::Iso8601,
             "UNIX" => DateFormat::Unix,
             "UNIX_MS" => DateFormat::UnixMs,
+            "TAI64N" => DateFormat::Tai64n,
             p => DateFormat::Joda(JodaFormat::parse(p)?),
         })
     }
@@ -41,10 +44,27 @@ impl DateFormat {
                     .flatten()
             }
             DateFormat::UnixMs => DateTime::from_timestamp_millis(text.parse().ok()?),
+            DateFormat::Tai64n => tai64n(text),
             DateFormat::Iso8601 => iso8601(text, tz),
             DateFormat::Joda(f) => joda(f, text, tz, now),
         }
     }
+}
+
+/// A TAI64N label. As Logstash does, the 2^62 offset is masked off, a fixed 10 s is
+/// taken for the TAI-UTC difference, and the fraction is cut to milliseconds.
+fn tai64n(text: &str) -> Option<DateTime<Utc>> {
+    let hex = text.strip_prefix('@').unwrap_or(text);
+    if hex.len() != 24 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let label = u64::from_str_radix(&hex[..16], 16).ok()?;
+    let secs = (label & ((1 << 62) - 1)) as i64 - 10;
+    let nanos = u32::from_str_radix(&hex[16..], 16).ok()?;
+    if nanos >= 1_000_000_000 {
+        return None;
+    }
+    DateTime::from_timestamp(secs, nanos / 1_000_000 * 1_000_000)
 }
 
 fn iso8601(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
@@ -349,6 +369,25 @@ mod tests {
             p("UNIX_MS", "1795521600250", "UTC").as_deref(),
             Some("2026-11-24T12:00:00.250Z")
         );
+    }
+
+    /// Logstash's own TAI64N expectation: `4000000050d506482dbdf024` is
+    /// 2012-12-22T01:00:46.767Z, with or without the `@`.
+    #[test]
+    fn tai64n_labels() {
+        for label in ["4000000050d506482dbdf024", "@4000000050d506482dbdf024"] {
+            assert_eq!(
+                p("TAI64N", label, "UTC").as_deref(),
+                Some("2012-12-22T01:00:46.767Z")
+            );
+        }
+        for bad in [
+            "@4000000050d50648",
+            "@4000000050d50648zzbdf024",
+            "@4000000050d50648ffffffff",
+        ] {
+            assert_eq!(p("TAI64N", bad, "UTC"), None, "{bad}");
+        }
     }
 
     #[test]
