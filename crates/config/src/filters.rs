@@ -4,8 +4,8 @@
 use crate::error::Sink;
 use crate::load::{field_name, path, template};
 use crate::model::{
-    ConvertType, DateSpec, GrokSpec, JsonSpec, KvSpec, MutateRaw, MutateSpec, RedactSpec,
-    RouteSpec, UNMATCHED,
+    CaseChange, ConvertType, DateSpec, GrokSpec, JsonSpec, KvSpec, MutateRaw, MutateSpec,
+    RedactSpec, RouteSpec, UNMATCHED,
 };
 use crate::units::HumanDuration;
 use serde::Deserialize;
@@ -467,6 +467,22 @@ pub(crate) struct KvRaw {
     exclude_keys: Vec<String>,
     #[serde(default)]
     prefix: String,
+    #[serde(default)]
+    remove_char_key: String,
+    #[serde(default)]
+    remove_char_value: String,
+    #[serde(default)]
+    allow_empty_values: bool,
+    #[serde(default = "yes")]
+    allow_duplicate_values: bool,
+    #[serde(default)]
+    default_keys: BTreeMap<String, String>,
+    #[serde(default)]
+    transform_key: Option<CaseChange>,
+    #[serde(default)]
+    transform_value: Option<CaseChange>,
+    #[serde(default)]
+    recursive: bool,
     #[serde(flatten)]
     common: Common,
 }
@@ -493,10 +509,18 @@ pub(crate) fn compile_kv(raw: KvRaw, s: &mut Sink<'_>) -> Option<KvSpec> {
             value_split: raw.value_split.chars().collect(),
             trim_key: raw.trim_key.chars().collect(),
             trim_value: raw.trim_value.chars().collect(),
+            remove_char_key: raw.remove_char_key.chars().collect(),
+            remove_char_value: raw.remove_char_value.chars().collect(),
+            allow_empty_values: raw.allow_empty_values,
         },
         include_keys: raw.include_keys,
         exclude_keys: raw.exclude_keys,
         prefix: raw.prefix,
+        allow_duplicate_values: raw.allow_duplicate_values,
+        default_keys: raw.default_keys.into_iter().collect(),
+        transform_key: raw.transform_key,
+        transform_value: raw.transform_value,
+        recursive: raw.recursive,
         on_success,
     })
 }

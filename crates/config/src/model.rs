@@ -333,7 +333,43 @@ pub struct KvSpec {
     pub include_keys: Vec<String>,
     pub exclude_keys: Vec<String>,
     pub prefix: String,
+    /// Off: a repeated key with a value it already has adds nothing.
+    pub allow_duplicate_values: bool,
+    /// Added when the text does not have them.
+    pub default_keys: Vec<(String, String)>,
+    pub transform_key: Option<CaseChange>,
+    pub transform_value: Option<CaseChange>,
+    /// Values in `()`, `[]` or `<>` that hold pairs become objects.
+    pub recursive: bool,
     pub on_success: MutateSpec,
+}
+
+/// kv's `transform_key` / `transform_value`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseChange {
+    Lowercase,
+    Uppercase,
+    Capitalize,
+}
+
+impl CaseChange {
+    pub fn apply(self, s: &str) -> String {
+        match self {
+            CaseChange::Lowercase => s.to_lowercase(),
+            CaseChange::Uppercase => s.to_uppercase(),
+            CaseChange::Capitalize => {
+                let mut c = s.chars();
+                match c.next() {
+                    Some(first) => first
+                        .to_uppercase()
+                        .chain(c.flat_map(char::to_lowercase))
+                        .collect(),
+                    None => String::new(),
+                }
+            }
+        }
+    }
 }
 
 /// `route`: named conditions. Downstream components take `<id>.<name>` as an input, or

@@ -20,9 +20,18 @@ proptest! {
 
     #[test]
     fn kv_returns(s in text()) {
-        let o = KvOptions { field_split: vec![' ', '&'], value_split: vec!['=', ':'], trim_key: vec!['"'], trim_value: vec![','] };
-        for (k, _) in kv(&s, &o) {
-            prop_assert!(!k.is_empty());
+        let o = KvOptions {
+            field_split: vec![' ', '&'],
+            value_split: vec!['=', ':'],
+            trim_key: vec!['"'],
+            trim_value: vec![','],
+            remove_char_key: vec!['<'],
+            remove_char_value: vec!['>'],
+            allow_empty_values: false,
+        };
+        for p in kv(&s, &o) {
+            prop_assert!(!p.key.is_empty() && !p.value.is_empty());
+            prop_assert!(!p.key.contains('<') && !p.value.contains('>'));
         }
         let _ = kv(&s, &KvOptions::default());
     }

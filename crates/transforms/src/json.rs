@@ -59,31 +59,64 @@ fn merge_root(e: &mut Event, m: Map) {
     }
 }
 
-/// Applies `k` to one event. Repeated keys collect their values in an array.
+/// How deep `recursive` follows bracketed values.
+const KV_MAX_DEPTH: usize = 8;
+
+/// The pairs of `text` as an object, with `k`'s key filters, prefix, case changes and
+/// repeat rules. Repeated keys collect their values in an array.
+fn kv_object(k: &KvSpec, text: &str, depth: usize) -> Map {
+    let mut found = Map::new();
+    for pair in sluice_parse::kv::parse(text, &k.options) {
+        let key = pair.key.as_ref();
+        if !k.include_keys.is_empty() && !k.include_keys.iter().any(|i| i == key) {
+            continue;
+        }
+        if k.exclude_keys.iter().any(|x| x == key) {
+            continue;
+        }
+        let key = match k.transform_key {
+            Some(c) => c.apply(key),
+            None => key.to_owned(),
+        };
+        let name = Key::from(format!("{}{key}", k.prefix));
+        let nested = (k.recursive && pair.bracketed && depth < KV_MAX_DEPTH)
+            .then(|| kv_object(k, &pair.value, depth + 1))
+            .filter(|m| !m.is_empty());
+        let v = match (nested, k.transform_value) {
+            (Some(m), _) => Value::Object(m),
+            (None, Some(c)) => Value::from(c.apply(&pair.value)),
+            (None, None) => Value::from(pair.value.as_ref()),
+        };
+        match found.get_mut(name.as_str()) {
+            Some(Value::Array(a)) => {
+                if k.allow_duplicate_values || !a.contains(&v) {
+                    a.push(v);
+                }
+            }
+            Some(old) => {
+                if k.allow_duplicate_values || *old != v {
+                    let first = std::mem::take(old);
+                    *old = Value::Array(vec![first, v]);
+                }
+            }
+            None => {
+                found.insert(name, v);
+            }
+        }
+    }
+    found
+}
+
+/// Applies `k` to one event.
 pub fn apply_kv(k: &KvSpec, e: &mut Event) {
     let text = match e.get(&k.source) {
         Some(Value::String(s)) => s.to_string(),
         _ => return,
     };
-    let mut found = Map::new();
-    for (key, value) in sluice_parse::kv::parse(&text, &k.options) {
-        if !k.include_keys.is_empty() && !k.include_keys.iter().any(|i| *i == key) {
-            continue;
-        }
-        if k.exclude_keys.iter().any(|x| *x == key) {
-            continue;
-        }
-        let name = Key::from(format!("{}{key}", k.prefix));
-        let v = Value::from(value.as_ref());
-        match found.get_mut(name.as_str()) {
-            Some(Value::Array(a)) => a.push(v),
-            Some(old) => {
-                let first = std::mem::take(old);
-                *old = Value::Array(vec![first, v]);
-            }
-            None => {
-                found.insert(name, v);
-            }
+    let mut found = kv_object(k, &text, 0);
+    for (key, value) in &k.default_keys {
+        if !found.contains_key(key.as_str()) {
+            found.insert(Key::from(key.as_str()), Value::from(value.as_str()));
         }
     }
     match &k.target {

@@ -2,7 +2,7 @@
 //! uppercase, capitalize, lowercase, strip, split, join, merge, copy; then the common
 //! add/remove options.
 
-use sluice_config::{ConvertType, MutateSpec};
+use sluice_config::{CaseChange, ConvertType, MutateSpec};
 use sluice_event::{Event, FieldPath, Value};
 
 /// Applies `f` to every string of `v` (the value or the strings of an array).
@@ -104,16 +104,7 @@ pub fn apply_mutate(m: &MutateSpec, e: &mut Event) {
         }
     }
     each_string(e, &m.uppercase, &|s| s.to_uppercase());
-    each_string(e, &m.capitalize, &|s| {
-        let mut c = s.chars();
-        match c.next() {
-            Some(first) => first
-                .to_uppercase()
-                .chain(c.flat_map(char::to_lowercase))
-                .collect(),
-            None => String::new(),
-        }
-    });
+    each_string(e, &m.capitalize, &|s| CaseChange::Capitalize.apply(s));
     each_string(e, &m.lowercase, &|s| s.to_lowercase());
     each_string(e, &m.strip, &|s| s.trim().to_owned());
     for (path, sep) in &m.split {

@@ -306,6 +306,46 @@ fn kv_pairs_with_include_exclude_prefix_and_repeats() {
     assert!(get(&batch[0], "other").is_none());
 }
 
+/// kv's finer options: recursion into bracketed values, case changes, removed
+/// characters, duplicate values, default keys and empty values.
+#[test]
+fn kv_recursive_transforms_duplicates_and_defaults() {
+    let n = node(
+        r#"type = "kv"
+recursive = true
+transform_key = "lowercase"
+transform_value = "uppercase"
+remove_char_value = "!"
+allow_duplicate_values = false
+default_keys = { "env" = "prod", "user" = "nobody" }"#,
+    );
+    let mut batch = vec![with(&[(
+        "message",
+        Value::from("User=bob! req=[Method=get path=/x] tag=a tag=a tag=b empty= plain=(no pairs)"),
+    )])];
+    apply(&n, &mut batch);
+    let e = &batch[0];
+    assert_eq!(get(e, "user"), Some(&Value::from("BOB")));
+    assert_eq!(get(e, "[req][method]"), Some(&Value::from("GET")));
+    assert_eq!(get(e, "[req][path]"), Some(&Value::from("/X")));
+    assert_eq!(
+        get(e, "tag"),
+        Some(&Value::Array(vec![Value::from("A"), Value::from("B")]))
+    );
+    // Bracketed text without pairs stays text.
+    assert_eq!(get(e, "plain"), Some(&Value::from("NO PAIRS")));
+    assert_eq!(get(e, "env"), Some(&Value::from("prod")));
+    assert!(
+        get(e, "empty").is_none(),
+        "empty values are skipped by default"
+    );
+
+    let keep = node("type = \"kv\"\nallow_empty_values = true");
+    let mut batch = vec![with(&[("message", Value::from("empty= x=1"))])];
+    apply(&keep, &mut batch);
+    assert_eq!(get(&batch[0], "empty"), Some(&Value::from("")));
+}
+
 #[test]
 fn mutate_replace_creates_update_does_not_coerce_fills_nulls_capitalize() {
     let n = node(
