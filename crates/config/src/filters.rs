@@ -161,6 +161,12 @@ pub(crate) struct GrokRaw {
     break_on_match: bool,
     #[serde(default)]
     overwrite: Vec<String>,
+    /// Captures go under this field instead of the event's root.
+    #[serde(default)]
+    target: Option<String>,
+    /// Which files of a `patterns_dir` are read (Logstash's default: all).
+    #[serde(default = "all_files")]
+    patterns_files_glob: String,
     #[serde(default)]
     keep_empty_captures: bool,
     #[serde(default = "grok_failure")]
@@ -182,6 +188,9 @@ fn message() -> String {
 }
 fn yes() -> bool {
     true
+}
+fn all_files() -> String {
+    "*".into()
 }
 fn grok_failure() -> Vec<String> {
     vec!["_grokparsefailure".into()]
@@ -236,9 +245,17 @@ fn legacy_names(f: &sluice_grok::Field) -> String {
 pub(crate) fn compile_grok(raw: GrokRaw, s: &mut Sink<'_>) -> Option<GrokSpec> {
     let before = s.errors.len();
     let mut lib = Library::builtin();
+    let glob = match glob::Pattern::new(&raw.patterns_files_glob) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            s.push("patterns_files_glob", format!("invalid glob: {e}"));
+            None
+        }
+    };
     for d in &raw.patterns_dir {
         let dir = pattern_dir(d, raw.ecs_compatibility, s.file);
-        if let Err(e) = lib.load_dir(&dir) {
+        let wanted = |name: &str| glob.as_ref().is_none_or(|g| g.matches(name));
+        if let Err(e) = lib.load_dir(&dir, wanted) {
             s.push("patterns_dir", e.to_string());
         }
     }
@@ -264,15 +281,33 @@ pub(crate) fn compile_grok(raw: GrokRaw, s: &mut Sink<'_>) -> Option<GrokSpec> {
     }
     let field = path(&raw.field, "field", s);
     let overwrite = paths(&raw.overwrite, "overwrite", s);
+    let target = raw.target.as_deref().and_then(|t| path(t, "target", s));
     let on_success = on_success(&raw.common, s);
     if s.errors.len() != before {
         return None;
     }
+    let destinations = patterns
+        .iter()
+        .map(|g| {
+            g.fields()
+                .map(|f| {
+                    let dest = match &target {
+                        Some(t) => {
+                            FieldPath::from_segments(t.segments().iter().chain(f.path.segments()))
+                        }
+                        None => f.path.clone(),
+                    };
+                    let replace = overwrite.contains(&dest) || overwrite.contains(&f.path);
+                    (dest, replace)
+                })
+                .collect()
+        })
+        .collect();
     Some(GrokSpec {
         field: field?,
         patterns,
         break_on_match: raw.break_on_match,
-        overwrite,
+        destinations,
         keep_empty_captures: raw.keep_empty_captures,
         tag_on_failure: raw.tag_on_failure,
         tag_on_timeout: raw.tag_on_timeout,
@@ -292,6 +327,10 @@ pub(crate) struct DateRaw {
     target: String,
     #[serde(default = "date_failure")]
     tag_on_failure: Vec<String>,
+    /// Month and weekday names are read in English; an English locale is accepted so that
+    /// Logstash configs carry over, any other is an error.
+    #[serde(default)]
+    locale: Option<String>,
     #[serde(flatten)]
     common: Common,
 }
@@ -317,6 +356,15 @@ pub(crate) fn compile_date(raw: DateRaw, s: &mut Sink<'_>) -> Option<DateSpec> {
     }
     if raw.formats.is_empty() {
         s.push("formats", "needs at least one format");
+    }
+    if let Some(l) = &raw.locale {
+        let lang = l.split(['-', '_']).next().unwrap_or("");
+        if !lang.eq_ignore_ascii_case("en") && !l.eq_ignore_ascii_case("root") {
+            s.push(
+                "locale",
+                format!("`{l}`: month and weekday names are read in English only (use an `en` locale or leave it out)"),
+            );
+        }
     }
     let timezone = match raw.timezone.parse::<chrono_tz::Tz>() {
         Ok(t) => Some(t),

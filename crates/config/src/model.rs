@@ -443,8 +443,10 @@ pub struct GrokSpec {
     /// Tried in order; the first match wins unless `break_on_match = false`.
     pub patterns: Vec<std::sync::Arc<sluice_grok::Grok>>,
     pub break_on_match: bool,
-    /// Captures into these fields replace them instead of making arrays.
-    pub overwrite: Vec<FieldPath>,
+    /// Where each capture of each pattern goes (`[pattern][capture]`): its field, under
+    /// `target` when one is set, and whether it is in `overwrite` (replaced, instead of
+    /// made an array).
+    pub destinations: Vec<Vec<(FieldPath, bool)>>,
     pub keep_empty_captures: bool,
     pub tag_on_failure: Vec<String>,
     pub tag_on_timeout: String,

@@ -352,6 +352,42 @@ fn ecs_mode_refuses_the_builtin_legacy_names() {
     assert_eq!(names, ["verb", "[process][name]", "[process][pid]"]);
 }
 
+/// `patterns_files_glob` picks the files of a `patterns_dir`; a date `locale` other than
+/// English is refused by name.
+#[test]
+fn patterns_files_glob_and_date_locale() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mine.grok"), "MINE [a-z]+\n").unwrap();
+    std::fs::write(dir.path().join("other.txt"), "OTHER [0-9]+\n").unwrap();
+    let doc = |glob: &str, pattern: &str, locale: &str| {
+        format!(
+            "[sources.s]\ntype = \"syslog\"\nmode = \"udp\"\naddress = \"127.0.0.1:0\"\n\
+             [transforms.g]\ntype = \"grok\"\ninputs = [\"s\"]\npatterns = [\"{pattern}\"]\n\
+             patterns_dir = [{dir:?}]\npatterns_files_glob = \"{glob}\"\n\
+             [transforms.d]\ntype = \"date\"\ninputs = [\"g\"]\nfield = \"t\"\n\
+             formats = [\"dd/MMM/yyyy\"]\nlocale = \"{locale}\"\n\
+             [sinks.o]\ntype = \"blackhole\"\ninputs = [\"d\"]\n",
+            dir = dir.path().display().to_string()
+        )
+    };
+    load_str("t.toml", &doc("*.grok", "%{MINE:x}", "en-US")).unwrap();
+    let e: Vec<String> = errs(&doc("*.grok", "%{OTHER:x}", "de_DE"))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        e.iter().any(|l| l
+            .starts_with("test.toml: [transforms.g] key `patterns[0]`: unknown pattern %{OTHER}")),
+        "{e:#?}"
+    );
+    assert!(
+        e.iter()
+            .any(|l| l.starts_with("test.toml: [transforms.d] key `locale`: `de_DE`")),
+        "{e:#?}"
+    );
+    load_str("t.toml", &doc("*", "%{OTHER:x}", "en")).unwrap();
+}
+
 #[test]
 fn route_outputs_are_checked_by_name() {
     let base = r#"

@@ -83,9 +83,13 @@ impl Library {
         Ok(())
     }
 
-    /// Adds every file of `dir` (sorted by name; later files override earlier ones), or
-    /// the one file when `dir` is a file.
-    pub fn load_dir(&mut self, dir: &Path) -> Result<(), LibraryError> {
+    /// Adds every file of `dir` whose name `wanted` accepts (sorted by name; later files
+    /// override earlier ones), or the one file when `dir` is a file.
+    pub fn load_dir(
+        &mut self,
+        dir: &Path,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<(), LibraryError> {
         let io = |error| LibraryError::Io {
             path: dir.to_owned(),
             error,
@@ -96,7 +100,8 @@ impl Library {
         } else {
             for e in std::fs::read_dir(dir).map_err(io)? {
                 let p = e.map_err(io)?.path();
-                if p.is_file() {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if p.is_file() && wanted(name) {
                     files.push(p);
                 }
             }

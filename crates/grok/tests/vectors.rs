@@ -250,7 +250,7 @@ fn pass_rate(
 
 fn load(dir: PathBuf) -> Library {
     let mut l = Library::empty();
-    l.load_dir(&dir).unwrap();
+    l.load_dir(&dir, |_| true).unwrap();
     l
 }
 

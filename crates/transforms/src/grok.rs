@@ -8,8 +8,8 @@ use std::time::Instant;
 
 /// Logstash's `handle`: overwrite when asked; set when absent; append to an array;
 /// promote a string to an array; leave any other existing value alone.
-fn put(g: &GrokSpec, e: &mut Event, path: &FieldPath, value: Value) {
-    if !g.overwrite.is_empty() && g.overwrite.contains(path) {
+fn put(e: &mut Event, path: &FieldPath, overwrite: bool, value: Value) {
+    if overwrite {
         e.insert(path, value);
         return;
     }
@@ -81,8 +81,8 @@ impl<'g> GrokRun<'g> {
         match outcome {
             Outcome::Matched => {
                 for (pi, fi, v) in self.captures.drain(..) {
-                    if let Some(f) = g.patterns[pi].field(fi) {
-                        put(g, e, &f.path, v);
+                    if let Some((path, overwrite)) = g.destinations[pi].get(fi) {
+                        put(e, path, *overwrite, v);
                     }
                 }
                 apply_common(&g.on_success, e);

@@ -175,6 +175,31 @@ copy = { "msg" = "[copy][msg]" }"#,
     );
 }
 
+/// `target` puts every capture under one field; `overwrite` names the final field.
+#[test]
+fn grok_target_nests_captures() {
+    let n = node(
+        r#"type = "grok"
+target = "[http]"
+patterns = ["%{WORD:verb} %{INT:[response][code]:int} %{GREEDYDATA:message}"]
+overwrite = ["[http][message]"]"#,
+    );
+    let mut batch = vec![with(&[
+        ("message", Value::from("GET 200 fine")),
+        (
+            "http",
+            Value::Object([("message", Value::from("old"))].into_iter().collect()),
+        ),
+    ])];
+    apply(&n, &mut batch);
+    let e = &batch[0];
+    assert_eq!(get(e, "[http][verb]"), Some(&Value::from("GET")));
+    assert_eq!(get(e, "[http][response][code]"), Some(&Value::Integer(200)));
+    assert_eq!(get(e, "[http][message]"), Some(&Value::from("fine")));
+    assert_eq!(get(e, "message"), Some(&Value::from("GET 200 fine")));
+    assert!(get(e, "verb").is_none());
+}
+
 #[test]
 fn grok_captures_overwrite_arrays_and_failure_tags() {
     let n = node(
