@@ -4,8 +4,8 @@
 use crate::error::Sink;
 use crate::load::{field_name, path, template};
 use crate::model::{
-    CaseChange, ConvertType, DateSpec, GrokSpec, JsonSpec, KvSpec, MutateRaw, MutateSpec,
-    RedactSpec, RouteSpec, UNMATCHED,
+    CaseChange, ConvertType, DateSpec, GrokDestination, GrokSpec, JsonSpec, KvSpec, MutateRaw,
+    MutateSpec, RedactSpec, RouteSpec, UNMATCHED,
 };
 use crate::units::HumanDuration;
 use serde::Deserialize;
@@ -286,25 +286,42 @@ pub(crate) fn compile_grok(raw: GrokRaw, s: &mut Sink<'_>) -> Option<GrokSpec> {
     if s.errors.len() != before {
         return None;
     }
+    let field = field?;
     let destinations = patterns
         .iter()
         .map(|g| {
-            g.fields()
+            let mut dests: Vec<GrokDestination> = g
+                .fields()
                 .map(|f| {
-                    let dest = match &target {
+                    let path = match &target {
                         Some(t) => {
                             FieldPath::from_segments(t.segments().iter().chain(f.path.segments()))
                         }
                         None => f.path.clone(),
                     };
-                    let replace = overwrite.contains(&dest) || overwrite.contains(&f.path);
-                    (dest, replace)
+                    let overwrite = overwrite.contains(&path) || overwrite.contains(&f.path);
+                    GrokDestination {
+                        overwrite,
+                        in_place: false,
+                        path,
+                    }
                 })
-                .collect()
+                .collect();
+            let into_source: Vec<usize> = dests
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.path == field)
+                .map(|(i, _)| i)
+                .collect();
+            if let [only] = into_source[..] {
+                let plain = g.field(only).is_some_and(|f| f.conversion.is_none());
+                dests[only].in_place = dests[only].overwrite && raw.break_on_match && plain;
+            }
+            dests
         })
         .collect();
     Some(GrokSpec {
-        field: field?,
+        field,
         patterns,
         break_on_match: raw.break_on_match,
         destinations,

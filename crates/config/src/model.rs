@@ -443,10 +443,8 @@ pub struct GrokSpec {
     /// Tried in order; the first match wins unless `break_on_match = false`.
     pub patterns: Vec<std::sync::Arc<sluice_grok::Grok>>,
     pub break_on_match: bool,
-    /// Where each capture of each pattern goes (`[pattern][capture]`): its field, under
-    /// `target` when one is set, and whether it is in `overwrite` (replaced, instead of
-    /// made an array).
-    pub destinations: Vec<Vec<(FieldPath, bool)>>,
+    /// Where each capture of each pattern goes (`[pattern][capture]`).
+    pub destinations: Vec<Vec<GrokDestination>>,
     pub keep_empty_captures: bool,
     pub tag_on_failure: Vec<String>,
     pub tag_on_timeout: String,
@@ -454,6 +452,19 @@ pub struct GrokSpec {
     pub timeout: Duration,
     /// add_field / add_tag / remove_field / remove_tag, applied when a pattern matched.
     pub on_success: MutateSpec,
+}
+
+/// Where one grok capture goes.
+#[derive(Clone, Debug)]
+pub struct GrokDestination {
+    /// Its field, under `target` when one is set.
+    pub path: FieldPath,
+    /// In `overwrite`: replaced, instead of made an array.
+    pub overwrite: bool,
+    /// The matched field itself, overwritten, by the only capture of its pattern that
+    /// writes there (`%{GREEDYDATA:message}` with `overwrite = ["message"]`): the field
+    /// can be cut down to the capture in place, without a copy.
+    pub in_place: bool,
 }
 
 /// `date`, compiled.

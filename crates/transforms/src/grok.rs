@@ -75,14 +75,25 @@ impl<'g> GrokRun<'g> {
             }
             _ => return Outcome::Skipped,
         };
-        // Captures are owned values, so the event is free to change once matching is done.
+        // Captures are owned values (or a range of the one subject), so the event is free
+        // to change once matching is done.
         self.captures.clear();
-        let outcome = match_all(g, &mut self.scratch, texts, &mut self.captures);
+        let single = matches!(subject, Value::String(_));
+        let outcome = match_all(g, &mut self.scratch, texts, single, &mut self.captures);
         match outcome {
             Outcome::Matched => {
+                // The cut of the matched field first, while it still holds the subject.
+                for (pi, fi, v) in &self.captures {
+                    if let (Taken::Range(from, to), Some(d)) = (v, g.destinations[*pi].get(*fi)) {
+                        if let Some(Value::String(s)) = e.get_mut(&d.path) {
+                            s.truncate(*to);
+                            s.replace_range(..*from, "");
+                        }
+                    }
+                }
                 for (pi, fi, v) in self.captures.drain(..) {
-                    if let Some((path, overwrite)) = g.destinations[pi].get(fi) {
-                        put(e, path, *overwrite, v);
+                    if let (Taken::Value(v), Some(d)) = (v, g.destinations[pi].get(fi)) {
+                        put(e, &d.path, d.overwrite, v);
                     }
                 }
                 apply_common(&g.on_success, e);
@@ -95,14 +106,24 @@ impl<'g> GrokRun<'g> {
     }
 }
 
+/// A capture's value, or where it lies in the subject when the subject is cut down to it
+/// ([`sluice_config::GrokDestination::in_place`]).
+enum Taken {
+    Value(Value),
+    Range(usize, usize),
+}
+
 /// (pattern, capture, value) of every capture taken.
-type Captures = Vec<(usize, usize, Value)>;
+type Captures = Vec<(usize, usize, Taken)>;
 
 /// Tries the patterns on each text, within the step and time budgets.
+/// `single`: the subject is one string (not an array), which an in-place capture may cut
+/// down.
 fn match_all(
     g: &GrokSpec,
     scratch: &mut [Scratch<'_>],
     texts: &[&str],
+    single: bool,
     captures: &mut Captures,
 ) -> Outcome {
     // The clock is read only when there is more than one try to budget.
@@ -113,15 +134,21 @@ fn match_all(
             if (pi > 0 || ti > 0) && started.is_some_and(|t| t.elapsed() > g.timeout) {
                 return Outcome::TimedOut;
             }
+            let dests = &g.destinations[pi];
             let res = grok.matches(text, |f, t| {
                 if t.is_empty() && !g.keep_empty_captures {
                     return;
                 }
-                let v = match f.conversion {
-                    Some(c) => c.apply(t),
-                    None => Value::from(t),
+                let taken = match f.conversion {
+                    _ if single && dests.get(f.index).is_some_and(|d| d.in_place) => {
+                        // Group boundaries are offsets into `text`.
+                        let from = t.as_ptr() as usize - text.as_ptr() as usize;
+                        Taken::Range(from, from + t.len())
+                    }
+                    Some(c) => Taken::Value(c.apply(t)),
+                    None => Taken::Value(Value::from(t)),
                 };
-                captures.push((pi, f.index, v));
+                captures.push((pi, f.index, taken));
             });
             match res {
                 Ok(true) => {

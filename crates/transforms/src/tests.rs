@@ -175,6 +175,60 @@ copy = { "msg" = "[copy][msg]" }"#,
     );
 }
 
+/// `overwrite = ["message"]` with a capture of the message itself (Logstash's idiom)
+/// cuts the field down in place; other shapes of the same still come out right.
+#[test]
+fn grok_overwrites_the_matched_field() {
+    let n = node(
+        r#"type = "grok"
+patterns = ["%{LOGLEVEL:level} %{DATA:module} %{GREEDYDATA:message}"]
+overwrite = ["message"]"#,
+    );
+    let mut batch = vec![
+        with(&[(
+            "message",
+            Value::from("ERROR views Déjà vu — failed ✓ at 12:00"),
+        )]),
+        // An array subject is matched element by element; nothing is cut in place.
+        with(&[(
+            "message",
+            Value::Array(vec![Value::from("INFO api started up")]),
+        )]),
+    ];
+    apply(&n, &mut batch);
+    assert_eq!(
+        get(&batch[0], "message"),
+        Some(&Value::from("Déjà vu — failed ✓ at 12:00"))
+    );
+    assert_eq!(get(&batch[0], "module"), Some(&Value::from("views")));
+    assert_eq!(get(&batch[1], "message"), Some(&Value::from("started up")));
+
+    // Two captures into the matched field: the last one wins, as with any overwrite.
+    let twice = node(
+        r#"type = "grok"
+patterns = ["%{WORD:message} %{GREEDYDATA:message}"]
+overwrite = ["message"]"#,
+    );
+    let mut batch = vec![with(&[("message", Value::from("GET /index.html now"))])];
+    apply(&twice, &mut batch);
+    assert_eq!(
+        get(&batch[0], "message"),
+        Some(&Value::from("/index.html now"))
+    );
+
+    // Without overwrite the capture joins the original in an array.
+    let keep = node("type = \"grok\"\npatterns = [\"%{WORD} %{GREEDYDATA:message}\"]");
+    let mut batch = vec![with(&[("message", Value::from("GET /x"))])];
+    apply(&keep, &mut batch);
+    assert_eq!(
+        get(&batch[0], "message"),
+        Some(&Value::Array(vec![
+            Value::from("GET /x"),
+            Value::from("/x")
+        ]))
+    );
+}
+
 /// `target` puts every capture under one field; `overwrite` names the final field.
 #[test]
 fn grok_target_nests_captures() {
