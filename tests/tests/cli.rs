@@ -22,6 +22,10 @@ address = "0.0.0.0:6514"
 type = "syslog"
 mode = "tcp"
 address = "0.0.0.0:6514"
+[transforms.g]
+type = "grok"
+inputs = ["b"]
+patterns = ["%{SYSLOGLINE}"]
 [sinks.s]
 type = "file"
 inputs = ["ghost"]
@@ -42,6 +46,8 @@ path = "x.log"
         "already used by sources.b",
         "[sinks.s] key `inputs`: unknown input `ghost`",
         "[sinks.s] key `if`: column 9",
+        // ECS names asked for (the default), legacy names in the built-in library.
+        "bad.toml: [transforms.g] key `patterns[0]`: %{SYSLOGLINE} captures fields named the legacy way (timestamp, ",
     ] {
         assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
     }

@@ -230,16 +230,28 @@ fn pattern_dir(dir: &Path, ecs: Ecs, config_file: &str) -> PathBuf {
 /// Why a pattern cannot run under `ecs_compatibility = "v1"` with the built-in library:
 /// Logstash would capture ECS field names, and the built-in definitions have the legacy
 /// ones. Producing other field names than Logstash silently would break dashboards.
-fn legacy_names(f: &sluice_grok::Field) -> String {
-    format!(
-        "%{{{def}}} captures `{name}`, a legacy field name: the built-in pattern library has \
-         legacy names only, and with ecs_compatibility = \"v1\" (the default) Logstash \
-         would capture ECS names. Set patterns_dir to logstash-patterns-core's `patterns` \
-         directory for the ECS definitions, or ecs_compatibility = \"disabled\" for the \
-         legacy names",
-        def = f.builtin.as_deref().unwrap_or_default(),
-        name = f.name,
-    )
+fn legacy_names(g: &Grok) -> Option<String> {
+    let legacy: Vec<&sluice_grok::Field> = g.fields().filter(|f| f.builtin.is_some()).collect();
+    let first = legacy.first()?;
+    let via = first
+        .via
+        .as_deref()
+        .or(first.builtin.as_deref())
+        .unwrap_or_default();
+    let mut names: Vec<&str> = Vec::new();
+    for f in legacy.iter().filter(|f| f.via == first.via) {
+        if !names.contains(&f.name.as_str()) {
+            names.push(&f.name);
+        }
+    }
+    Some(format!(
+        "%{{{via}}} captures fields named the legacy way ({}) in the built-in pattern \
+         library, which has no ECS names; with ecs_compatibility = \"v1\" (the default) \
+         Logstash would use ECS names. Set patterns_dir to logstash-patterns-core's \
+         `patterns` directory for the ECS definitions, or ecs_compatibility = \"disabled\" \
+         for the legacy names",
+        names.join(", ")
+    ))
 }
 
 pub(crate) fn compile_grok(raw: GrokRaw, s: &mut Sink<'_>) -> Option<GrokSpec> {
@@ -270,8 +282,8 @@ pub(crate) fn compile_grok(raw: GrokRaw, s: &mut Sink<'_>) -> Option<GrokSpec> {
         match Grok::new(p, &lib, raw.match_limit) {
             Ok(g) => {
                 if raw.ecs_compatibility == Ecs::V1 {
-                    if let Some(f) = g.fields().find(|f| f.builtin.is_some()) {
-                        s.push(format!("patterns[{i}]"), legacy_names(f));
+                    if let Some(why) = legacy_names(&g) {
+                        s.push(format!("patterns[{i}]"), why);
                     }
                 }
                 patterns.push(Arc::new(g))

@@ -324,7 +324,7 @@ fn ecs_mode_refuses_the_builtin_legacy_names() {
     let e: Vec<String> = errs(&doc("")).iter().map(ToString::to_string).collect();
     assert_eq!(e.len(), 1, "{e:#?}");
     assert!(
-        e[0].starts_with("test.toml: [transforms.g] key `patterns[0]`: %{SYSLOGPROG} captures `program`, a legacy field name"),
+        e[0].starts_with("test.toml: [transforms.g] key `patterns[0]`: %{SYSLOGPROG} captures fields named the legacy way (program, pid)"),
         "{e:#?}"
     );
     assert!(e[0].contains("patterns_dir") && e[0].contains("ecs_compatibility = \"disabled\""));

@@ -60,6 +60,9 @@ pub struct Field {
     /// The built-in library definition that declares this capture, if any. The built-in
     /// library names fields the legacy way (`program`, not `[process][name]`).
     pub builtin: Option<String>,
+    /// The pattern the expression itself names (`SYSLOGLINE` in `%{SYSLOGLINE}`) that this
+    /// capture comes through; `None` for a capture written in the expression.
+    pub via: Option<String>,
 }
 
 /// Why an expression does not compile. Positions are byte offsets into `pattern`.
@@ -87,6 +90,8 @@ struct Expander<'l> {
     lib: &'l Library,
     out: String,
     fields: Vec<Field>,
+    /// The reference of the expression itself being expanded.
+    via: Option<String>,
 }
 
 impl Expander<'_> {
@@ -108,6 +113,7 @@ impl Expander<'_> {
             path: semantic_path(name),
             conversion,
             builtin,
+            via: self.via.clone(),
         });
         group
     }
@@ -261,7 +267,13 @@ impl Expander<'_> {
             }
             None => self.out.push_str("(?:"),
         }
+        if depth == 0 {
+            self.via = Some(name.to_owned());
+        }
         self.expand(&def, depth + 1, name)?;
+        if depth == 0 {
+            self.via = None;
+        }
         self.out.push(')');
         Ok(())
     }
@@ -301,6 +313,7 @@ pub fn compile(pattern: &str, lib: &Library) -> Result<(String, Vec<Field>), Com
         lib,
         out: String::with_capacity(pattern.len() * 4),
         fields: Vec::new(),
+        via: None,
     };
     e.expand(pattern, 0, pattern)?;
     Ok((e.out, e.fields))
