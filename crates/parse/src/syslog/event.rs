@@ -19,8 +19,9 @@ pub struct DecodeOptions {
     pub peer_ip: Option<IpAddr>,
 }
 
+/// Adds a fixed key; every object here is built in key order.
 fn put(m: &mut Map, k: &'static str, v: impl Into<Value>) {
-    m.insert(Key::const_new(k), v.into());
+    m.push_in_order(Key::const_new(k), v.into());
 }
 
 /// The sender's address as text. A connection's messages share one sender, so the last
