@@ -49,9 +49,15 @@ proptest! {
     #[test]
     fn dates_return(s in text()) {
         let now = chrono::Utc::now();
-        for f in ["yyyy-MM-dd HH:mm:ss,SSS", "dd/MMM/yyyy:HH:mm:ss Z", "MMM  d HH:mm:ss", "EEE MMM dd HH:mm:ss yyyy z", "ISO8601", "UNIX", "UNIX_MS"] {
+        for f in ["yyyy-MM-dd HH:mm:ss,SSS", "dd/MMM/yyyy:HH:mm:ss Z", "MMM  d HH:mm:ss", "EEE MMM dd HH:mm:ss yyyy z", "ISO8601", "UNIX", "UNIX_MS", "TAI64N"] {
             let _ = DateFormat::parse(f).unwrap().parse_time(&s, chrono_tz::Tz::UTC, now);
         }
+    }
+
+    /// TAI64N labels of any hex digits (and a few that are not).
+    #[test]
+    fn tai64n_returns(s in "@?[0-9a-fA-F]{20,28}") {
+        let _ = DateFormat::parse("TAI64N").unwrap().parse_time(&s, chrono_tz::Tz::UTC, chrono::Utc::now());
     }
 
     #[test]
