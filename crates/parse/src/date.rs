@@ -201,7 +201,8 @@ fn joda(f: &JodaFormat, text: &str, tz: Tz, now: DateTime<Utc>) -> Option<DateTi
             Item::Month(_) => month = c.digits(2)?,
             Item::Day(_) => day = c.digits(2)?,
             Item::DayOfYear(_) => doy = Some(c.digits(3)?),
-            Item::Hour24(_) | Item::Hour12(_) => hour = c.digits(2)?,
+            Item::Hour24(_) | Item::Hour12(_) | Item::HalfDayHour(_) => hour = c.digits(2)?,
+            Item::ClockHour24(_) => hour = c.digits(2)? % 24,
             Item::Minute(_) => min = c.digits(2)?,
             Item::Second(_) => sec = c.digits(2)?,
             Item::Fraction(_) => {
@@ -218,6 +219,17 @@ fn joda(f: &JodaFormat, text: &str, tz: Tz, now: DateTime<Utc>) -> Option<DateTi
             }
             Item::Weekday(_) => {
                 if c.word().is_empty() {
+                    return None;
+                }
+            }
+            // Checked for form only: the date itself says which day it is.
+            Item::WeekdayNumber(_) => {
+                if !(1..=7).contains(&c.digits(1)?) {
+                    return None;
+                }
+            }
+            Item::Era => {
+                if !c.word().eq_ignore_ascii_case("AD") {
                     return None;
                 }
             }
@@ -369,6 +381,25 @@ mod tests {
             p("UNIX_MS", "1795521600250", "UTC").as_deref(),
             Some("2026-11-24T12:00:00.250Z")
         );
+    }
+
+    /// Joda's rarer hour, weekday-number and era letters.
+    #[test]
+    fn clock_hours_weekday_numbers_and_era() {
+        assert_eq!(
+            p("yyyy-MM-dd kk:mm", "2026-11-24 24:30", "UTC").as_deref(),
+            Some("2026-11-24T00:30:00.000Z")
+        );
+        assert_eq!(
+            p("yyyy-MM-dd K:mm a", "2026-11-24 0:15 PM", "UTC").as_deref(),
+            Some("2026-11-24T12:15:00.000Z")
+        );
+        assert_eq!(
+            p("e G yyyy-MM-dd", "2 AD 2026-11-24", "UTC").as_deref(),
+            Some("2026-11-24T00:00:00.000Z")
+        );
+        assert_eq!(p("e yyyy-MM-dd", "8 2026-11-24", "UTC"), None);
+        assert_eq!(p("G yyyy-MM-dd", "BC 2026-11-24", "UTC"), None);
     }
 
     /// Logstash's own TAI64N expectation: `4000000050d506482dbdf024` is

@@ -17,7 +17,11 @@ pub enum Item {
     Day(usize),
     DayOfYear(usize),
     Hour24(usize),
+    /// `k`: clock hour 1-24 (24 is midnight).
+    ClockHour24(usize),
     Hour12(usize),
+    /// `K`: hour of the half day, 0-11.
+    HalfDayHour(usize),
     Minute(usize),
     Second(usize),
     /// `S` repeated: that many fraction digits.
@@ -26,6 +30,10 @@ pub enum Item {
     HalfDay,
     /// `E`: 1-3 short day name, 4+ full.
     Weekday(usize),
+    /// `e`: day of the week as a number, Monday 1 to Sunday 7.
+    WeekdayNumber(usize),
+    /// `G`: era, `AD` (years before 1 are not supported).
+    Era,
     /// `Z`: 1 `+0000`, 2 `+00:00`; `ZZZ`/`z` zone id (always `UTC` here).
     Zone(usize),
 }
@@ -114,12 +122,16 @@ impl JodaFormat {
                 'd' => Item::Day(n),
                 'D' => Item::DayOfYear(n),
                 'H' => Item::Hour24(n),
+                'k' => Item::ClockHour24(n),
                 'h' => Item::Hour12(n),
+                'K' => Item::HalfDayHour(n),
                 'm' => Item::Minute(n),
                 's' => Item::Second(n),
                 'S' => Item::Fraction(n),
                 'a' => Item::HalfDay,
                 'E' => Item::Weekday(n),
+                'e' => Item::WeekdayNumber(n),
+                'G' => Item::Era,
                 'Z' => Item::Zone(n),
                 'z' => Item::Zone(3),
                 _ => {
@@ -167,7 +179,12 @@ impl JodaFormat {
                 Item::Day(n) => write!(out, "{:0w$}", t.day(), w = *n),
                 Item::DayOfYear(n) => write!(out, "{:0w$}", t.ordinal(), w = *n),
                 Item::Hour24(n) => write!(out, "{:0w$}", t.hour(), w = *n),
+                Item::ClockHour24(n) => {
+                    let h = if t.hour() == 0 { 24 } else { t.hour() };
+                    write!(out, "{h:0w$}", w = *n)
+                }
                 Item::Hour12(n) => write!(out, "{:0w$}", t.hour12().1, w = *n),
+                Item::HalfDayHour(n) => write!(out, "{:0w$}", t.hour() % 12, w = *n),
                 Item::Minute(n) => write!(out, "{:0w$}", t.minute(), w = *n),
                 Item::Second(n) => write!(out, "{:0w$}", t.second(), w = *n),
                 Item::Fraction(n) => {
@@ -186,6 +203,13 @@ impl JodaFormat {
                 Item::Weekday(n) => {
                     let name = DAY_NAMES[t.weekday().num_days_from_monday() as usize];
                     out.push_str(if *n >= 4 { name } else { &name[..3] });
+                    Ok(())
+                }
+                Item::WeekdayNumber(n) => {
+                    write!(out, "{:0w$}", t.weekday().number_from_monday(), w = *n)
+                }
+                Item::Era => {
+                    out.push_str("AD");
                     Ok(())
                 }
                 Item::Zone(1) => {
@@ -227,6 +251,9 @@ mod tests {
         assert_eq!(f("EEE, d MMMM yy h a"), "Wed, 4 March 26 5 AM");
         assert_eq!(f("yyyy-MM-dd'T'HH"), "2026-03-04T05");
         assert_eq!(f("'it''s' HH"), "it's 05");
+        assert_eq!(f("k K e G"), "5 5 3 AD");
+        let midnight = Utc.with_ymd_and_hms(2026, 3, 8, 0, 0, 0).unwrap();
+        assert_eq!(JodaFormat::parse("kk e").unwrap().format(&midnight), "24 7");
     }
 
     #[test]
