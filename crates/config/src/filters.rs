@@ -98,6 +98,8 @@ pub(crate) fn compile_mutate(raw: MutateRaw, s: &mut Sink<'_>) -> Option<MutateS
         let t = match ty.as_str() {
             "integer" | "int" => ConvertType::Integer,
             "float" => ConvertType::Float,
+            "integer_eu" => ConvertType::IntegerEu,
+            "float_eu" => ConvertType::FloatEu,
             "string" => ConvertType::String,
             "boolean" | "bool" => ConvertType::Boolean,
             other => {

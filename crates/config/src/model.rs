@@ -481,8 +481,13 @@ pub struct DateSpec {
 /// `mutate` `convert` types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvertType {
+    /// Thousands may be grouped with `,` (`1,000`); a fraction is truncated.
     Integer,
+    /// Thousands may be grouped with `,` (`1,000.5`).
     Float,
+    /// European digits: `.` groups thousands and `,` is the decimal mark (`1.000,5`).
+    IntegerEu,
+    FloatEu,
     String,
     Boolean,
 }

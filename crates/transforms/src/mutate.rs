@@ -28,26 +28,45 @@ fn convert(v: &Value, t: ConvertType) -> Option<Value> {
         Value::String(s) => s.trim().to_owned(),
         other => other.to_string_lossy(),
     };
+    // Digit grouping as Logstash reads it: `1,000.5`, or `1.000,5` for the `_eu` types.
+    let number = |eu: bool| -> String {
+        if !matches!(v, Value::String(_)) {
+            return text.clone();
+        }
+        if eu {
+            text.replace('.', "").replace(',', ".")
+        } else {
+            text.replace(',', "")
+        }
+    };
+    let integer = |s: String| -> Option<Value> {
+        s.parse::<i64>()
+            .ok()
+            .or_else(|| {
+                s.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.trunc() as i64)
+            })
+            .map(Value::Integer)
+    };
+    let float = |s: String| {
+        s.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(Value::Float)
+    };
     Some(match t {
         ConvertType::String => Value::from(text),
-        ConvertType::Integer => match v {
+        ConvertType::Integer | ConvertType::IntegerEu => match v {
             Value::Float(f) => Value::Integer(f.trunc() as i64),
             Value::Bool(b) => Value::Integer(i64::from(*b)),
-            _ => text
-                .parse::<i64>()
-                .ok()
-                .or_else(|| {
-                    text.parse::<f64>()
-                        .ok()
-                        .filter(|f| f.is_finite())
-                        .map(|f| f.trunc() as i64)
-                })
-                .map(Value::Integer)?,
+            _ => integer(number(t == ConvertType::IntegerEu))?,
         },
-        ConvertType::Float => match v {
+        ConvertType::Float | ConvertType::FloatEu => match v {
             Value::Integer(i) => Value::Float(*i as f64),
             Value::Bool(b) => Value::Float(f64::from(u8::from(*b))),
-            _ => Value::Float(text.parse::<f64>().ok().filter(|f| f.is_finite())?),
+            _ => float(number(t == ConvertType::FloatEu))?,
         },
         ConvertType::Boolean => match text.to_ascii_lowercase().as_str() {
             "true" | "t" | "yes" | "y" | "1" | "1.0" => Value::Bool(true),

@@ -94,6 +94,27 @@ fn with(fields: &[(&str, Value)]) -> Event {
     e
 }
 
+/// Logstash's digit grouping: `1,000` for integer and float, `1.000,5` for the `_eu` types.
+#[test]
+fn mutate_convert_reads_grouped_digits() {
+    let n = node(
+        r#"type = "mutate"
+convert = { "i" = "integer", "f" = "float", "ie" = "integer_eu", "fe" = "float_eu" }"#,
+    );
+    let mut batch = vec![with(&[
+        ("i", Value::from("1,234,567.9")),
+        ("f", Value::from("1,000.5")),
+        ("ie", Value::from("1.234.567,9")),
+        ("fe", Value::from("1.000,5")),
+    ])];
+    apply(&n, &mut batch);
+    let e = &batch[0];
+    assert_eq!(get(e, "i"), Some(&Value::Integer(1_234_567)));
+    assert_eq!(get(e, "f"), Some(&Value::Float(1000.5)));
+    assert_eq!(get(e, "ie"), Some(&Value::Integer(1_234_567)));
+    assert_eq!(get(e, "fe"), Some(&Value::Float(1000.5)));
+}
+
 #[test]
 fn mutate_convert_gsub_strip_split_join_merge_copy_in_logstash_order() {
     let n = node(
