@@ -436,3 +436,17 @@ fn flattened_common_options_still_reject_unknown_keys() {
         "{e:#?}"
     );
 }
+
+/// The migration guide's sluice side is a working config (with a sink added).
+#[test]
+fn logstash_guide_example_loads() {
+    let doc = include_str!("../../../docs/LOGSTASH.md");
+    let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("closed");
+    let text = format!(
+        "{}\n[sinks.out]\ntype = \"console\"\ninputs = [\"timings\"]\n",
+        &doc[start..end]
+    );
+    let p = load_str("LOGSTASH.md", &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.transforms.len(), 4);
+}
