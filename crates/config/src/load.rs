@@ -119,24 +119,25 @@ fn take_condition(t: &mut toml::Table, sink: &mut Sink<'_>) -> Option<Condition>
     }
 }
 
+/// `parsed`, or its error reported at `key` as "... in {what} `{src}`".
+fn reported<T, E: std::fmt::Display>(
+    parsed: Result<T, E>,
+    what: &str,
+    src: &str,
+    key: &str,
+    sink: &mut Sink<'_>,
+) -> Option<T> {
+    parsed
+        .map_err(|e| sink.push(key, format!("{e} in {what} `{src}`")))
+        .ok()
+}
+
 pub(crate) fn template(s: &str, key: &str, sink: &mut Sink<'_>) -> Option<Template> {
-    match Template::parse(s) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            sink.push(key, format!("{e} in template `{s}`"));
-            None
-        }
-    }
+    reported(Template::parse(s), "template", s, key, sink)
 }
 
 pub(crate) fn field_name(s: &str, key: &str, sink: &mut Sink<'_>) -> Option<FieldName> {
-    match FieldName::parse(s) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            sink.push(key, format!("{e} in field name `{s}`"));
-            None
-        }
-    }
+    reported(FieldName::parse(s), "field name", s, key, sink)
 }
 
 pub(crate) fn path(s: &str, key: &str, sink: &mut Sink<'_>) -> Option<FieldPath> {
