@@ -12,6 +12,7 @@ use serde::Deserialize;
 use sluice_event::FieldPath;
 use sluice_grok::{Grok, Library};
 use sluice_parse::date::DateFormat;
+use sluice_parse::kv::Split;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -536,6 +537,12 @@ pub(crate) struct KvRaw {
     field_split: String,
     #[serde(default = "equals")]
     value_split: String,
+    /// A regex separating pairs, instead of `field_split`'s characters.
+    #[serde(default)]
+    field_split_pattern: Option<String>,
+    /// A regex separating a key from its value, instead of `value_split`'s characters.
+    #[serde(default)]
+    value_split_pattern: Option<String>,
     #[serde(default)]
     trim_key: String,
     #[serde(default)]
@@ -574,9 +581,32 @@ pub(crate) fn compile_kv(raw: KvRaw, s: &mut Sink<'_>) -> Option<KvSpec> {
     if raw.value_split.is_empty() {
         s.push("value_split", "must name at least one character");
     }
+    let mut split = |chars: &str, pattern: &Option<String>, key: &str| match pattern {
+        None => Some(Split::chars(chars)),
+        Some(p) => match regex::Regex::new(p) {
+            Ok(re) => Some(Split::Pattern(re)),
+            Err(e) => {
+                s.push(key, format!("invalid regex `{p}`: {e}"));
+                None
+            }
+        },
+    };
+    let field_split = split(
+        &raw.field_split,
+        &raw.field_split_pattern,
+        "field_split_pattern",
+    );
+    let value_split = split(
+        &raw.value_split,
+        &raw.value_split_pattern,
+        "value_split_pattern",
+    );
     let source = path(&raw.source, "source", s);
     let target = raw.target.as_deref().map(|t| path(t, "target", s));
     let on_success = on_success(&raw.common, s);
+    let (Some(field_split), Some(value_split)) = (field_split, value_split) else {
+        return None;
+    };
     if s.errors.len() != before {
         return None;
     }
@@ -584,8 +614,8 @@ pub(crate) fn compile_kv(raw: KvRaw, s: &mut Sink<'_>) -> Option<KvSpec> {
         source: source?,
         target: target.flatten(),
         options: sluice_parse::kv::KvOptions {
-            field_split: raw.field_split.chars().collect(),
-            value_split: raw.value_split.chars().collect(),
+            field_split,
+            value_split,
             trim_key: raw.trim_key.chars().collect(),
             trim_value: raw.trim_value.chars().collect(),
             remove_char_key: raw.remove_char_key.chars().collect(),

@@ -285,6 +285,10 @@ inputs = ["g"]
 field = "ts"
 formats = ["yyyy-qq"]
 timezone = "Mars/Base"
+[transforms.k]
+type = "kv"
+inputs = ["s"]
+field_split_pattern = "(unclosed"
 [transforms.m]
 type = "mutate"
 inputs = ["d"]
@@ -301,6 +305,7 @@ inputs = ["m"]
         "test.toml: [transforms.d] key `formats[0]`: unsupported date pattern letter `q`",
         "test.toml: [transforms.d] key `timezone`: unknown time zone `Mars/Base`",
         "test.toml: [transforms.m] key `convert.n`: unknown type `number`",
+        "test.toml: [transforms.k] key `field_split_pattern`: invalid regex `(unclosed`",
         "test.toml: [transforms.m] key `gsub[0]`: invalid regex `(unclosed`",
         "test.toml: [transforms.m] key `gsub[1]`: expected [field, regex, replacement]",
     ] {

@@ -2,12 +2,55 @@
 
 use std::borrow::Cow;
 
-/// How pairs are split. Every character of `field_split` separates pairs and every
-/// character of `value_split` separates a key from its value, as in Logstash.
+/// A separator: any one of some characters, or a match of a regular expression
+/// (`field_split_pattern`, `value_split_pattern`).
+#[derive(Clone, Debug)]
+pub enum Split {
+    Chars(Vec<char>),
+    Pattern(regex::Regex),
+}
+
+impl Split {
+    /// Any one of the characters of `chars`.
+    pub fn chars(chars: &str) -> Self {
+        Split::Chars(chars.chars().collect())
+    }
+
+    /// The first separator in `s`, as a byte range. A pattern's empty matches do not
+    /// count (they would separate nothing and never advance).
+    fn find(&self, s: &str) -> Option<(usize, usize)> {
+        match self {
+            Split::Chars(cs) => s
+                .char_indices()
+                .find(|(_, c)| cs.contains(c))
+                .map(|(i, c)| (i, i + c.len_utf8())),
+            Split::Pattern(re) => re
+                .find_iter(s)
+                .find(|m| !m.is_empty())
+                .map(|m| (m.start(), m.end())),
+        }
+    }
+
+    /// `s` without the separators it starts with.
+    fn skip<'a>(&self, mut s: &'a str) -> &'a str {
+        match self {
+            Split::Chars(cs) => s.trim_start_matches(|c| cs.contains(&c)),
+            Split::Pattern(re) => {
+                while let Some(m) = re.find(s).filter(|m| m.start() == 0 && !m.is_empty()) {
+                    s = &s[m.end()..];
+                }
+                s
+            }
+        }
+    }
+}
+
+/// How pairs are split, as in Logstash: `field_split` separates pairs and `value_split`
+/// separates a key from its value.
 #[derive(Clone, Debug)]
 pub struct KvOptions {
-    pub field_split: Vec<char>,
-    pub value_split: Vec<char>,
+    pub field_split: Split,
+    pub value_split: Split,
     /// Characters trimmed from both ends of keys and of values.
     pub trim_key: Vec<char>,
     pub trim_value: Vec<char>,
@@ -21,8 +64,8 @@ pub struct KvOptions {
 impl Default for KvOptions {
     fn default() -> Self {
         KvOptions {
-            field_split: vec![' '],
-            value_split: vec!['='],
+            field_split: Split::chars(" "),
+            value_split: Split::chars("="),
             trim_key: Vec::new(),
             trim_value: Vec::new(),
             remove_char_key: Vec::new(),
@@ -66,23 +109,23 @@ fn clean<'a>(s: &'a str, trim: &[char], remove: &[char]) -> Cow<'a, str> {
 /// to contain separators; the quotes are removed. Tokens without a value separator and
 /// empty keys are skipped, and so are empty values unless allowed.
 pub fn parse<'a>(text: &'a str, o: &KvOptions) -> Vec<Pair<'a>> {
-    let is_field = |c: char| o.field_split.contains(&c);
-    let is_value = |c: char| o.value_split.contains(&c);
     let mut out = Vec::new();
     let mut rest = text;
     loop {
-        rest = rest.trim_start_matches(is_field);
+        rest = o.field_split.skip(rest);
         if rest.is_empty() {
             break;
         }
         // The key runs to a value separator; a field separator first means no pair.
-        let Some(kend) = rest.find(|c: char| is_value(c) || is_field(c)) else {
-            break;
+        let (kend, sep_end, is_pair) = match (o.value_split.find(rest), o.field_split.find(rest)) {
+            (Some(v), Some(f)) if f.0 < v.0 => (f.0, f.1, false),
+            (Some(v), _) => (v.0, v.1, true),
+            (None, Some(f)) => (f.0, f.1, false),
+            (None, None) => break,
         };
         let key = &rest[..kend];
-        let sep = rest[kend..].chars().next().unwrap_or(' ');
-        rest = &rest[kend + sep.len_utf8()..];
-        if !is_value(sep) {
+        rest = &rest[sep_end..];
+        if !is_pair {
             continue;
         }
         let value;
@@ -97,7 +140,10 @@ pub fn parse<'a>(text: &'a str, o: &KvOptions) -> Vec<Pair<'a>> {
                 bracketed = open != close;
             }
             _ => {
-                let end = rest.find(is_field).unwrap_or(rest.len());
+                let end = o
+                    .field_split
+                    .find(rest)
+                    .map_or(rest.len(), |(start, _)| start);
                 value = &rest[..end];
                 rest = &rest[end..];
             }
@@ -160,8 +206,8 @@ mod tests {
     #[test]
     fn custom_separators_and_trimming() {
         let o = KvOptions {
-            field_split: vec!['&', ';'],
-            value_split: vec!['=', ':'],
+            field_split: Split::chars("&;"),
+            value_split: Split::chars("=:"),
             trim_key: vec![' '],
             trim_value: vec![' ', ','],
             ..KvOptions::default()
@@ -193,5 +239,24 @@ mod tests {
             ("b", "c=1 d=2", true)
         );
         assert_eq!((got[2].value.as_ref(), got[2].bracketed), ("quoted", false));
+    }
+
+    #[test]
+    fn split_patterns() {
+        let o = KvOptions {
+            field_split: Split::Pattern(regex::Regex::new(r",\s*").unwrap()),
+            value_split: Split::Pattern(regex::Regex::new(r"\s*=>\s*").unwrap()),
+            ..KvOptions::default()
+        };
+        assert_eq!(
+            kv("a => 1, b=>two words,  c =>3,, bare, d=> (x, y)", &o),
+            pairs(&[("a", "1"), ("b", "two words"), ("c", "3"), ("d", "x, y")])
+        );
+        // A pattern that can match nothing separates nothing, and still ends.
+        let lax = KvOptions {
+            field_split: Split::Pattern(regex::Regex::new(r" *").unwrap()),
+            ..KvOptions::default()
+        };
+        assert_eq!(kv("a=1  b=2", &lax), pairs(&[("a", "1"), ("b", "2")]));
     }
 }

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use sluice_parse::date::DateFormat;
-use sluice_parse::kv::{parse as kv, KvOptions};
+use sluice_parse::kv::{parse as kv, KvOptions, Split};
 use sluice_parse::redact::{Redactor, Replacement, DETECTORS};
 use sluice_parse::syslog::{decode, DecodeOptions};
 
@@ -21,8 +21,8 @@ proptest! {
     #[test]
     fn kv_returns(s in text()) {
         let o = KvOptions {
-            field_split: vec![' ', '&'],
-            value_split: vec!['=', ':'],
+            field_split: Split::chars(" &"),
+            value_split: Split::chars("=:"),
             trim_key: vec!['"'],
             trim_value: vec![','],
             remove_char_key: vec!['<'],
@@ -34,6 +34,14 @@ proptest! {
             prop_assert!(!p.key.contains('<') && !p.value.contains('>'));
         }
         let _ = kv(&s, &KvOptions::default());
+        let patterns = KvOptions {
+            field_split: Split::Pattern(regex::Regex::new(r"[,;]\s*|\s*").unwrap()),
+            value_split: Split::Pattern(regex::Regex::new(r"\s*[=:]\s*").unwrap()),
+            ..KvOptions::default()
+        };
+        for p in kv(&s, &patterns) {
+            prop_assert!(!p.key.is_empty());
+        }
     }
 
     #[test]

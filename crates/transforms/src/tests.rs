@@ -440,6 +440,16 @@ default_keys = { "env" = "prod", "user" = "nobody" }"#,
         "empty values are skipped by default"
     );
 
+    let patterns = node(
+        r#"type = "kv"
+field_split_pattern = ",\\s*"
+value_split_pattern = "\\s*=>\\s*""#,
+    );
+    let mut batch = vec![with(&[("message", Value::from("a => 1, b=>two words"))])];
+    apply(&patterns, &mut batch);
+    assert_eq!(get(&batch[0], "a"), Some(&Value::from("1")));
+    assert_eq!(get(&batch[0], "b"), Some(&Value::from("two words")));
+
     let keep = node("type = \"kv\"\nallow_empty_values = true");
     let mut batch = vec![with(&[("message", Value::from("empty= x=1"))])];
     apply(&keep, &mut batch);
