@@ -303,8 +303,11 @@ fn python_sysloghandler_json_records_are_parsed_categorised_and_redacted() {
     let script = s.dir.path().join("py_json_syslog.py");
     std::fs::write(&script, PY_JSON_SYSLOG).unwrap();
     sh(&format!("python3 {} {}", script.display(), s.port));
-    s.wait_for(20, "2 lines", || {
+    // Each file is its own sink, written on its own schedule: wait for all three.
+    s.wait_for(20, "2 lines, 1 security, 1 error", || {
         read_json_lines(&s.data("logs/studio.log")).len() == 2
+            && !read_json_lines(&s.data("logs/security.log")).is_empty()
+            && !read_json_lines(&s.data("logs/studio_error.log")).is_empty()
     });
     let all = read_json_lines(&s.data("logs/studio.log"));
     let sec = find(&all, "Failed login");
