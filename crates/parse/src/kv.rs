@@ -45,6 +45,24 @@ impl Split {
     }
 }
 
+/// The first value separator or field separator in `s`, whichever comes first (a value
+/// separator on a tie): its byte range, and whether it separates a value. Two sets of
+/// characters are searched in one pass; this runs once per pair.
+fn first_separator(value: &Split, field: &Split, s: &str) -> Option<(usize, usize, bool)> {
+    if let (Split::Chars(v), Split::Chars(f)) = (value, field) {
+        return s.char_indices().find_map(|(i, c)| {
+            let is_value = v.contains(&c);
+            (is_value || f.contains(&c)).then(|| (i, i + c.len_utf8(), is_value))
+        });
+    }
+    match (value.find(s), field.find(s)) {
+        (Some(v), Some(f)) if f.0 < v.0 => Some((f.0, f.1, false)),
+        (Some(v), _) => Some((v.0, v.1, true)),
+        (None, Some(f)) => Some((f.0, f.1, false)),
+        (None, None) => None,
+    }
+}
+
 /// How pairs are split, as in Logstash: `field_split` separates pairs and `value_split`
 /// separates a key from its value.
 #[derive(Clone, Debug)]
@@ -117,11 +135,9 @@ pub fn parse<'a>(text: &'a str, o: &KvOptions) -> Vec<Pair<'a>> {
             break;
         }
         // The key runs to a value separator; a field separator first means no pair.
-        let (kend, sep_end, is_pair) = match (o.value_split.find(rest), o.field_split.find(rest)) {
-            (Some(v), Some(f)) if f.0 < v.0 => (f.0, f.1, false),
-            (Some(v), _) => (v.0, v.1, true),
-            (None, Some(f)) => (f.0, f.1, false),
-            (None, None) => break,
+        let Some((kend, sep_end, is_pair)) = first_separator(&o.value_split, &o.field_split, rest)
+        else {
+            break;
         };
         let key = &rest[..kend];
         rest = &rest[sep_end..];
