@@ -283,43 +283,63 @@ fn load_doc(file: &str, text: &str, acc: &mut Acc, errors: &mut Vec<ConfigError>
                     other => s.push("", format!("expected a table, found {}", other.type_str())),
                 }
             }
-            "sources" => {
-                for (id, t) in section(file, "sources", value, errors) {
-                    let mut s = Sink { errors, file, component: format!("sources.{id}") };
-                    match load_source(&id, t, &mut s) {
-                        Some(node) => insert_unique(&mut acc.sources, id, file, node, &mut s),
-                        None => {
-                            acc.broken.insert(id);
-                        }
-                    }
-                }
-            }
-            "transforms" => {
-                for (id, t) in section(file, "transforms", value, errors) {
-                    let mut s = Sink { errors, file, component: format!("transforms.{id}") };
-                    match load_transform(&id, t, &mut s) {
-                        Some(node) => insert_unique(&mut acc.transforms, id, file, node, &mut s),
-                        None => {
-                            acc.broken.insert(id);
-                        }
-                    }
-                }
-            }
-            "sinks" => {
-                for (id, t) in section(file, "sinks", value, errors) {
-                    let mut s = Sink { errors, file, component: format!("sinks.{id}") };
-                    match load_sink(&id, t, &mut s) {
-                        Some(node) => insert_unique(&mut acc.sinks, id, file, node, &mut s),
-                        None => {
-                            acc.broken.insert(id);
-                        }
-                    }
-                }
-            }
+            "sources" => load_section(
+                file,
+                "sources",
+                value,
+                errors,
+                &mut acc.sources,
+                &mut acc.broken,
+                load_source,
+            ),
+            "transforms" => load_section(
+                file,
+                "transforms",
+                value,
+                errors,
+                &mut acc.transforms,
+                &mut acc.broken,
+                load_transform,
+            ),
+            "sinks" => load_section(
+                file,
+                "sinks",
+                value,
+                errors,
+                &mut acc.sinks,
+                &mut acc.broken,
+                load_sink,
+            ),
             other => top.push(
                 other,
                 "unknown top-level key (expected data_dir, shutdown_grace, admin, sources, transforms, sinks)",
             ),
+        }
+    }
+}
+
+/// Loads every component of section `name` into `into`; a component that fails to load
+/// is recorded in `broken`, its errors already reported.
+fn load_section<T>(
+    file: &str,
+    name: &str,
+    value: toml::Value,
+    errors: &mut Vec<ConfigError>,
+    into: &mut BTreeMap<String, (String, T)>,
+    broken: &mut std::collections::HashSet<String>,
+    load: fn(&str, toml::Table, &mut Sink<'_>) -> Option<T>,
+) {
+    for (id, t) in section(file, name, value, errors) {
+        let mut s = Sink {
+            errors,
+            file,
+            component: format!("{name}.{id}"),
+        };
+        match load(&id, t, &mut s) {
+            Some(node) => insert_unique(into, id, file, node, &mut s),
+            None => {
+                broken.insert(id);
+            }
         }
     }
 }

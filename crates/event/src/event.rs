@@ -121,6 +121,16 @@ impl Event {
         }
     }
 
+    /// The object `path` starts in (metadata for `[@metadata]...`) and the segments
+    /// below it.
+    fn root_mut<'p>(&mut self, path: &'p FieldPath) -> (&mut Map, &'p [String]) {
+        if path.is_metadata() {
+            (&mut self.meta.metadata, &path.segments()[1..])
+        } else {
+            (&mut self.fields, path.segments())
+        }
+    }
+
     /// The value at `path`; `[@metadata][x]` reads metadata.
     pub fn get(&self, path: &FieldPath) -> Option<&Value> {
         let (root, skip) = self.root_for(path);
@@ -131,11 +141,7 @@ impl Event {
 
     /// The value at `path`, mutably.
     pub fn get_mut(&mut self, path: &FieldPath) -> Option<&mut Value> {
-        let (mut cur, segs) = if path.is_metadata() {
-            (&mut self.meta.metadata, &path.segments()[1..])
-        } else {
-            (&mut self.fields, path.segments())
-        };
+        let (mut cur, segs) = self.root_mut(path);
         let (last, parents) = segs.split_last()?;
         for s in parents {
             cur = cur.get_mut(s.as_str())?.as_object_mut()?;
@@ -155,11 +161,8 @@ impl Event {
 
     /// Sets `path` to `value`, creating objects on the way; returns the old value.
     pub fn insert(&mut self, path: &FieldPath, value: impl Into<Value>) -> Option<Value> {
-        if path.is_metadata() {
-            insert_in(&mut self.meta.metadata, &path.segments()[1..], value.into())
-        } else {
-            insert_in(&mut self.fields, path.segments(), value.into())
-        }
+        let (root, segs) = self.root_mut(path);
+        insert_in(root, segs, value.into())
     }
 
     /// Sets `path` to `value` when it is absent (or null), creating objects on the way;
@@ -170,12 +173,8 @@ impl Event {
         value: Value,
         merge: impl FnOnce(&mut Value, Value),
     ) {
-        let (map, segs) = if path.is_metadata() {
-            (&mut self.meta.metadata, &path.segments()[1..])
-        } else {
-            (&mut self.fields, path.segments())
-        };
-        let Some((parent, last)) = parent_of(map, segs) else {
+        let (root, segs) = self.root_mut(path);
+        let Some((parent, last)) = parent_of(root, segs) else {
             return;
         };
         parent.upsert(last, value, |old, new| {
@@ -189,14 +188,12 @@ impl Event {
 
     /// Removes `path`; returns what was there.
     pub fn remove(&mut self, path: &FieldPath) -> Option<Value> {
-        if path.is_metadata() {
-            if path.segments().len() == 1 {
-                return Some(Value::Object(std::mem::take(&mut self.meta.metadata)));
-            }
-            remove_in(&mut self.meta.metadata, &path.segments()[1..])
-        } else {
-            remove_in(&mut self.fields, path.segments())
+        let whole_metadata = path.segments() == ["@metadata"];
+        let (root, segs) = self.root_mut(path);
+        if whole_metadata {
+            return Some(Value::Object(std::mem::take(root)));
         }
+        remove_in(root, segs)
     }
 
     /// Appends `tag` to `tags` unless it is already there (Logstash's add_tag).
@@ -204,19 +201,17 @@ impl Event {
         let slot = self
             .fields
             .get_or_insert_with("tags", || Value::Array(Vec::new()));
-        match slot {
-            Value::Array(a) => {
-                if !a.iter().any(|v| v.as_str() == Some(tag)) {
-                    a.push(Value::from(tag));
-                }
+        let present = match &mut *slot {
+            Value::Array(a) => a.iter().any(|v| v.as_str() == Some(tag)),
+            Value::String(s) => s == tag,
+            // A `tags` that is neither text nor a list is replaced by a list.
+            other => {
+                *other = Value::Array(Vec::new());
+                false
             }
-            Value::String(s) => {
-                if s != tag {
-                    let old = std::mem::take(s);
-                    *slot = Value::Array(vec![Value::String(old), Value::from(tag)]);
-                }
-            }
-            other => *other = Value::Array(vec![Value::from(tag)]),
+        };
+        if !present {
+            slot.append(Value::from(tag));
         }
     }
 

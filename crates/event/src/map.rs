@@ -112,6 +112,28 @@ impl Map {
             .is_none_or(|(k, _)| cmp_key(k.as_bytes(), key.as_bytes()).is_lt())
     }
 
+    /// Puts a new entry at `i`, where [`Map::slot`] said it belongs; the common append
+    /// is a plain push.
+    #[inline]
+    fn place(&mut self, i: usize, key: Key, value: Value) {
+        if i == self.entries.len() {
+            self.entries.push((key, value));
+        } else {
+            self.entries.insert(i, (key, value));
+        }
+    }
+
+    /// Where `key` is (`Ok`), or where it belongs (`Err`). Builders often add keys in
+    /// order, so a key past the last one is placed without a search.
+    #[inline]
+    fn slot(&self, key: &str) -> Result<usize, usize> {
+        if self.goes_last(key) {
+            Err(self.entries.len())
+        } else {
+            self.find(key)
+        }
+    }
+
     /// Where `key` is. Objects of up to [`SCAN_MAX`] keys (nearly all of an event's) are
     /// scanned for equality, which rejects most keys on their length alone and was
     /// measured cheaper than a binary search that orders strings (a condition on
@@ -145,15 +167,10 @@ impl Map {
     /// a call's stack frame stalled on store forwarding (a quarter of the decoder's time).
     #[inline]
     pub fn insert(&mut self, key: Key, value: Value) -> Option<Value> {
-        // Builders often insert in order: appending needs no search.
-        if self.goes_last(&key) {
-            self.entries.push((key, value));
-            return None;
-        }
-        match self.find(&key) {
+        match self.slot(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
-                self.entries.insert(i, (key, value));
+                self.place(i, key, value);
                 None
             }
         }
@@ -176,22 +193,18 @@ impl Map {
     /// Sets `key` to `value` when absent; otherwise hands the present value and `value`
     /// to `merge`. One search either way.
     pub fn upsert(&mut self, key: &str, value: Value, merge: impl FnOnce(&mut Value, Value)) {
-        if self.goes_last(key) {
-            self.entries.push((Key::from(key), value));
-            return;
-        }
-        match self.find(key) {
+        match self.slot(key) {
             Ok(i) => merge(&mut self.entries[i].1, value),
-            Err(i) => self.entries.insert(i, (Key::from(key), value)),
+            Err(i) => self.place(i, Key::from(key), value),
         }
     }
 
     /// The value at `key`, inserted from `default` first when absent.
     pub fn get_or_insert_with(&mut self, key: &str, default: impl FnOnce() -> Value) -> &mut Value {
-        let i = match self.find(key) {
+        let i = match self.slot(key) {
             Ok(i) => i,
             Err(i) => {
-                self.entries.insert(i, (Key::from(key), default()));
+                self.place(i, Key::from(key), default());
                 i
             }
         };

@@ -22,6 +22,18 @@ pub enum Value {
 }
 
 impl Value {
+    /// Adds `new` the way Logstash adds to a field that already has a value: an array
+    /// gets one more element, any other value becomes an array of itself and `new`.
+    pub fn append(&mut self, new: Value) {
+        match self {
+            Value::Array(a) => a.push(new),
+            old => {
+                let first = std::mem::take(old);
+                *old = Value::Array(vec![first, new]);
+            }
+        }
+    }
+
     /// Logstash truthiness: null and `false` are false, everything else is true.
     pub fn is_truthy(&self) -> bool {
         !matches!(self, Value::Null | Value::Bool(false))

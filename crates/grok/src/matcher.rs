@@ -159,11 +159,6 @@ impl Scratch<'_> {
             .get_or_insert_with(|| grok.regex.capture_locations());
         grok.matches_with(subject, locs, each)
     }
-
-    /// The pattern this scratch matches.
-    pub fn grok(&self) -> &Grok {
-        self.grok
-    }
 }
 
 impl Drop for Scratch<'_> {

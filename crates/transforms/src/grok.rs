@@ -13,13 +13,10 @@ fn put(e: &mut Event, path: &FieldPath, overwrite: bool, value: Value) {
         e.insert(path, value);
         return;
     }
-    e.upsert(path, value, |old, new| match old {
-        Value::Array(a) => a.push(new),
-        Value::String(_) => {
-            let first = std::mem::take(old);
-            *old = Value::Array(vec![first, new]);
+    e.upsert(path, value, |old, new| {
+        if matches!(old, Value::Array(_) | Value::String(_)) {
+            old.append(new);
         }
-        _ => {}
     });
 }
 
@@ -31,11 +28,6 @@ pub enum Outcome {
     TimedOut,
     /// The field is absent (or not text): nothing was tried, nothing tagged.
     Skipped,
-}
-
-/// Applies `g` to one event. For a batch, [`GrokRun`] keeps match data across events.
-pub fn apply_grok(g: &GrokSpec, e: &mut Event) -> Outcome {
-    GrokRun::new(g).apply(e)
 }
 
 /// A grok transform with its patterns' match data checked out, for a run of events.

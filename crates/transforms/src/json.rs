@@ -78,7 +78,7 @@ fn kv_object(k: &KvSpec, text: &str, depth: usize) -> Map {
             Some(c) => c.apply(key),
             None => key.to_owned(),
         };
-        let name = Key::from(format!("{}{key}", k.prefix));
+        let name = format!("{}{key}", k.prefix);
         let nested = (k.recursive && pair.bracketed && depth < KV_MAX_DEPTH)
             .then(|| kv_object(k, &pair.value, depth + 1))
             .filter(|m| !m.is_empty());
@@ -87,22 +87,16 @@ fn kv_object(k: &KvSpec, text: &str, depth: usize) -> Map {
             (None, Some(c)) => Value::from(c.apply(&pair.value)),
             (None, None) => Value::from(pair.value.as_ref()),
         };
-        match found.get_mut(name.as_str()) {
-            Some(Value::Array(a)) => {
-                if k.allow_duplicate_values || !a.contains(&v) {
-                    a.push(v);
-                }
+        // A repeated key collects its values in an array.
+        found.upsert(&name, v, |old, new| {
+            let repeat = match &*old {
+                Value::Array(a) => a.contains(&new),
+                one => *one == new,
+            };
+            if k.allow_duplicate_values || !repeat {
+                old.append(new);
             }
-            Some(old) => {
-                if k.allow_duplicate_values || *old != v {
-                    let first = std::mem::take(old);
-                    *old = Value::Array(vec![first, v]);
-                }
-            }
-            None => {
-                found.insert(name, v);
-            }
-        }
+        });
     }
     found
 }
@@ -115,9 +109,7 @@ pub fn apply_kv(k: &KvSpec, e: &mut Event) {
     };
     let mut found = kv_object(k, &text, 0);
     for (key, value) in &k.default_keys {
-        if !found.contains_key(key.as_str()) {
-            found.insert(Key::from(key.as_str()), Value::from(value.as_str()));
-        }
+        found.get_or_insert_with(key, || Value::from(value.as_str()));
     }
     match &k.target {
         Some(t) => {

@@ -12,7 +12,7 @@
 //!   gsub, uppercase, lowercase, strip, split, join, merge, copy), then the options every
 //!   filter shares (add_field, add_tag, remove_field, remove_tag), which `grok` and `date`
 //!   apply only when they succeed.
-//! - `grok` follows logstash-filter-grok's capture rules (see [`apply_grok`]); a match
+//! - `grok` follows logstash-filter-grok's capture rules (see [`GrokRun`]); a match
 //!   that runs out of its step budget, or an event out of its time budget, is tagged
 //!   `_groktimeout` and the pipeline moves on.
 
@@ -28,7 +28,7 @@ use sluice_event::{Event, EventBatch};
 use sluice_parse::condition::Condition;
 
 pub use date::apply_date;
-pub use grok::{apply_grok, GrokRun, Outcome};
+pub use grok::{GrokRun, Outcome};
 pub use json::{apply_json, apply_kv};
 pub use mutate::{apply_common, apply_mutate};
 pub use redact::apply_redact;

@@ -122,9 +122,9 @@ pub fn apply_mutate(m: &MutateSpec, e: &mut Event) {
             map_strings(v, &|s| re.replace_all(s, rep.as_str()).into_owned());
         }
     }
-    each_string(e, &m.uppercase, &|s| s.to_uppercase());
+    each_string(e, &m.uppercase, &|s| CaseChange::Uppercase.apply(s));
     each_string(e, &m.capitalize, &|s| CaseChange::Capitalize.apply(s));
-    each_string(e, &m.lowercase, &|s| s.to_lowercase());
+    each_string(e, &m.lowercase, &|s| CaseChange::Lowercase.apply(s));
     each_string(e, &m.strip, &|s| s.trim().to_owned());
     for (path, sep) in &m.split {
         if let Some(v) = e.get_mut(path) {
@@ -181,13 +181,7 @@ pub fn apply_common(m: &MutateSpec, e: &mut Event) {
         };
         let value = Value::from(&*v.rendered(e));
         // Adding to an existing field makes it an array, as in Logstash.
-        e.upsert(&path, value, |old, new| match old {
-            Value::Array(a) => a.push(new),
-            _ => {
-                let first = std::mem::take(old);
-                *old = Value::Array(vec![first, new]);
-            }
-        });
+        e.upsert(&path, value, Value::append);
     }
     for t in &m.add_tag {
         let tag = t.rendered(e);
