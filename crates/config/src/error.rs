@@ -1,15 +1,18 @@
 //! Config errors that say where: file, component, key.
 
+use sluice_core::config::Problem;
 use std::fmt;
 
 /// One problem in the configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
+    /// The file (or files, for whole-pipeline problems).
     pub file: String,
     /// `sources.syslog_udp`, `sinks.studio`, or empty for top-level keys.
     pub component: String,
     /// The key within the component (`address`, `buffer.max_events`), or empty.
     pub key: String,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -25,6 +28,8 @@ impl fmt::Display for ConfigError {
         write!(f, ": {}", self.message)
     }
 }
+
+impl std::error::Error for ConfigError {}
 
 /// Every problem found, in file order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -42,18 +47,15 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-impl std::error::Error for ConfigErrors {}
-impl std::error::Error for ConfigError {}
-
 /// Collects errors with a fixed file and component.
-pub(crate) struct Sink<'a> {
-    pub errors: &'a mut Vec<ConfigError>,
-    pub file: &'a str,
-    pub component: String,
+pub(crate) struct Report<'a> {
+    pub(crate) errors: &'a mut Vec<ConfigError>,
+    pub(crate) file: &'a str,
+    pub(crate) component: String,
 }
 
-impl Sink<'_> {
-    pub fn push(&mut self, key: impl Into<String>, message: impl Into<String>) {
+impl Report<'_> {
+    pub(crate) fn push(&mut self, key: impl Into<String>, message: impl Into<String>) {
         self.errors.push(ConfigError {
             file: self.file.to_owned(),
             component: self.component.clone(),
@@ -61,4 +63,13 @@ impl Sink<'_> {
             message: message.into(),
         });
     }
+
+    /// The problems of a component's build step.
+    pub(crate) fn problems(&mut self, problems: Vec<Problem>) {
+        for p in problems {
+            self.push(p.key, p.message);
+        }
+    }
 }
+
+impl std::error::Error for ConfigErrors {}

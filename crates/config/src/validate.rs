@@ -1,7 +1,7 @@
 //! Whole-pipeline checks: references, cycles, listener clashes.
 
 use crate::error::ConfigError;
-use crate::model::*;
+use crate::pipeline::Pipeline;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 
@@ -133,7 +133,8 @@ pub(crate) fn validate(p: &Pipeline, broken: &HashSet<String>, errors: &mut Vec<
             );
         }
     }
-    if p.sources.is_empty() {
+    // With components that failed to load, "no sources" would only repeat their errors.
+    if p.sources.is_empty() && broken.is_empty() {
         err(
             errors,
             p,
@@ -142,7 +143,7 @@ pub(crate) fn validate(p: &Pipeline, broken: &HashSet<String>, errors: &mut Vec<
             "no sources: nothing would be received".into(),
         );
     }
-    if p.sinks.is_empty() {
+    if p.sinks.is_empty() && broken.is_empty() {
         err(
             errors,
             p,

@@ -1,4 +1,5 @@
-//! What every sluice component shares at run time: the output fan-out and its metrics.
+//! What every sluice component shares: the output fan-out and its metrics, and the
+//! vocabulary of component configs ([`config`]).
 //!
 //! Why a crate of its own: sources, transforms and sinks all send batches downstream and
 //! all report the same ★ metrics, but they must not depend on the runtime that wires
@@ -15,8 +16,11 @@
 //!   A consumer configured `when_full = "drop_newest"` is never waited on: a full
 //!   buffer drops the batch and counts it; otherwise the sender waits (back-pressure).
 
+pub mod config;
+mod labels;
 mod metrics;
 mod output;
 
+pub use labels::{DropReason, ErrorType};
 pub use metrics::{ComponentKind, ComponentMetrics, Telemetry};
 pub use output::{taken, Output, Selector, SendError, Target};

@@ -1,5 +1,6 @@
 //! ★ metric names, registered once per process into a registry the runtime owns.
 
+use crate::labels::{DropReason, ErrorType};
 use prometheus::{
     Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry,
@@ -207,24 +208,20 @@ impl std::fmt::Debug for ComponentMetrics {
 }
 
 impl ComponentMetrics {
-    /// Counts `n` events dropped for `reason` (`queue_full`, `io_error`, `filtered`...).
-    pub fn dropped(&self, reason: &str, n: u64) {
-        self.dropped
-            .with_label_values(&[&self.id, &self.component_type, reason])
-            .inc_by(n);
+    /// Counts `n` events dropped for `reason`.
+    pub fn dropped(&self, reason: DropReason, n: u64) {
+        self.dropped_counter(reason).inc_by(n);
     }
 
     /// A bound counter for a frequent drop reason.
-    pub fn dropped_counter(&self, reason: &str) -> IntCounter {
+    pub fn dropped_counter(&self, reason: DropReason) -> IntCounter {
         self.dropped
-            .with_label_values(&[&self.id, &self.component_type, reason])
+            .with_label_values(&[&self.id, &self.component_type, reason.as_str()])
     }
 
-    /// Counts one error of `error_type` (`parse`, `io`, `oversize`, `protocol`...).
-    pub fn error(&self, error_type: &str) {
-        self.errors
-            .with_label_values(&[&self.id, &self.component_type, error_type])
-            .inc();
+    /// Counts one error of `error_type`.
+    pub fn error(&self, error_type: ErrorType) {
+        self.error_counter(error_type).inc();
     }
 
     /// A bound counter of acknowledgements sent, by kind (`ack`, `keepalive`).
@@ -240,8 +237,8 @@ impl ComponentMetrics {
     }
 
     /// A bound counter for a frequent error type.
-    pub fn error_counter(&self, error_type: &str) -> IntCounter {
+    pub fn error_counter(&self, error_type: ErrorType) -> IntCounter {
         self.errors
-            .with_label_values(&[&self.id, &self.component_type, error_type])
+            .with_label_values(&[&self.id, &self.component_type, error_type.as_str()])
     }
 }

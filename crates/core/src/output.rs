@@ -1,6 +1,10 @@
 //! [`Output`]: one component's fan-out to the input buffers of its consumers.
+//!
+//! It is also where sends are counted: the owner's `sluice_events_sent_total` grows by
+//! what it hands on, and what nobody takes is counted as a `no_consumer` drop, so no
+//! component counts its own sends.
 
-use crate::ComponentMetrics;
+use crate::{ComponentMetrics, DropReason};
 use sluice_event::{Event, EventBatch};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -34,18 +38,30 @@ impl std::fmt::Debug for Target {
 #[derive(Debug, PartialEq, Eq)]
 pub struct SendError;
 
-/// Sends batches to every consumer of a component.
-#[derive(Clone, Debug, Default)]
+/// Sends batches to every consumer of a component, and counts them.
+#[derive(Clone, Debug)]
 pub struct Output {
+    /// The sending component: its sends and `no_consumer` drops are counted here.
+    owner: ComponentMetrics,
     targets: Vec<Target>,
 }
 
 impl Output {
-    /// The consumers that select a subset come first: the last consumer takes the batch
-    /// itself, without a copy, so it is best one that takes every event.
-    pub fn new(mut targets: Vec<Target>) -> Self {
+    /// `owner`'s output to `targets`. The consumers that select a subset come first: the
+    /// last consumer takes the batch itself, without a copy, so it is best one that takes
+    /// every event.
+    pub fn new(owner: ComponentMetrics, mut targets: Vec<Target>) -> Self {
         targets.sort_by_key(|t| t.select.is_none());
-        Output { targets }
+        Output { owner, targets }
+    }
+
+    /// Counts a send of `n` events by its outcome.
+    fn count(&self, n: u64, r: Result<(), SendError>) -> Result<(), SendError> {
+        match r {
+            Ok(()) => self.owner.events_sent.inc_by(n),
+            Err(SendError) => self.owner.dropped(DropReason::NoConsumer, n),
+        }
+        r
     }
 
     pub fn is_empty(&self) -> bool {
@@ -61,11 +77,18 @@ impl Output {
     }
 
     /// Delivers `batch` to every consumer. Waits for space unless a consumer drops when
-    /// full. Fails only when no consumer is left.
+    /// full. Fails only when no consumer is left (or there never was one); the events
+    /// are then counted as dropped for `no_consumer`.
     pub async fn send(&self, batch: EventBatch) -> Result<(), SendError> {
         if batch.is_empty() {
             return Ok(());
         }
+        let events = batch.len() as u64;
+        let r = self.deliver(batch).await;
+        self.count(events, r)
+    }
+
+    async fn deliver(&self, batch: EventBatch) -> Result<(), SendError> {
         let n = self.targets.len();
         let mut batch = Some(batch);
         let mut alive = 0;
@@ -74,7 +97,7 @@ impl Output {
             let open = if b.is_empty() {
                 !t.tx.is_closed()
             } else if t.drop_when_full {
-                offer(t, b, "buffer_full")
+                offer(t, b, DropReason::BufferFull)
             } else {
                 let len = b.len() as i64;
                 // Count before sending: the consumer may take it out at once.
@@ -93,6 +116,10 @@ impl Output {
     /// Like [`Output::send`] but never waits: a consumer whose buffer is full loses the
     /// batch, counted as `queue_full` on that consumer. For sources that cannot push back.
     pub fn try_send_or_drop(&self, batch: EventBatch) -> Result<(), SendError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let events = batch.len() as u64;
         let n = self.targets.len();
         let mut batch = Some(batch);
         let mut alive = 0;
@@ -101,17 +128,17 @@ impl Output {
             let open = if b.is_empty() {
                 !t.tx.is_closed()
             } else {
-                offer(t, b, "queue_full")
+                offer(t, b, DropReason::QueueFull)
             };
             alive += usize::from(open);
         }
-        outcome(alive, n)
+        self.count(events, outcome(alive, n))
     }
 }
 
 /// Offers `b` to `t` without waiting. A full buffer drops the batch, counted under
 /// `full_reason`. False only when the consumer is gone.
-fn offer(t: &Target, b: EventBatch, full_reason: &str) -> bool {
+fn offer(t: &Target, b: EventBatch, full_reason: DropReason) -> bool {
     let len = b.len() as i64;
     // Count before sending: the consumer may take it out at once.
     t.metrics.buffer_events.add(len);
@@ -129,9 +156,9 @@ fn offer(t: &Target, b: EventBatch, full_reason: &str) -> bool {
     }
 }
 
-/// A send fails only when every one of `n` consumers is gone.
+/// A send fails when every one of `n` consumers is gone, or there is none.
 fn outcome(alive: usize, n: usize) -> Result<(), SendError> {
-    if alive == 0 && n > 0 {
+    if alive == 0 || n == 0 {
         Err(SendError)
     } else {
         Ok(())

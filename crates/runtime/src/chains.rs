@@ -9,30 +9,32 @@
 //! A chain then works on several batches at once, one task each, and puts them back in
 //! arrival order before handing them on ([`run_chain`]).
 
-use sluice_config::{Pipeline, TransformConfig, TransformNode};
+use sluice_config::{Pipeline, TransformNode};
+use sluice_core::{ComponentMetrics, DropReason, Output};
+use sluice_event::EventBatch;
+use sluice_transforms::Run;
 use std::collections::HashMap;
 
-/// The transform that `t` can run after, in the same task, if any.
+/// The transform that `t` can run after, in the same task, if any: its only input is
+/// the default output of a transform that feeds nothing else and has no named outputs.
 fn parent<'a>(
     p: &'a Pipeline,
     t: &'a TransformNode,
     consumers: &HashMap<&str, usize>,
 ) -> Option<&'a str> {
-    if matches!(t.config, TransformConfig::Route(_)) {
-        return None;
-    }
     let [only] = t.inputs.as_slice() else {
         return None;
     };
     let up = p.transforms.get(only)?;
-    if matches!(up.config, TransformConfig::Route(_)) {
+    if !up.transform.has_default_output() || !up.transform.outputs().is_empty() {
         return None;
     }
     (consumers.get(only.as_str()) == Some(&1)).then_some(only.as_str())
 }
 
 /// Every transform exactly once, grouped into chains; each chain runs as one task, its
-/// first member reading the chain's input buffer.
+/// first member reading the chain's input buffer. Only the last member of a chain may
+/// have named outputs.
 pub(crate) fn chains(p: &Pipeline) -> Vec<Vec<String>> {
     let mut consumers: HashMap<&str, usize> = HashMap::new();
     let inputs = p
@@ -69,52 +71,73 @@ pub(crate) fn chains(p: &Pipeline) -> Vec<Vec<String>> {
 
 /// One transform of a chain, with its metrics.
 pub(crate) struct Stage {
-    pub node: TransformNode,
-    pub metrics: sluice_core::ComponentMetrics,
+    node: TransformNode,
+    metrics: ComponentMetrics,
     filtered: prometheus::IntCounter,
-    /// Per-detector counters of a redact transform (empty for the others).
-    detectors: Vec<prometheus::IntCounter>,
+    /// Per-kind finding counters (a redact transform's detectors).
+    findings: Vec<prometheus::IntCounter>,
+    /// How many named outputs it has.
+    named: usize,
 }
 
 impl Stage {
-    pub fn new(node: TransformNode, metrics: sluice_core::ComponentMetrics) -> Self {
-        let detectors: Vec<prometheus::IntCounter> = match &node.config {
-            TransformConfig::Redact(r) => r
-                .redactor
-                .names()
-                .map(|d| metrics.redactions_counter(d))
-                .collect(),
-            _ => Vec::new(),
-        };
+    pub(crate) fn new(node: TransformNode, metrics: ComponentMetrics) -> Self {
+        let findings = node
+            .transform
+            .findings()
+            .iter()
+            .map(|d| metrics.redactions_counter(d))
+            .collect();
         Stage {
-            filtered: metrics.dropped_counter("filtered"),
-            detectors,
+            filtered: metrics.dropped_counter(DropReason::Filtered),
+            named: node.transform.outputs().len(),
+            findings,
             node,
             metrics,
         }
     }
 
-    fn run(&self, batch: &mut sluice_event::EventBatch) {
-        self.metrics.events_received.inc_by(batch.len() as u64);
-        let mut counts = vec![0; self.detectors.len()];
-        let dropped = sluice_transforms::apply_counting(&self.node, batch, &mut counts);
-        for (c, n) in self.detectors.iter().zip(counts) {
+    /// Applies the transform; returns its named outputs' batches.
+    fn run(&self, batch: &mut EventBatch) -> Vec<EventBatch> {
+        let before = batch.len();
+        self.metrics.events_received.inc_by(before as u64);
+        let mut counts = vec![0; self.findings.len()];
+        let mut named: Vec<EventBatch> = (0..self.named).map(|_| Vec::new()).collect();
+        self.node.transform.apply(
+            batch,
+            &mut Run {
+                when: self.node.condition.as_ref(),
+                named: &mut named,
+                findings: &mut counts,
+            },
+        );
+        for (c, n) in self.findings.iter().zip(counts) {
             c.inc_by(n);
         }
-        self.filtered.inc_by(dropped as u64);
+        let out = batch.len() + named.iter().map(Vec::len).sum::<usize>();
+        self.filtered.inc_by(before.saturating_sub(out) as u64);
+        named
     }
 }
 
-/// Every stage on one batch, in order.
-fn run_stages(stages: &[Stage], mut batch: sluice_event::EventBatch) -> sluice_event::EventBatch {
+/// What a chain's last transform hands on: its default output and its named ones.
+pub(crate) struct ChainOutputs {
+    pub(crate) default: Output,
+    pub(crate) named: Vec<Output>,
+}
+
+/// Every stage on one batch, in order; the last stage's named outputs come back too.
+fn run_stages(stages: &[Stage], mut batch: EventBatch) -> (EventBatch, Vec<EventBatch>) {
     let last = stages.len().saturating_sub(1);
+    let mut named = Vec::new();
     for (i, st) in stages.iter().enumerate() {
-        st.run(&mut batch);
+        named = st.run(&mut batch);
         if i < last {
+            // Handed on within the task; the tail's sends are counted by its outputs.
             st.metrics.events_sent.inc_by(batch.len() as u64);
         }
     }
-    batch
+    (batch, named)
 }
 
 /// Runs a chain's stages on every batch of `rx` and hands the results on in arrival
@@ -124,9 +147,9 @@ fn run_stages(stages: &[Stage], mut batch: sluice_event::EventBatch) -> sluice_e
 ///
 /// [`FuturesOrdered`]: futures_util::stream::FuturesOrdered
 pub(crate) async fn run_chain(
-    mut rx: tokio::sync::mpsc::Receiver<sluice_event::EventBatch>,
+    mut rx: tokio::sync::mpsc::Receiver<EventBatch>,
     stages: Vec<Stage>,
-    out: sluice_core::Output,
+    out: ChainOutputs,
     parallel: usize,
 ) {
     use futures_util::StreamExt;
@@ -147,14 +170,12 @@ pub(crate) async fn run_chain(
             },
             Some(done) = inflight.next() => {
                 // A panicking transform loses its batch, not the pipeline.
-                let Ok(batch) = done else { continue };
-                let n = batch.len() as u64;
-                let Some(tail) = stages.last() else { continue };
-                if out.send(batch).await.is_err() {
-                    tail.metrics.dropped("no_consumer", n);
-                    continue;
+                let Ok((batch, named)) = done else { continue };
+                // A failed send is counted by the output (`no_consumer`).
+                let _ = out.default.send(batch).await;
+                for (o, b) in out.named.iter().zip(named) {
+                    let _ = o.send(b).await;
                 }
-                tail.metrics.events_sent.inc_by(n);
             }
         }
     }
@@ -219,12 +240,19 @@ mod tests {
         let (in_tx, in_rx) = tokio::sync::mpsc::channel(8);
         let (out_tx, mut out_rx) = tokio::sync::mpsc::channel(1024);
         let sink = t.component("o", "x", sluice_core::ComponentKind::Sink);
-        let out = sluice_core::Output::new(vec![sluice_core::Target {
-            tx: out_tx,
-            drop_when_full: false,
-            metrics: sink,
-            select: None,
-        }]);
+        let tail = t.component("b", "kv", sluice_core::ComponentKind::Transform);
+        let out = ChainOutputs {
+            default: sluice_core::Output::new(
+                tail,
+                vec![sluice_core::Target {
+                    tx: out_tx,
+                    drop_when_full: false,
+                    metrics: sink,
+                    select: None,
+                }],
+            ),
+            named: Vec::new(),
+        };
         let task = tokio::spawn(run_chain(in_rx, stages, out, 4));
         let seq = FieldPath::parse("seq").unwrap();
         for i in 0..300i64 {

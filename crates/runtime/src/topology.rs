@@ -1,7 +1,8 @@
 //! Building and running the graph.
 
-use crate::chains::{run_chain, Stage};
-use sluice_config::{Pipeline, SinkConfig, TransformConfig, WhenFull, UNMATCHED};
+use crate::chains::{run_chain, ChainOutputs, Stage};
+use sluice_config::Pipeline;
+use sluice_core::config::WhenFull;
 use sluice_core::{ComponentKind, ComponentMetrics, Output, Selector, Target, Telemetry};
 use sluice_event::EventBatch;
 use sluice_sources::{Bound, SourceContext};
@@ -15,8 +16,11 @@ use tokio_util::sync::CancellationToken;
 /// A listener that could not be bound.
 #[derive(Debug)]
 pub struct BindError {
+    /// The source's id.
     pub component: String,
+    /// The address it tried.
     pub address: SocketAddr,
+    /// Why the OS refused.
     pub error: std::io::Error,
 }
 
@@ -129,7 +133,7 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
     let mut targets_of: BTreeMap<String, Vec<Target>> = BTreeMap::new();
     let mut metrics_of: BTreeMap<String, ComponentMetrics> = BTreeMap::new();
     for (id, t) in &p.transforms {
-        let m = telemetry.component(id, t.config.type_name(), ComponentKind::Transform);
+        let m = telemetry.component(id, t.type_name, ComponentKind::Transform);
         metrics_of.insert(id.clone(), m.clone());
         if !heads.contains(id.as_str()) {
             continue;
@@ -146,7 +150,7 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
         }
     }
     for (id, s) in &p.sinks {
-        let m = telemetry.component(id, s.config.type_name(), ComponentKind::Sink);
+        let m = telemetry.component(id, s.type_name, ComponentKind::Sink);
         let (tx, rx) = mpsc::channel(capacity(s.buffer.max_events));
         rx_of.insert(id.clone(), rx);
         // A sink's `if` is applied at the fan-out, so that only the events it takes are
@@ -165,37 +169,26 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
         }
         metrics_of.insert(id.clone(), m);
     }
-    let mut output_of = |id: &str| Output::new(targets_of.remove(id).unwrap_or_default());
+    let mut output_of = |owner: &ComponentMetrics, id: &str| {
+        Output::new(owner.clone(), targets_of.remove(id).unwrap_or_default())
+    };
 
     // Sinks first, so that nothing is sent before its reader exists.
     let mut rest = Vec::new();
     for (id, s) in &p.sinks {
         let rx = rx_of.remove(id).expect("every sink has an input buffer");
         let m = metrics_of[id].clone();
-        let h = match &s.config {
-            SinkConfig::File(f) => {
-                let ctx = sluice_sinks::file::FileSinkContext {
-                    id: id.clone(),
-                    config: f.clone(),
-                    data_dir: p.data_dir.clone(),
-                    metrics: m.clone(),
-                };
-                tokio::task::spawn_blocking(move || sluice_sinks::file::run_file(rx, ctx))
-            }
-            SinkConfig::Console(c) => {
-                let c = c.clone();
-                let m2 = m.clone();
-                tokio::task::spawn_blocking(move || sluice_sinks::console::run_console(rx, c, m2))
-            }
-            SinkConfig::Blackhole => {
-                tokio::spawn(sluice_sinks::console::run_blackhole(rx, m.clone()))
-            }
+        let ctx = sluice_sinks::SinkContext {
+            id: id.clone(),
+            data_dir: p.data_dir.clone(),
+            metrics: m.clone(),
         };
+        let h = s.sink.start(rx, ctx);
         rest.push(h);
         components.push(ComponentInfo {
             id: id.clone(),
             kind: ComponentKind::Sink,
-            component_type: s.config.type_name().into(),
+            component_type: s.type_name.into(),
             inputs: s.inputs.clone(),
             address: None,
             metrics: m,
@@ -204,51 +197,31 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
 
     for chain in &chains {
         let head = chain[0].as_str();
-        let mut rx = rx_of.remove(head).expect("every chain has an input buffer");
-        if let TransformConfig::Route(spec) = &p.transforms[head].config {
-            let mm = metrics_of[head].clone();
-            // One output per named route, then `_unmatched`.
-            let mut outs: Vec<Output> = spec
-                .routes
+        let rx = rx_of.remove(head).expect("every chain has an input buffer");
+        let tail_id = chain.last().expect("chains are never empty");
+        let tail = &metrics_of[tail_id];
+        let out = ChainOutputs {
+            default: output_of(tail, tail_id),
+            named: p.transforms[tail_id]
+                .transform
+                .outputs()
                 .iter()
-                .map(|(name, _)| output_of(&format!("{head}.{name}")))
-                .collect();
-            outs.push(output_of(&format!("{head}.{UNMATCHED}")));
-            let spec = spec.clone();
-            rest.push(tokio::spawn(async move {
-                while let Some(batch) = rx.recv().await {
-                    sluice_core::taken(&mm, &batch);
-                    mm.events_received.inc_by(batch.len() as u64);
-                    for (out, part) in outs.iter().zip(sluice_transforms::route(&spec, batch)) {
-                        let n = part.len() as u64;
-                        if n == 0 {
-                            continue;
-                        }
-                        if out.is_empty() || out.send(part).await.is_err() {
-                            // Nobody takes this route: the events end here.
-                            mm.dropped("no_consumer", n);
-                            continue;
-                        }
-                        mm.events_sent.inc_by(n);
-                    }
-                }
-            }));
-        } else {
-            let stages = chain
-                .iter()
-                .map(|id| Stage::new(p.transforms[id].clone(), metrics_of[id].clone()))
-                .collect();
-            let out = output_of(chain.last().expect("chains are never empty"));
-            // As many batches in flight as the runtime has worker threads.
-            let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
-            rest.push(tokio::spawn(run_chain(rx, stages, out, parallel)));
-        }
+                .map(|name| output_of(tail, &format!("{tail_id}.{name}")))
+                .collect(),
+        };
+        let stages = chain
+            .iter()
+            .map(|id| Stage::new(p.transforms[id].clone(), metrics_of[id].clone()))
+            .collect();
+        // As many batches in flight as the runtime has worker threads.
+        let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+        rest.push(tokio::spawn(run_chain(rx, stages, out, parallel)));
         for id in chain {
             let t = &p.transforms[id];
             components.push(ComponentInfo {
                 id: id.clone(),
                 kind: ComponentKind::Transform,
-                component_type: t.config.type_name().into(),
+                component_type: t.type_name.into(),
                 inputs: t.inputs.clone(),
                 address: None,
                 metrics: metrics_of[id].clone(),
@@ -264,7 +237,7 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
         let ctx = SourceContext {
             id: Arc::from(id.as_str()),
             config: s.config.clone(),
-            output: output_of(id),
+            output: output_of(&m, id),
             metrics: m.clone(),
             shutdown: shutdown.clone(),
         };

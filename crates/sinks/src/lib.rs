@@ -5,9 +5,11 @@
 //! and report the ★ metrics.
 //!
 //! Decisions:
-//! - File and console sinks do plain blocking I/O on a dedicated thread (the runtime
-//!   runs them with `spawn_blocking`): buffered writes, one flush per batch, `fsync`
-//!   when asked. Async file I/O would only add hops on the hot path.
+//! - A sink is one module: its serde config, its build step and its run code. The
+//!   [`registry`] adds it to the config language with one line.
+//! - File and console sinks do plain blocking I/O on a dedicated thread
+//!   (`spawn_blocking`): buffered writes, one flush per batch, `fsync` when asked. Async
+//!   file I/O would only add hops on the hot path.
 //! - A batch's events are dropped, which releases their ack tokens, only after the
 //!   batch was flushed: "written" means durable to the configured degree.
 //! - A sink's `if` is not applied here: the runtime's fan-out applies it before copying
@@ -15,15 +17,39 @@
 //!   own events.
 
 pub mod console;
-mod encode;
+pub mod encode;
 pub mod file;
+pub mod registry;
 
-pub use encode::encode_line;
+pub use encode::{encode_line, Encoding};
+pub use registry::SinkConfig;
 
 use sluice_core::ComponentMetrics;
+use sluice_event::EventBatch;
+use std::path::PathBuf;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// What a running sink needs besides its config.
+#[derive(Clone, Debug)]
+pub struct SinkContext {
+    /// The sink's id.
+    pub id: String,
+    /// Relative paths resolve against it.
+    pub data_dir: PathBuf,
+    /// The sink's metrics.
+    pub metrics: ComponentMetrics,
+}
+
+/// A built sink.
+pub trait Sink: Send + Sync + std::fmt::Debug {
+    /// Starts writing what arrives on `rx`; the task ends once `rx` is closed and
+    /// everything is flushed.
+    fn start(&self, rx: mpsc::Receiver<EventBatch>, ctx: SinkContext) -> JoinHandle<()>;
+}
 
 /// Counts a batch the sink took out of its buffer.
-pub(crate) fn received(batch: &sluice_event::EventBatch, metrics: &ComponentMetrics) {
+pub(crate) fn received(batch: &EventBatch, metrics: &ComponentMetrics) {
     sluice_core::taken(metrics, batch);
     metrics.events_received.inc_by(batch.len() as u64);
 }

@@ -4,6 +4,7 @@
 use crate::{SourceContext, DRAIN_QUIET};
 use futures_util::{FutureExt, StreamExt};
 use sluice_codec::SyslogFramer;
+use sluice_core::ErrorType;
 use sluice_event::{Event, EventBatch, Timestamp};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -31,11 +32,11 @@ pub(crate) async fn read_frames<C>(
     ctx: &SourceContext<C>,
     mut decode: impl FnMut(&[u8], bool, Timestamp) -> Event,
 ) {
-    let oversize = ctx.metrics.error_counter("oversize");
+    let oversize = ctx.metrics.error_counter(ErrorType::Oversize);
     let mut frames = FramedRead::with_capacity(stream, framer, 64 * 1024);
     let mut draining = ctx.shutdown.is_cancelled();
     let protocol_error = |e: &dyn std::fmt::Display| {
-        ctx.metrics.error("protocol");
+        ctx.metrics.error(ErrorType::Protocol);
         tracing::warn!(component = %ctx.id, %peer, error = %e, "Closing connection: stream cannot be resynchronised.");
     };
     loop {
@@ -96,7 +97,6 @@ pub(crate) async fn read_frames<C>(
         if ctx.output.send(batch).await.is_err() {
             break;
         }
-        ctx.metrics.events_sent.inc_by(n);
         if end {
             break;
         }

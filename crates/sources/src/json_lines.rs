@@ -8,15 +8,60 @@
 
 use crate::framed::{read_frames, StreamSettings};
 use crate::listener::serve_connections;
+use serde::Deserialize;
 use sluice_codec::{Framing, SyslogFramer};
-use sluice_config::JsonLinesSourceConfig;
+use sluice_core::config::{Build, ByteSize, HumanDuration};
+use sluice_core::ErrorType;
 use sluice_event::{Event, Key, Timestamp, Value};
 use sluice_parse::json_event::event_from_json;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 
-pub type SourceContext = crate::SourceContext<JsonLinesSourceConfig>;
+/// `type = "json_lines"`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where to listen.
+    #[serde(default = "default_address")]
+    pub address: SocketAddr,
+    /// Longer lines are cut here, tagged `_truncated` and counted; the stream goes on.
+    #[serde(default = "default_max_line")]
+    pub max_line_bytes: ByteSize,
+    /// Open connections at most.
+    #[serde(default = "crate::default_max_connections")]
+    pub max_connections: usize,
+    /// Close a connection that sends nothing for this long.
+    #[serde(default = "crate::default_idle")]
+    pub idle_timeout: HumanDuration,
+    /// Events per batch handed to the pipeline.
+    #[serde(default = "crate::default_batch")]
+    pub batch_size: usize,
+}
+
+fn default_address() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 5170))
+}
+fn default_max_line() -> ByteSize {
+    ByteSize(1 << 20)
+}
+
+impl Config {
+    /// Checks the limits.
+    pub fn build(self, b: &mut Build<'_>) -> Option<Self> {
+        b.at_least_one("max_connections", self.max_connections);
+        b.at_least_one("batch_size", self.batch_size);
+        if self.max_line_bytes.0 < 64 {
+            b.push("max_line_bytes", "must be at least 64 bytes");
+        }
+        // Kept even with problems, so that the graph checks (listener clashes) still
+        // run and report in the same pass.
+        Some(self)
+    }
+}
+
+/// What a JSON-lines source serves with.
+pub type SourceContext = crate::SourceContext<Config>;
 
 pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
@@ -33,7 +78,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
         peer,
         ip: Value::from(peer.ip().to_string()),
         source: ctx.id.clone(),
-        parse_errors: ctx.metrics.error_counter("parse"),
+        parse_errors: ctx.metrics.error_counter(ErrorType::Parse),
     };
     read_frames(
         stream,

@@ -22,15 +22,19 @@ mod framed;
 pub mod http;
 pub mod json_lines;
 pub mod listener;
+mod registry;
 pub mod syslog;
 #[cfg(test)]
 mod test_support;
 
-use sluice_config::{SourceConfig, SyslogMode};
+pub use registry::{SourceConfig, Transport};
+
+use sluice_core::config::HumanDuration;
 use sluice_core::{ComponentMetrics, Output};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use syslog::SyslogMode;
 use tokio_util::sync::CancellationToken;
 
 /// How long a connection may stay quiet during shutdown before it is closed.
@@ -39,6 +43,16 @@ pub(crate) const DRAIN_QUIET: Duration = Duration::from_millis(300);
 /// SO_RCVBUF asked for when `receive_buffer_bytes` is not set: rides out a sink's brief
 /// stall at a few hundred thousand msgs/s. The kernel caps it at `net.core.rmem_max`.
 const DEFAULT_UDP_RECEIVE_BUFFER: usize = 4 << 20;
+
+fn default_max_connections() -> usize {
+    1024
+}
+fn default_idle() -> HumanDuration {
+    HumanDuration(Duration::from_secs(600))
+}
+fn default_batch() -> usize {
+    512
+}
 
 /// A listener bound and ready to serve.
 #[derive(Debug)]

@@ -1,6 +1,7 @@
 //! Binding and the TCP accept loop, shared by every network source.
 
 use sluice_core::ComponentMetrics;
+use sluice_core::ErrorType;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -83,7 +84,7 @@ pub async fn accept_loop<F, Fut>(
             }
             Err(e) => {
                 // Out of file descriptors and the like: back off, do not spin.
-                metrics.error("accept");
+                metrics.error(ErrorType::Accept);
                 tracing::warn!(component = %id, error = %e, "Accept failed; backing off.");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(1));

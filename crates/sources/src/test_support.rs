@@ -1,18 +1,25 @@
 //! Starting a source on port 0 against a channel, for the unit tests of every source.
 
+use crate::SourceConfig;
 use crate::{bind, serve, SourceContext};
-use sluice_config::{load_str, SourceConfig};
 use sluice_core::{ComponentKind, ComponentMetrics, Output, Target, Telemetry};
 use sluice_event::{Event, EventBatch};
 use std::net::SocketAddr;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// The config of source `s` from TOML lines (`type = ...` and the rest).
+/// The config of a source from TOML lines (`type = ...` and the rest), decoded through
+/// the registry and built as the loader does it.
 pub(crate) fn source_config(body: &str) -> SourceConfig {
-    let text = format!("[sources.s]\n{body}\n[sinks.o]\ntype=\"blackhole\"\ninputs=[\"s\"]\n");
-    let p = load_str("t.toml", &text).unwrap();
-    p.sources["s"].config.clone()
+    let mut t: toml::Table = toml::from_str(body).unwrap();
+    let ty = t.remove("type").unwrap();
+    let mut outer = toml::Table::new();
+    outer.insert(ty.as_str().unwrap().to_owned(), toml::Value::Table(t));
+    let c: SourceConfig = toml::Value::Table(outer).try_into().unwrap();
+    let mut b = sluice_core::config::Build::new("t.toml");
+    let built = c.build(&mut b);
+    assert!(b.into_problems().is_empty());
+    built.unwrap()
 }
 
 /// A served source and what it produces.
@@ -37,12 +44,15 @@ pub(crate) async fn start(c: SourceConfig, capacity: usize) -> Started {
     let ctx = SourceContext {
         id: "s".into(),
         config: c,
-        output: Output::new(vec![Target {
-            tx,
-            drop_when_full: false,
-            metrics: sink_metrics,
-            select: None,
-        }]),
+        output: Output::new(
+            metrics.clone(),
+            vec![Target {
+                tx,
+                drop_when_full: false,
+                metrics: sink_metrics,
+                select: None,
+            }],
+        ),
         metrics: metrics.clone(),
         shutdown: shutdown.clone(),
     };

@@ -1,36 +1,100 @@
-//! `json` and `kv`: structure out of a text field.
+//! `json`: parse a field as JSON, into a target field or the event's root.
 
-use crate::mutate::apply_common;
-use sluice_config::{JsonSpec, KvSpec};
-use sluice_event::{Event, FieldPath, Key, Map, Value};
+use crate::common::{Common, CommonConfig};
+use crate::{Run, Transform};
+use serde::Deserialize;
+use sluice_core::config::Build;
+use sluice_event::{Event, EventBatch, FieldPath, Key, Map, Value};
 use sluice_parse::json_event::{parse_iso8601, TIMESTAMP_FAILURE_TAG};
 
-/// Applies `j` to one event. An absent source is not a failure.
-pub fn apply_json(j: &JsonSpec, e: &mut Event) {
-    let parsed = match e.get(&j.source) {
-        Some(Value::String(s)) => Value::from_json(s.as_bytes()),
-        _ => return,
-    };
-    let value = match parsed {
-        Ok(v) => v,
-        Err(_) if j.skip_on_invalid_json => return,
-        Err(_) => {
-            j.tag_on_failure.iter().for_each(|t| e.add_tag(t));
-            return;
+/// `type = "json"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "message")]
+    source: String,
+    /// Where the result goes; absent merges an object into the event's root.
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    skip_on_invalid_json: bool,
+    #[serde(default = "json_failure")]
+    tag_on_failure: Vec<String>,
+    #[serde(flatten)]
+    common: CommonConfig,
+}
+
+fn message() -> String {
+    "message".into()
+}
+fn json_failure() -> Vec<String> {
+    vec!["_jsonparsefailure".into()]
+}
+
+/// A built json transform.
+#[derive(Debug)]
+pub struct Json {
+    source: FieldPath,
+    target: Option<FieldPath>,
+    skip_on_invalid_json: bool,
+    tag_on_failure: Vec<String>,
+    on_success: Common,
+}
+
+impl Config {
+    /// Parses the field references.
+    pub fn build(self, b: &mut Build<'_>) -> Option<Json> {
+        let mark = b.mark();
+        let source = b.path(&self.source, "source");
+        let target = self.target.as_deref().map(|t| b.path(t, "target"));
+        let on_success = self.common.build(b);
+        if !b.clean_since(mark) {
+            return None;
         }
-    };
-    match (&j.target, value) {
-        (Some(t), v) => {
-            e.insert(t, v);
-        }
-        (None, Value::Object(m)) => merge_root(e, m),
-        // Only an object can be merged into the root (Logstash says the same).
-        (None, _) => {
-            j.tag_on_failure.iter().for_each(|t| e.add_tag(t));
-            return;
-        }
+        Some(Json {
+            source: source?,
+            target: target.flatten(),
+            skip_on_invalid_json: self.skip_on_invalid_json,
+            tag_on_failure: self.tag_on_failure,
+            on_success,
+        })
     }
-    apply_common(&j.on_success, e);
+}
+
+impl Transform for Json {
+    fn apply(&self, batch: &mut EventBatch, run: &mut Run<'_>) {
+        run.each(batch, |e| self.apply_one(e));
+    }
+}
+
+impl Json {
+    /// Applies the filter to one event. An absent source is not a failure.
+    pub fn apply_one(&self, e: &mut Event) {
+        let parsed = match e.get(&self.source) {
+            Some(Value::String(s)) => Value::from_json(s.as_bytes()),
+            _ => return,
+        };
+        let value = match parsed {
+            Ok(v) => v,
+            Err(_) if self.skip_on_invalid_json => return,
+            Err(_) => {
+                self.tag_on_failure.iter().for_each(|t| e.add_tag(t));
+                return;
+            }
+        };
+        match (&self.target, value) {
+            (Some(t), v) => {
+                e.insert(t, v);
+            }
+            (None, Value::Object(m)) => merge_root(e, m),
+            // Only an object can be merged into the root (Logstash says the same).
+            (None, _) => {
+                self.tag_on_failure.iter().for_each(|t| e.add_tag(t));
+                return;
+            }
+        }
+        self.on_success.apply(e);
+    }
 }
 
 /// Top-level keys of `m` into the event; `@timestamp` is parsed, `tags` are added.
@@ -57,69 +121,4 @@ fn merge_root(e: &mut Event, m: Map) {
             }
         }
     }
-}
-
-/// How deep `recursive` follows bracketed values.
-const KV_MAX_DEPTH: usize = 8;
-
-/// The pairs of `text` as an object, with `k`'s key filters, prefix, case changes and
-/// repeat rules. Repeated keys collect their values in an array.
-fn kv_object(k: &KvSpec, text: &str, depth: usize) -> Map {
-    let mut found = Map::new();
-    for pair in sluice_parse::kv::parse(text, &k.options) {
-        let key = pair.key.as_ref();
-        if !k.include_keys.is_empty() && !k.include_keys.iter().any(|i| i == key) {
-            continue;
-        }
-        if k.exclude_keys.iter().any(|x| x == key) {
-            continue;
-        }
-        let key = match k.transform_key {
-            Some(c) => c.apply(key),
-            None => key.to_owned(),
-        };
-        let name = format!("{}{key}", k.prefix);
-        let nested = (k.recursive && pair.bracketed && depth < KV_MAX_DEPTH)
-            .then(|| kv_object(k, &pair.value, depth + 1))
-            .filter(|m| !m.is_empty());
-        let v = match (nested, k.transform_value) {
-            (Some(m), _) => Value::Object(m),
-            (None, Some(c)) => Value::from(c.apply(&pair.value)),
-            (None, None) => Value::from(pair.value.as_ref()),
-        };
-        // A repeated key collects its values in an array.
-        found.upsert(&name, v, |old, new| {
-            let repeat = match &*old {
-                Value::Array(a) => a.contains(&new),
-                one => *one == new,
-            };
-            if k.allow_duplicate_values || !repeat {
-                old.append(new);
-            }
-        });
-    }
-    found
-}
-
-/// Applies `k` to one event.
-pub fn apply_kv(k: &KvSpec, e: &mut Event) {
-    let text = match e.get(&k.source) {
-        Some(Value::String(s)) => s.to_string(),
-        _ => return,
-    };
-    let mut found = kv_object(k, &text, 0);
-    for (key, value) in &k.default_keys {
-        found.get_or_insert_with(key, || Value::from(value.as_str()));
-    }
-    match &k.target {
-        Some(t) => {
-            e.insert(t, Value::Object(found));
-        }
-        None => {
-            for (name, v) in found {
-                e.insert(&FieldPath::from_segments([name.as_str()]), v);
-            }
-        }
-    }
-    apply_common(&k.on_success, e);
 }

@@ -1,88 +1,103 @@
 //! Transforms: per-event changes between sources and sinks.
 //!
 //! Why a crate of its own: transforms are pure functions of an event plus their compiled
-//! config; keeping them apart from sockets and files makes them trivial to test. The
+//! config; keeping them apart from sockets and files makes them easy to test. The
 //! runtime drives them batch by batch.
 //!
 //! Decisions:
-//! - `if` (★) is applied here, uniformly: a transform applies to events where its
-//!   condition holds and passes every other event through unchanged; `filter` keeps
-//!   the events where it holds.
-//! - `mutate` applies its operations in Logstash's fixed order (rename, replace, convert,
-//!   gsub, uppercase, lowercase, strip, split, join, merge, copy), then the options every
-//!   filter shares (add_field, add_tag, remove_field, remove_tag), which `grok` and `date`
-//!   apply only when they succeed.
-//! - `grok` follows logstash-filter-grok's capture rules (see [`GrokRun`]); a match
+//! - **A transform is one module**: its serde config, its `build` (validate and compile)
+//!   and its [`Transform`] implementation, with unit tests. The [`registry`] adds it to
+//!   the config language with one line.
+//! - **Named outputs instead of special cases.** A transform hands events on through its
+//!   default output (the batch it was given) and may declare named outputs
+//!   ([`Transform::outputs`]), read downstream as `<id>.<name>`. `route` is an ordinary
+//!   transform that moves each event to the outputs whose condition it meets.
+//! - `if` (★) is applied uniformly through [`Run::each`]: a transform applies to events
+//!   where its condition holds and passes every other event through unchanged; `filter`
+//!   keeps the events where it holds.
+//! - `mutate` applies its operations in Logstash's fixed order, then the options every
+//!   filter shares (add_field, add_tag, remove_field, remove_tag; [`common`]), which the
+//!   parsing filters apply only when they succeed.
+//! - `grok` follows logstash-filter-grok's capture rules (see [`grok::GrokRun`]); a match
 //!   that runs out of its step budget, or an event out of its time budget, is tagged
 //!   `_groktimeout` and the pipeline moves on.
 
-mod date;
-mod grok;
-mod json;
-mod mutate;
-mod redact;
-mod route;
+pub mod common;
+pub mod date;
+pub mod dissect;
+pub mod filter;
+pub mod grok;
+pub mod json;
+pub mod kv;
+pub mod mutate;
+pub mod redact;
+pub mod registry;
+pub mod route;
 
-use sluice_config::{TransformConfig, TransformNode};
+pub use registry::TransformConfig;
+
 use sluice_event::{Event, EventBatch};
 use sluice_parse::condition::Condition;
 
-pub use date::apply_date;
-pub use grok::{GrokRun, Outcome};
-pub use json::{apply_json, apply_kv};
-pub use mutate::{apply_common, apply_mutate};
-pub use redact::apply_redact;
-pub use route::route;
+/// A built transform, ready to run on batches from many tasks at once.
+pub trait Transform: Send + Sync + std::fmt::Debug {
+    /// Changes `batch` in place; events it moves to named outputs go into
+    /// `run.named`, events it drops are simply removed.
+    fn apply(&self, batch: &mut EventBatch, run: &mut Run<'_>);
 
-/// Runs `f` on the events of `batch` where `cond` holds (all, without a condition).
-fn each(cond: Option<&Condition>, batch: &mut EventBatch, mut f: impl FnMut(&mut Event)) {
-    for e in batch.iter_mut() {
-        if cond.is_none_or(|c| c.matches(e)) {
-            f(e);
-        }
+    /// Its named outputs, read downstream as `<id>.<name>`, in the order of
+    /// [`Run::named`].
+    fn outputs(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// False for a transform whose events all leave through named outputs (`route`):
+    /// `<id>` alone is then not an input anyone can take.
+    fn has_default_output(&self) -> bool {
+        true
+    }
+
+    /// The names of its per-kind finding counters (a redact transform's detectors), in
+    /// the order of [`Run::findings`].
+    fn findings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Why this transform cannot run without an `if`, when it cannot (`filter`).
+    fn needs_condition(&self) -> Option<&'static str> {
+        None
     }
 }
 
-/// Applies one transform to a batch in place. Returns how many events it dropped.
-pub fn apply(node: &TransformNode, batch: &mut EventBatch) -> usize {
-    apply_counting(node, batch, &mut [])
+/// What one application of a transform to a batch may use besides the batch.
+#[derive(Debug)]
+pub struct Run<'a> {
+    /// The transform's `if`.
+    pub when: Option<&'a Condition>,
+    /// One batch per named output, empty on entry.
+    pub named: &'a mut [EventBatch],
+    /// One counter per finding kind, added to.
+    pub findings: &'a mut [u64],
 }
 
-/// [`apply`], also counting per-detector findings of a `redact` transform into `counts`
-/// (in the order of its redactor's names).
-pub fn apply_counting(node: &TransformNode, batch: &mut EventBatch, counts: &mut [u64]) -> usize {
-    let before = batch.len();
-    let cond = node.condition.as_ref();
-    match &node.config {
-        TransformConfig::Mutate(m) => each(cond, batch, |e| apply_mutate(m, e)),
-        TransformConfig::Grok(g) => {
-            let mut run = GrokRun::new(g);
-            each(cond, batch, |e| {
-                run.apply(e);
-            })
+impl<'a> Run<'a> {
+    /// A run with `if` = `when` and no named outputs or findings.
+    pub fn plain(when: Option<&'a Condition>) -> Self {
+        Run {
+            when,
+            named: &mut [],
+            findings: &mut [],
         }
-        TransformConfig::Date(d) => {
-            let now = chrono::Utc::now();
-            each(cond, batch, |e| {
-                apply_date(d, e, now);
-            })
-        }
-        TransformConfig::Json(j) => each(cond, batch, |e| apply_json(j, e)),
-        TransformConfig::Kv(k) => each(cond, batch, |e| apply_kv(k, e)),
-        TransformConfig::Redact(r) => each(cond, batch, |e| apply_redact(r, e, counts)),
-        // Routing splits the batch; the runtime calls [`route`] for these nodes.
-        TransformConfig::Route(_) => {}
-        TransformConfig::Filter => {
-            if let Some(c) = cond {
-                batch.retain(|e| c.matches(e));
+    }
+
+    /// Runs `f` on the events of `batch` where `if` holds (all, without a condition).
+    pub fn each(&self, batch: &mut EventBatch, mut f: impl FnMut(&mut Event)) {
+        for e in batch.iter_mut() {
+            if self.when.is_none_or(|c| c.matches(e)) {
+                f(e);
             }
         }
-        TransformConfig::Drop => match cond {
-            Some(c) => batch.retain(|e| !c.matches(e)),
-            None => batch.clear(),
-        },
     }
-    before - batch.len()
 }
 
 #[cfg(test)]

@@ -1,12 +1,37 @@
 use super::*;
-use sluice_config::load_str;
 use sluice_event::{Event, FieldPath, Value};
+use std::sync::Arc;
 
-fn node(body: &str) -> TransformNode {
-    let text = format!(
-        "[sources.s]\ntype=\"syslog\"\nmode=\"udp\"\naddress=\"127.0.0.1:0\"\n[transforms.t]\ninputs=[\"s\"]\n{body}\n[sinks.o]\ntype=\"blackhole\"\ninputs=[\"t\"]\n"
-    );
-    load_str("t.toml", &text).unwrap().transforms["t"].clone()
+/// A transform and its `if`, built from TOML lines as the loader builds them.
+struct Node {
+    transform: Arc<dyn Transform>,
+    when: Option<Condition>,
+}
+
+fn node(body: &str) -> Node {
+    let mut t: toml::Table = toml::from_str(body).unwrap();
+    let ty = t.remove("type").unwrap();
+    let when = t
+        .remove("if")
+        .map(|c| Condition::parse(c.as_str().unwrap()).unwrap());
+    let mut outer = toml::Table::new();
+    outer.insert(ty.as_str().unwrap().to_owned(), toml::Value::Table(t));
+    let c: TransformConfig = toml::Value::Table(outer).try_into().unwrap();
+    let mut b = sluice_core::config::Build::new("t.toml");
+    let transform = c.build(&mut b);
+    let problems = b.into_problems();
+    assert!(problems.is_empty(), "{problems:?}");
+    Node {
+        transform: transform.unwrap(),
+        when,
+    }
+}
+
+/// Applies `n` to `batch`; returns how many events it dropped.
+fn apply(n: &Node, batch: &mut EventBatch) -> usize {
+    let before = batch.len();
+    n.transform.apply(batch, &mut Run::plain(n.when.as_ref()));
+    before - batch.len()
 }
 
 fn ev(level: &str) -> Event {
@@ -127,7 +152,7 @@ join = { "arr" = "|" }
 merge = { "dest" = "src" }
 copy = { "msg" = "[copy][msg]" }"#,
     );
-    let mut e = with(&[
+    let e = with(&[
         ("n", Value::from(" 42 ")),
         ("f", Value::from("2.5")),
         ("b", Value::from("yes")),
@@ -150,13 +175,9 @@ copy = { "msg" = "[copy][msg]" }"#,
             Value::Array(vec![Value::from("s1"), Value::from("s2")]),
         ),
     ]);
-    apply_mutate(
-        match &n.config {
-            sluice_config::TransformConfig::Mutate(m) => m,
-            _ => unreachable!(),
-        },
-        &mut e,
-    );
+    let mut batch = vec![e];
+    apply(&n, &mut batch);
+    let e = batch.pop().unwrap();
     assert_eq!(get(&e, "n"), Some(&Value::Integer(42)));
     assert_eq!(get(&e, "f"), Some(&Value::Float(2.5)));
     assert_eq!(get(&e, "b"), Some(&Value::Bool(true)));

@@ -2,12 +2,14 @@
 //! semantics), by time (dated suffix), or both, with gzip and age-based retention.
 //! `path` may be a sprintf template; open files are bounded by `max_open_files`.
 
+mod config;
 mod rotate;
 
-use crate::{encode_line, received};
+pub use config::{Compression, Config, FileSinkConfig};
+
+use crate::{encode_line, received, Sink, SinkContext};
 use rotate::OpenFile;
-use sluice_config::FileSinkConfig;
-use sluice_core::ComponentMetrics;
+use sluice_core::{ComponentMetrics, DropReason, ErrorType};
 use sluice_event::EventBatch;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -17,11 +19,30 @@ use tokio::sync::mpsc;
 /// What the file sink needs to run.
 #[derive(Debug)]
 pub struct FileSinkContext {
+    /// The sink's id.
     pub id: String,
+    /// Its settings.
     pub config: FileSinkConfig,
     /// Relative paths resolve against it.
     pub data_dir: PathBuf,
+    /// Its metrics.
     pub metrics: ComponentMetrics,
+}
+
+impl Sink for FileSinkConfig {
+    fn start(
+        &self,
+        rx: mpsc::Receiver<sluice_event::EventBatch>,
+        ctx: SinkContext,
+    ) -> tokio::task::JoinHandle<()> {
+        let ctx = FileSinkContext {
+            id: ctx.id,
+            config: self.clone(),
+            data_dir: ctx.data_dir,
+            metrics: ctx.metrics,
+        };
+        tokio::task::spawn_blocking(move || run_file(rx, ctx))
+    }
 }
 
 struct Files {
@@ -40,8 +61,8 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
     let mut line = Vec::with_capacity(4096);
     let mut scratch = String::new();
     let mut path_buf = String::new();
-    let io_errors = ctx.metrics.error_counter("io");
-    let io_drops = ctx.metrics.dropped_counter("io_error");
+    let io_errors = ctx.metrics.error_counter(ErrorType::Io);
+    let io_drops = ctx.metrics.dropped_counter(DropReason::IoError);
     let mut errors_logged = 0u64;
     let static_path = cfg
         .path

@@ -7,9 +7,9 @@
 //! size rotation. Time rotation renames `f` to `f.<period start>` (`2026-11-24` for
 //! daily, `2026-11-24_13` for hourly) when the wall clock enters a new period.
 
+use super::{Compression, FileSinkConfig};
 use chrono::{DateTime, TimeZone, Utc};
 use flate2::write::GzEncoder;
-use sluice_config::{Compression, FileSinkConfig};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -1,20 +1,30 @@
 use super::rotate::OpenFile;
 use super::*;
 use chrono::{TimeZone, Utc};
-use sluice_config::{load_str, SinkConfig};
 use sluice_core::{ComponentKind, Telemetry};
 use sluice_event::{Event, FieldPath};
 use std::collections::HashSet;
 use std::io::Read;
 
 fn file_cfg(body: &str) -> FileSinkConfig {
-    let text = format!(
-        "[sources.s]\ntype=\"syslog\"\nmode=\"udp\"\naddress=\"127.0.0.1:0\"\n[sinks.f]\ntype=\"file\"\ninputs=[\"s\"]\n{body}\n"
-    );
-    match load_str("t.toml", &text).unwrap().sinks["f"].config.clone() {
-        SinkConfig::File(f) => f,
-        _ => unreachable!(),
-    }
+    let c: Config = toml::from_str(body).unwrap();
+    let mut b = sluice_core::config::Build::new("t.toml");
+    let built = c.build(&mut b);
+    assert!(b.into_problems().is_empty());
+    built.unwrap()
+}
+
+#[test]
+fn sizes_and_durations_are_read_in_human_units() {
+    let f = file_cfg("path = \"x.log\"\nmax_bytes = \"10MiB\"\nrotate_every = \"1d\"");
+    assert_eq!(f.max_bytes, Some(10 << 20));
+    assert_eq!(f.rotate_every, Some(std::time::Duration::from_secs(86400)));
+    let c: Config =
+        toml::from_str("path = \"x.log\"\nmax_bytes = 0\nrotate_every = \"10ms\"").unwrap();
+    let mut b = sluice_core::config::Build::new("t.toml");
+    assert!(c.build(&mut b).is_none());
+    let keys: Vec<String> = b.into_problems().into_iter().map(|p| p.key).collect();
+    assert_eq!(keys, ["max_bytes", "rotate_every"]);
 }
 
 fn ev(i: usize, host: &str) -> Event {

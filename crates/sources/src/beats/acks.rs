@@ -2,6 +2,7 @@
 
 use sluice_codec::lumberjack::encode_ack;
 use sluice_core::ComponentMetrics;
+use sluice_core::ErrorType;
 use sluice_event::BatchStatus;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -65,7 +66,7 @@ pub(super) async fn ack_writer(
         };
         outstanding.done();
         if status != BatchStatus::Delivered {
-            metrics.error("delivery");
+            metrics.error(ErrorType::Delivery);
             tracing::warn!(component = %id, %peer, ?status, "A sink failed this window; closing so the client resends it.");
             let _ = wr.shutdown().await;
             return;

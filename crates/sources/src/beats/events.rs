@@ -2,6 +2,7 @@
 
 use super::SourceContext;
 use bytes::Bytes;
+use sluice_core::ErrorType;
 use sluice_event::{Event, Key, Map, Value};
 use sluice_parse::json_event::{event_from_json, event_from_map};
 use std::net::SocketAddr;
@@ -20,7 +21,7 @@ impl Builder {
             peer,
             ip: Key::from(peer.ip().to_string()),
             source: ctx.id.clone(),
-            parse_errors: ctx.metrics.error_counter("parse"),
+            parse_errors: ctx.metrics.error_counter(ErrorType::Parse),
         }
     }
 

@@ -27,14 +27,16 @@ use crate::DRAIN_QUIET;
 use acks::{ack_writer, Outstanding, Pending};
 use futures_util::StreamExt;
 use sluice_codec::lumberjack::{LjFrame, LjLimits, LumberjackDecoder};
-use sluice_config::BeatsSourceConfig;
+use sluice_core::{DropReason, ErrorType};
+mod config;
+pub use config::Config;
 use sluice_event::{AckToken, Event, EventBatch};
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::FramedRead;
 
-pub type SourceContext = crate::SourceContext<BeatsSourceConfig>;
+pub type SourceContext = crate::SourceContext<Config>;
 
 /// Windows whose ACK may be outstanding on one connection before the reader stops
 /// reading (Filebeat pipelines two by default).
@@ -110,7 +112,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
             }
             Ok(None) => break,
             Ok(Some(Err(e))) => {
-                ctx.metrics.error("protocol");
+                ctx.metrics.error(ErrorType::Protocol);
                 tracing::warn!(component = %ctx.id, %peer, error = %e, "Closing Beats connection.");
                 break;
             }
@@ -119,7 +121,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
         match frame {
             LjFrame::Window(n) => {
                 if n > ctx.config.max_window {
-                    ctx.metrics.error("protocol");
+                    ctx.metrics.error(ErrorType::Protocol);
                     tracing::warn!(component = %ctx.id, %peer, window = n, max_window = ctx.config.max_window, "Closing Beats connection: window over max_window.");
                     break;
                 }
@@ -156,7 +158,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
     }
     if !window.events.is_empty() {
         let n = window.events.len() as u64;
-        ctx.metrics.dropped("unacked_window", n);
+        ctx.metrics.dropped(DropReason::UnackedWindow, n);
         tracing::debug!(component = %ctx.id, %peer, events = n, "Connection ended mid-window; the client resends it.");
     }
     drop(ack_tx);
@@ -191,14 +193,10 @@ async fn flush(
         .is_err()
     {
         // The writer has gone: the client closed or an ACK could not be written.
-        ctx.metrics.dropped("unacked_window", n);
+        ctx.metrics.dropped(DropReason::UnackedWindow, n);
         return false;
     }
     ctx.metrics.events_received.inc_by(n);
     ctx.metrics.bytes_received.inc_by(window.bytes);
-    if ctx.output.send(events).await.is_err() {
-        return false;
-    }
-    ctx.metrics.events_sent.inc_by(n);
-    true
+    ctx.output.send(events).await.is_ok()
 }

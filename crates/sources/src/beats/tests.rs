@@ -4,6 +4,7 @@
 
 use crate::test_support::{source_config, start, Started};
 use sluice_codec::lumberjack::{encode_window, WindowEncoding};
+use sluice_core::{DropReason, ErrorType};
 use sluice_event::{BatchStatus, EventBatch, Value};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -195,7 +196,7 @@ async fn hostile_frames_close_only_their_own_connection() {
         assert!(closed(&mut c).await, "attack {i} left its connection open");
     }
     assert_eq!(
-        s.metrics.error_counter("protocol").get(),
+        s.metrics.error_counter(ErrorType::Protocol).get(),
         attacks.len() as u64
     );
     // The well-behaved connection, open all along, still works.
@@ -224,7 +225,10 @@ async fn a_window_cut_short_is_not_delivered() {
         got.len()
     );
     s.handle.await.unwrap();
-    assert_eq!(s.metrics.dropped_counter("unacked_window").get(), 3);
+    assert_eq!(
+        s.metrics.dropped_counter(DropReason::UnackedWindow).get(),
+        3
+    );
 }
 
 #[tokio::test]
@@ -262,7 +266,7 @@ async fn v1_data_frames_and_bad_json() {
     );
     drop(batch);
     assert_eq!(read_ack(&mut c).await, 2);
-    assert_eq!(s.metrics.error_counter("parse").get(), 1);
+    assert_eq!(s.metrics.error_counter(ErrorType::Parse).get(), 1);
 }
 
 use std::io::Write;

@@ -22,14 +22,16 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use sluice_config::HttpSourceConfig;
+use sluice_core::ErrorType;
+mod config;
+pub use config::{Auth, Config};
 use sluice_event::{AckToken, BatchStatus, Event, Key, Value};
 use sluice_parse::json_event::event_from_map;
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
-pub type SourceContext = crate::SourceContext<HttpSourceConfig>;
+pub type SourceContext = crate::SourceContext<Config>;
 
 pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
@@ -63,7 +65,12 @@ fn answer(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> 
     r
 }
 
-fn refuse(ctx: &SourceContext, status: StatusCode, kind: &str, msg: &str) -> Response<Full<Bytes>> {
+fn refuse(
+    ctx: &SourceContext,
+    status: StatusCode,
+    kind: ErrorType,
+    msg: &str,
+) -> Response<Full<Bytes>> {
     ctx.metrics.error(kind);
     answer(status, serde_json::json!({ "error": msg }))
 }
@@ -83,12 +90,17 @@ async fn handle(
         return refuse(
             ctx,
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorType::NotFound,
             &format!("events are accepted at {}", cfg.path),
         );
     }
     if req.method() != Method::POST {
-        let mut r = refuse(ctx, StatusCode::METHOD_NOT_ALLOWED, "method", "use POST");
+        let mut r = refuse(
+            ctx,
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorType::Method,
+            "use POST",
+        );
         r.headers_mut()
             .insert(hyper::header::ALLOW, HeaderValue::from_static("POST"));
         return r;
@@ -104,7 +116,7 @@ async fn handle(
             let mut r = refuse(
                 ctx,
                 StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorType::Unauthorized,
                 "missing or wrong bearer token",
             );
             r.headers_mut().insert(
@@ -122,7 +134,12 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
-        return refuse(ctx, StatusCode::PAYLOAD_TOO_LARGE, "too_large", &too_large);
+        return refuse(
+            ctx,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorType::TooLarge,
+            &too_large,
+        );
     }
     let encoding = req
         .headers()
@@ -132,13 +149,18 @@ async fn handle(
     let raw = match Limited::new(req.into_body(), max).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return refuse(ctx, StatusCode::PAYLOAD_TOO_LARGE, "too_large", &too_large)
+            return refuse(
+                ctx,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorType::TooLarge,
+                &too_large,
+            )
         }
         Err(e) => {
             return refuse(
                 ctx,
                 StatusCode::BAD_REQUEST,
-                "io",
+                ErrorType::Io,
                 &format!("could not read the body: {e}"),
             )
         }
@@ -147,11 +169,23 @@ async fn handle(
         match decode_encoding(encoding.as_deref(), &raw, max).and_then(|b| parse_objects(&b)) {
             Ok(o) => o,
             Err(BodyError::TooLarge) => {
-                return refuse(ctx, StatusCode::PAYLOAD_TOO_LARGE, "too_large", &too_large)
+                return refuse(
+                    ctx,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorType::TooLarge,
+                    &too_large,
+                )
             }
-            Err(BodyError::Bad(m)) => return refuse(ctx, StatusCode::BAD_REQUEST, "parse", &m),
+            Err(BodyError::Bad(m)) => {
+                return refuse(ctx, StatusCode::BAD_REQUEST, ErrorType::Parse, &m)
+            }
             Err(BodyError::Encoding(m)) => {
-                return refuse(ctx, StatusCode::UNSUPPORTED_MEDIA_TYPE, "parse", &m)
+                return refuse(
+                    ctx,
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    ErrorType::Parse,
+                    &m,
+                )
             }
         };
     if objects.is_empty() {
@@ -161,7 +195,7 @@ async fn handle(
         let mut r = refuse(
             ctx,
             StatusCode::TOO_MANY_REQUESTS,
-            "backpressure",
+            ErrorType::Backpressure,
             "pipeline is full; retry later",
         );
         r.headers_mut()
@@ -195,18 +229,17 @@ async fn handle(
         return refuse(
             ctx,
             StatusCode::SERVICE_UNAVAILABLE,
-            "shutdown",
+            ErrorType::Shutdown,
             "pipeline is shutting down",
         );
     }
-    ctx.metrics.events_sent.inc_by(n as u64);
     match tokio::time::timeout(cfg.ack_timeout.0, rx).await {
         Ok(Ok(BatchStatus::Delivered)) => answer(StatusCode::OK, serde_json::json!({ "accepted": n })),
-        Ok(_) => refuse(ctx, StatusCode::SERVICE_UNAVAILABLE, "delivery", "a sink failed to write these events; retry"),
+        Ok(_) => refuse(ctx, StatusCode::SERVICE_UNAVAILABLE, ErrorType::Delivery, "a sink failed to write these events; retry"),
         Err(_) => refuse(
             ctx,
             StatusCode::SERVICE_UNAVAILABLE,
-            "delivery",
+            ErrorType::Delivery,
             "events not written within ack_timeout; they may still arrive, retrying may duplicate them",
         ),
     }

@@ -2,6 +2,7 @@
 //! it end to end in tests/tests/http.rs.
 
 use crate::test_support::{source_config, start, Started};
+use sluice_core::ErrorType;
 use sluice_event::{BatchStatus, Value};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -111,7 +112,7 @@ async fn refusals_carry_the_right_status_and_reason() {
     )
     .await;
     assert_eq!(st, 415);
-    assert_eq!(s.metrics.error_counter("unauthorized").get(), 2);
+    assert_eq!(s.metrics.error_counter(ErrorType::Unauthorized).get(), 2);
     assert_eq!(
         s.metrics.events_received.get(),
         0,
@@ -153,7 +154,7 @@ async fn a_full_pipeline_gets_429_and_a_failed_sink_503() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (st, _) = request(s.addr, "POST", "/logs", "", b"{\"n\":2}").await;
     assert_eq!(st, 429);
-    assert_eq!(s.metrics.error_counter("backpressure").get(), 1);
+    assert_eq!(s.metrics.error_counter(ErrorType::Backpressure).get(), 1);
     let batch = s.rx.recv().await.unwrap();
     batch[0]
         .meta()

@@ -1,4 +1,5 @@
 use crate::test_support::{collect, source_config, start};
+use sluice_core::ErrorType;
 use sluice_event::Value;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -47,7 +48,7 @@ async fn objects_bad_lines_and_long_lines() {
         Some(100)
     );
     assert_eq!(got[3].fields().get("message"), Some(&Value::from("after")));
-    assert_eq!(s.metrics.error_counter("parse").get(), 2);
-    assert_eq!(s.metrics.error_counter("oversize").get(), 1);
+    assert_eq!(s.metrics.error_counter(ErrorType::Parse).get(), 2);
+    assert_eq!(s.metrics.error_counter(ErrorType::Oversize).get(), 1);
     assert_eq!(s.metrics.events_received.get(), 4);
 }

@@ -4,13 +4,16 @@ mod tcp;
 mod udp;
 
 use crate::Bound;
-use sluice_config::{FramingConfig, SyslogSourceConfig};
+use sluice_core::ErrorType;
+mod config;
+
+pub use config::{Config, FramingConfig, SyslogMode};
 use sluice_parse::syslog::{decode, DecodeOptions, ParseOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// What a syslog source serves with.
-pub type SourceContext = crate::SourceContext<SyslogSourceConfig>;
+pub type SourceContext = crate::SourceContext<Config>;
 
 /// Serves until `shutdown` fires and everything received has been handed on.
 pub(crate) async fn serve(bound: Bound, ctx: SourceContext) {
@@ -32,10 +35,10 @@ pub(crate) struct Decoder {
 impl Decoder {
     pub(crate) fn new(ctx: &SourceContext) -> Self {
         Decoder {
-            tz: ctx.config.timezone.parse().unwrap_or(chrono_tz::Tz::UTC),
+            tz: ctx.config.timezone.0,
             keep_original: ctx.config.keep_original,
             source: ctx.id.clone(),
-            parse_errors: ctx.metrics.error_counter("parse"),
+            parse_errors: ctx.metrics.error_counter(ErrorType::Parse),
         }
     }
 
@@ -75,7 +78,7 @@ impl Decoder {
     }
 }
 
-pub(crate) fn framing(cfg: &SyslogSourceConfig) -> sluice_codec::Framing {
+pub(crate) fn framing(cfg: &Config) -> sluice_codec::Framing {
     match cfg.framing {
         FramingConfig::Auto => sluice_codec::Framing::Auto,
         FramingConfig::OctetCounting => sluice_codec::Framing::OctetCounting,

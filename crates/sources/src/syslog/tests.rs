@@ -1,6 +1,7 @@
 use crate::test_support::{collect, source_config};
-use sluice_config::SourceConfig;
+use crate::SourceConfig;
 use sluice_core::ComponentMetrics;
+use sluice_core::ErrorType;
 use sluice_event::{EventBatch, Value};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -65,8 +66,8 @@ async fn tcp_mixed_framing_oversize_and_drain_on_shutdown() {
     assert_eq!(msgs[5], "<999>bad pri");
     assert_eq!(metrics.events_received.get(), 6);
     assert_eq!(metrics.events_sent.get(), 6);
-    assert_eq!(metrics.error_counter("parse").get(), 1);
-    assert_eq!(metrics.error_counter("oversize").get(), 1);
+    assert_eq!(metrics.error_counter(ErrorType::Parse).get(), 1);
+    assert_eq!(metrics.error_counter(ErrorType::Oversize).get(), 1);
     assert_eq!(
         evs[0].fields()["host"].as_object().unwrap()["ip"],
         Value::from("127.0.0.1")

@@ -9,6 +9,7 @@
 //! docs/BENCHMARKS.md.
 
 use super::{Decoder, SourceContext};
+use sluice_core::ErrorType;
 use sluice_event::EventBatch;
 use std::io::ErrorKind;
 use std::time::Duration;
@@ -24,8 +25,8 @@ pub(super) async fn serve(sock: tokio::net::UdpSocket, ctx: SourceContext) {
     let max = ctx.config.max_message_bytes.0 as usize;
     // One byte more than allowed tells us the datagram was cut.
     let mut buf = vec![0u8; max + 1];
-    let oversize = ctx.metrics.error_counter("oversize");
-    let io_errors = ctx.metrics.error_counter("io");
+    let oversize = ctx.metrics.error_counter(ErrorType::Oversize);
+    let io_errors = ctx.metrics.error_counter(ErrorType::Io);
     let batch_size = ctx.config.batch_size;
     let max_pending = batch_size.saturating_mul(PENDING_BATCHES);
     let mut pending: EventBatch = Vec::new();
@@ -83,12 +84,10 @@ pub(super) async fn serve(sock: tokio::net::UdpSocket, ctx: SourceContext) {
                 .events_received
                 .inc_by((pending.len() - before) as u64);
         }
-        let n = pending.len() as u64;
         if draining {
             if ctx.output.send(std::mem::take(&mut pending)).await.is_err() {
                 break;
             }
-            ctx.metrics.events_sent.inc_by(n);
             continue;
         }
         if ctx.output.has_room() || pending.len() >= max_pending {
@@ -100,13 +99,8 @@ pub(super) async fn serve(sock: tokio::net::UdpSocket, ctx: SourceContext) {
             {
                 break;
             }
-            ctx.metrics.events_sent.inc_by(n);
         }
     }
-    if !pending.is_empty() {
-        let n = pending.len() as u64;
-        if ctx.output.send(pending).await.is_ok() {
-            ctx.metrics.events_sent.inc_by(n);
-        }
-    }
+    // A failed send is counted by the output.
+    let _ = ctx.output.send(pending).await;
 }

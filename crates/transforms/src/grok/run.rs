@@ -1,7 +1,6 @@
-//! `grok`: match a field against patterns, capture into fields, Logstash's rules.
+//! Matching one event: Logstash's capture rules, within the step and time budgets.
 
-use crate::mutate::apply_common;
-use sluice_config::GrokSpec;
+use super::Grok as GrokSpec;
 use sluice_event::{Event, FieldPath, Value};
 use sluice_grok::{MatchError, Scratch};
 use std::time::Instant;
@@ -39,6 +38,7 @@ pub struct GrokRun<'g> {
 }
 
 impl<'g> GrokRun<'g> {
+    /// Checks out match data for every pattern of `spec`.
     pub fn new(spec: &'g GrokSpec) -> Self {
         GrokRun {
             spec,
@@ -88,7 +88,7 @@ impl<'g> GrokRun<'g> {
                         put(e, &d.path, d.overwrite, v);
                     }
                 }
-                apply_common(&g.on_success, e);
+                g.on_success.apply(e);
             }
             Outcome::Failed => g.tag_on_failure.iter().for_each(|t| e.add_tag(t)),
             Outcome::TimedOut => e.add_tag(&g.tag_on_timeout),
@@ -99,7 +99,7 @@ impl<'g> GrokRun<'g> {
 }
 
 /// A capture's value, or where it lies in the subject when the subject is cut down to it
-/// ([`sluice_config::GrokDestination::in_place`]).
+/// (an in-place destination).
 enum Taken {
     Value(Value),
     Range(usize, usize),

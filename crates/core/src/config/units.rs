@@ -127,3 +127,24 @@ mod tests {
         assert!(parse_bytes("1.2.3MiB").is_err());
     }
 }
+
+/// An IANA time zone in config (`"Europe/Berlin"`, `"UTC"`), checked when decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Zone(pub chrono_tz::Tz);
+
+impl TryFrom<String> for Zone {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse::<chrono_tz::Tz>().map(Zone).map_err(|_| {
+            format!("unknown time zone `{s}` (use an IANA name like \"Europe/Berlin\" or \"UTC\")")
+        })
+    }
+}
+
+impl Default for Zone {
+    fn default() -> Self {
+        Zone(chrono_tz::Tz::UTC)
+    }
+}

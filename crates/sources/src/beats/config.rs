@@ -1,0 +1,76 @@
+//! The Beats source's settings (★ keys).
+
+use serde::Deserialize;
+use sluice_core::config::{Build, ByteSize, HumanDuration};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// `type = "beats"`: Lumberjack v2 (Filebeat, Winlogbeat, pylogbeat, Logstash's output).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where to listen.
+    #[serde(default = "default_address")]
+    pub address: SocketAddr,
+    /// Open connections at most.
+    #[serde(default = "crate::default_max_connections")]
+    pub max_connections: usize,
+    /// Close a connection that sends nothing (and awaits no ACK) for this long.
+    #[serde(default = "default_idle")]
+    pub idle_timeout: HumanDuration,
+    /// Largest window a client may announce, in events.
+    #[serde(default = "default_max_window")]
+    pub max_window: u32,
+    /// Largest single frame, compressed blocks included.
+    #[serde(default = "default_max_frame")]
+    pub max_frame_bytes: ByteSize,
+    /// Largest size a compressed block may inflate to.
+    #[serde(default = "default_max_inflated")]
+    pub max_inflated_bytes: ByteSize,
+    /// While a window waits for the pipeline, send a keepalive ACK this often.
+    #[serde(default = "default_keepalive")]
+    pub ack_keepalive: HumanDuration,
+}
+
+fn default_address() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 5044))
+}
+fn default_idle() -> HumanDuration {
+    // Logstash's client_inactivity_timeout.
+    HumanDuration(Duration::from_secs(60))
+}
+fn default_max_window() -> u32 {
+    16384
+}
+fn default_max_frame() -> ByteSize {
+    ByteSize(16 << 20)
+}
+fn default_max_inflated() -> ByteSize {
+    ByteSize(64 << 20)
+}
+fn default_keepalive() -> HumanDuration {
+    HumanDuration(Duration::from_secs(5))
+}
+
+impl Config {
+    /// Checks the limits against each other.
+    pub fn build(self, b: &mut Build<'_>) -> Option<Self> {
+        b.at_least_one("max_connections", self.max_connections);
+        b.at_least_one("max_window", self.max_window as usize);
+        if self.max_frame_bytes.0 < 1024 {
+            b.push("max_frame_bytes", "must be at least 1KiB");
+        }
+        if self.max_inflated_bytes.0 < self.max_frame_bytes.0 {
+            b.push(
+                "max_inflated_bytes",
+                "must be at least max_frame_bytes (a block inflates to more than it takes on the wire)",
+            );
+        }
+        if self.ack_keepalive.0.is_zero() {
+            b.push("ack_keepalive", "must be longer than 0s");
+        }
+        // Kept even with problems, so that the graph checks (listener clashes) still
+        // run and report in the same pass.
+        Some(self)
+    }
+}

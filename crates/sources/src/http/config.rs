@@ -1,0 +1,71 @@
+//! The HTTP source's settings (★ keys).
+
+use serde::Deserialize;
+use sluice_core::config::{Build, ByteSize, HumanDuration};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// `type = "http"`: `POST` NDJSON or a JSON array of objects.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where to listen.
+    #[serde(default = "default_address")]
+    pub address: SocketAddr,
+    /// The one path that accepts events.
+    #[serde(default = "default_path")]
+    pub path: String,
+    /// Larger bodies (after gzip decoding, too) are refused with 413.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: ByteSize,
+    /// Credentials every request must carry.
+    #[serde(default)]
+    pub auth: Option<Auth>,
+    /// Open connections at most.
+    #[serde(default = "crate::default_max_connections")]
+    pub max_connections: usize,
+    /// How long a request waits for its events to be written before answering 503.
+    #[serde(default = "default_ack_timeout")]
+    pub ack_timeout: HumanDuration,
+}
+
+/// `auth = { bearer_token = "..." }`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// Requests must carry `Authorization: Bearer <token>`.
+    pub bearer_token: String,
+}
+
+fn default_address() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 8080))
+}
+fn default_path() -> String {
+    "/".into()
+}
+fn default_max_body() -> ByteSize {
+    ByteSize(10 << 20)
+}
+fn default_ack_timeout() -> HumanDuration {
+    HumanDuration(Duration::from_secs(30))
+}
+
+impl Config {
+    /// Checks the path and the token.
+    pub fn build(self, b: &mut Build<'_>) -> Option<Self> {
+        b.at_least_one("max_connections", self.max_connections);
+        if !self.path.starts_with('/') {
+            b.push("path", format!("must start with `/` (got `{}`)", self.path));
+        }
+        if self
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.bearer_token.is_empty())
+        {
+            b.push("auth.bearer_token", "must not be empty");
+        }
+        // Kept even with problems, so that the graph checks (listener clashes) still
+        // run and report in the same pass.
+        Some(self)
+    }
+}

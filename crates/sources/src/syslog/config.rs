@@ -1,0 +1,90 @@
+//! The syslog source's settings (★ keys).
+
+use serde::Deserialize;
+use sluice_core::config::{Build, ByteSize, HumanDuration, Zone};
+use std::net::SocketAddr;
+
+/// The transport of a syslog source.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SyslogMode {
+    /// Datagrams; cannot push back, drops and counts when full.
+    Udp,
+    /// A stream with per-message framing.
+    Tcp,
+    /// TCP with TLS (not implemented yet: refused at load).
+    Tls,
+}
+
+/// How TCP messages are delimited.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FramingConfig {
+    /// Per message: octet counting, or else LF or NUL.
+    #[default]
+    Auto,
+    /// RFC 6587 `LEN SP MSG`.
+    OctetCounting,
+    /// LF-terminated.
+    Newline,
+    /// NUL-terminated (Python's SysLogHandler over TCP).
+    Nul,
+}
+
+/// `type = "syslog"`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// udp | tcp | tls.
+    pub mode: SyslogMode,
+    /// Where to listen.
+    pub address: SocketAddr,
+    /// TCP framing.
+    #[serde(default)]
+    pub framing: FramingConfig,
+    /// Longer messages are cut, tagged `_truncated` and counted.
+    #[serde(default = "default_max_message")]
+    pub max_message_bytes: ByteSize,
+    /// Zone for RFC 3164 timestamps that carry none.
+    #[serde(default)]
+    pub timezone: Zone,
+    /// Open TCP connections at most.
+    #[serde(default = "crate::default_max_connections")]
+    pub max_connections: usize,
+    /// Close a TCP connection that sends nothing for this long.
+    #[serde(default = "crate::default_idle")]
+    pub idle_timeout: HumanDuration,
+    /// Copy the raw message into `event.original`.
+    #[serde(default)]
+    pub keep_original: bool,
+    /// SO_RCVBUF for UDP; larger rides out bursts.
+    #[serde(default)]
+    pub receive_buffer_bytes: Option<ByteSize>,
+    /// Events per batch handed to the pipeline.
+    #[serde(default = "crate::default_batch")]
+    pub batch_size: usize,
+}
+
+fn default_max_message() -> ByteSize {
+    ByteSize(65536)
+}
+
+impl Config {
+    /// Checks what serde cannot.
+    pub fn build(self, b: &mut Build<'_>) -> Option<Self> {
+        if self.mode == SyslogMode::Tls {
+            b.push(
+                "mode",
+                "mode \"tls\" is not implemented yet; use \"tcp\" or \"udp\"",
+            );
+        }
+        if self.max_message_bytes.0 < 64 {
+            b.push("max_message_bytes", "must be at least 64 bytes");
+        }
+        b.at_least_one("batch_size", self.batch_size);
+        b.at_least_one("max_connections", self.max_connections);
+        // Kept even with problems, so that the graph checks (listener clashes) still
+        // run and report in the same pass.
+        Some(self)
+    }
+}
