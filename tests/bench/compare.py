@@ -8,7 +8,7 @@ seconds (utime+stime of the peer, all threads) and peak RSS (VmHWM), and ratios 
     python3 tests/bench/compare.py                       # 2,000,000 msgs, 3 reps
     python3 tests/bench/compare.py --count 500000 --reps 1
 
-Needs: a release build (cargo build --release -p sluice --bin sluice-loadgen -p sluice-e2e is
+Needs: a release build (cargo build --release -p sluice --bin sluice-loadgen -p sluice-bench is
 done by this script), rsyslog and socat (apt), syslog-ng-core unpacked with dpkg -x (done by
 this script, since it conflicts with the rsyslog package). Scratch: /tmp/sluice-bench.
 """
@@ -26,7 +26,7 @@ def sh(cmd):
 
 def setup():
     os.makedirs(W, exist_ok=True)
-    sh(f"cd {ROOT} && cargo build -q --release -p sluice --bin sluice && cargo build -q --release -p sluice-e2e --bin sluice-loadgen")
+    sh(f"cd {ROOT} && cargo build -q --release -p sluice --bin sluice && cargo build -q --release -p sluice-bench --bin sluice-loadgen")
     need = [p for p in ("rsyslog", "socat", "libivykis0", "libnet1", "libjson-c5", "libpcre3", "libwrap0", "libglib2.0-0", "libcap2", "libssl3") if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode]
     if need:
         sh("[ -e /usr/sbin/policy-rc.d ] || printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d")

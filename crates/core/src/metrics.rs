@@ -14,7 +14,7 @@ pub enum ComponentKind {
     Sink,
 }
 
-/// The process-wide registry and the metric families of ARCHITECTURE.md.
+/// The process-wide registry and the ★ metric families (docs/ARCHITECTURE.md).
 #[derive(Clone)]
 pub struct Telemetry {
     registry: Registry,

@@ -1,7 +1,7 @@
 //! RFC 3339 output in UTC with a `Z`, without going through chrono's formatter.
 //!
 //! Precision is milliseconds, or micro/nanoseconds when the value carries them, so a
-//! source timestamp is never rounded away (★ contract in ARCHITECTURE.md).
+//! source timestamp is never rounded away (★ contract, docs/ARCHITECTURE.md).
 
 use crate::Timestamp;
 use chrono::{Datelike, Timelike};

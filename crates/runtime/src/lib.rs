@@ -13,6 +13,8 @@
 //!   be bound is reported up front, and tests can bind port 0 and read the real address.
 
 mod chains;
+#[cfg(test)]
+mod compliance;
 mod topology;
 
 pub use topology::{bind_sources, start, BindError, ComponentInfo, Running};

@@ -18,6 +18,9 @@ macro_rules! registry {
         }
 
         impl SinkConfig {
+            /// Every type name, as written in the config.
+            pub const TYPES: &'static [&'static str] = &[$($name),*];
+
             /// The type name, as written in the config.
             pub fn type_name(&self) -> &'static str {
                 match self {

@@ -23,6 +23,9 @@ macro_rules! registry {
         }
 
         impl TransformConfig {
+            /// Every type name, as written in the config.
+            pub const TYPES: &'static [&'static str] = &[$($name),*];
+
             /// The type name, as written in the config.
             pub fn type_name(&self) -> &'static str {
                 match self {

@@ -1,7 +1,7 @@
 //! Syslog: RFC 5424, RFC 3164 as real senders emit it, and Python's headerless form.
 //!
 //! Entry points: [`parse`] gives a borrowed [`SyslogMessage`]; [`decode`] turns a line
-//! into an [`sluice_event::Event`] with the ECS fields of ARCHITECTURE.md, tagging it
+//! into an [`sluice_event::Event`] with the ★ ECS fields (docs/ARCHITECTURE.md), tagging it
 //! `_syslogparsefailure` when it fits no format.
 
 mod event;

@@ -1,6 +1,6 @@
 //! The HTTP source with curl against the real binary.
 
-use sluice_e2e::*;
+use crate::support::*;
 use std::io::Write;
 
 const PIPE: &str = r#"

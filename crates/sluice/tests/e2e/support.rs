@@ -1,4 +1,4 @@
-//! Helpers for black-box tests: build the real `sluice` binary, start it on free
+//! Helpers for black-box tests: start the real `sluice` binary on free
 //! loopback ports with a config in a temp dir, talk to it, stop it with a signal.
 //!
 //! Tests that need a third-party client (logger, python3, rsyslogd, promtool) skip when
@@ -9,37 +9,19 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Path of the sluice binary, built once per test process with the same profile.
+/// Path of the sluice binary Cargo built for these tests, with the same profile.
 pub fn sluice_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let root = workspace_root();
-        let release = !cfg!(debug_assertions);
-        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cmd.current_dir(&root)
-            .args(["build", "-q", "-p", "sluice", "--bin", "sluice"]);
-        if release {
-            cmd.arg("--release");
-        }
-        let st = cmd.status().expect("run cargo build");
-        assert!(st.success(), "cargo build of sluice failed");
-        let target = std::env::var("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| root.join("target"));
-        target
-            .join(if release { "release" } else { "debug" })
-            .join("sluice")
-    })
+    Path::new(env!("CARGO_BIN_EXE_sluice"))
 }
 
+/// The repository's root (the workspace), where `config/`, `deploy/` and `tests/` live.
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits in the workspace")
-        .to_owned()
+        .join("../..")
+        .canonicalize()
+        .expect("crates/sluice sits two levels below the workspace root")
 }
 
 /// A free TCP port on 127.0.0.1 (that is also free for UDP with high probability).

@@ -1,8 +1,8 @@
 //! Beats and JSON lines with real third-party clients against the real binary:
 //! pylogbeat, python-logstash-async (Beats and TCP transports), python-logstash.
 
+use crate::support::*;
 use serde_json::Value;
-use sluice_e2e::*;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -1,6 +1,6 @@
 //! The ★ command line: validate, version, exit codes, messages that say where.
 
-use sluice_e2e::*;
+use crate::support::*;
 use std::process::Command;
 
 #[test]

@@ -1,6 +1,6 @@
 //! The files in deploy/ are shipped to users: they must at least be valid.
 
-use sluice_e2e::*;
+use crate::support::*;
 use std::process::Command;
 
 #[test]

@@ -1,6 +1,6 @@
 //! Bad input, load, rotation, shutdown: what must never lose data or crash the server.
 
-use sluice_e2e::*;
+use crate::support::*;
 use std::collections::HashSet;
 use std::io::Write;
 use std::net::{TcpStream, UdpSocket};

@@ -1,8 +1,8 @@
 //! Real third-party senders against the real binary: logger, Python's SysLogHandler,
 //! rsyslog's omfwd. Fields are checked the way a user reading the output would.
 
+use crate::support::*;
 use serde_json::Value;
-use sluice_e2e::*;
 
 const PIPE: &str = r#"
 [sources.udp]

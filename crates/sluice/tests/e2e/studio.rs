@@ -2,9 +2,9 @@
 //! issue, over Beats (as Filebeat ships studio.log) and over syslog from `logger`, and a
 //! pathological grok pattern that must not stall the pipeline.
 
+use crate::support::*;
 use serde_json::Value;
 use sluice_codec::lumberjack::{encode_window, WindowEncoding};
-use sluice_e2e::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
