@@ -20,6 +20,7 @@ pub mod config;
 mod labels;
 mod metrics;
 mod output;
+mod registry;
 
 pub use labels::{DropReason, ErrorType};
 pub use metrics::{ComponentKind, ComponentMetrics, Telemetry};

@@ -1,7 +1,5 @@
 //! The source types of the config language (★ `type = "..."`): one line each.
 
-use serde::Deserialize;
-use sluice_core::config::Build;
 use std::net::SocketAddr;
 
 /// The transport a listener uses; two sources may share an address on different ones.
@@ -23,40 +21,10 @@ impl Transport {
     }
 }
 
-macro_rules! registry {
-    ($($name:literal => $variant:ident($config:path)),* $(,)?) => {
-        /// A source's config, by type.
-        #[derive(Clone, Debug, Deserialize)]
-        pub enum SourceConfig {
-            $(
-                #[doc = concat!("`type = \"", $name, "\"`")]
-                #[serde(rename = $name)]
-                $variant($config),
-            )*
-        }
-
-        impl SourceConfig {
-            /// Every type name, as written in the config.
-            pub const TYPES: &'static [&'static str] = &[$($name),*];
-
-            /// The type name, as written in the config.
-            pub fn type_name(&self) -> &'static str {
-                match self {
-                    $(SourceConfig::$variant(_) => $name,)*
-                }
-            }
-
-            /// Checks what serde cannot; problems go to `b`.
-            pub fn build(self, b: &mut Build<'_>) -> Option<Self> {
-                match self {
-                    $(SourceConfig::$variant(c) => c.build(b).map(SourceConfig::$variant),)*
-                }
-            }
-        }
-    };
-}
-
-registry! {
+sluice_core::registry! {
+    /// A source's config, by type.
+    #[derive(Clone)]
+    pub enum SourceConfig -> SourceConfig, wrap = SourceConfig::from;
     "syslog" => Syslog(crate::syslog::Config),
     "beats" => Beats(crate::beats::Config),
     "json_lines" => JsonLines(crate::json_lines::Config),

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 use sluice_core::config::Build;
-use sluice_event::{Event, Value};
+use sluice_event::{Event, FieldPath, Value};
 use sluice_parse::template::{FieldName, Template};
 use std::collections::BTreeMap;
 
@@ -86,5 +86,28 @@ impl Common {
             let tag = t.rendered(e);
             e.remove_tag(&tag);
         }
+    }
+}
+
+/// The field a parsing filter reads, and where its result goes (`None`: the event's
+/// root), as `json` and `kv` spell them.
+#[derive(Clone, Debug)]
+pub(crate) struct SourceTarget {
+    pub(crate) source: FieldPath,
+    pub(crate) target: Option<FieldPath>,
+}
+
+impl SourceTarget {
+    /// Parses `source` and `target`; problems go to `b` at those keys.
+    pub(crate) fn build(source: &str, target: Option<&str>, b: &mut Build<'_>) -> Option<Self> {
+        let s = b.path(source, "source");
+        let t = target.map(|t| b.path(t, "target"));
+        Some(SourceTarget {
+            source: s?,
+            target: match t {
+                Some(p) => Some(p?),
+                None => None,
+            },
+        })
     }
 }

@@ -1,10 +1,9 @@
 //! `json`: parse a field as JSON, into a target field or the event's root.
 
-use crate::common::{Common, CommonConfig};
-use crate::{Run, Transform};
+use crate::common::{Common, CommonConfig, SourceTarget};
 use serde::Deserialize;
 use sluice_core::config::Build;
-use sluice_event::{Event, EventBatch, FieldPath, Key, Map, Value};
+use sluice_event::{Event, FieldPath, Key, Map, Value};
 use sluice_parse::json_event::{parse_iso8601, TIMESTAMP_FAILURE_TAG};
 
 /// `type = "json"`.
@@ -45,25 +44,19 @@ impl Config {
     /// Parses the field references.
     pub fn build(self, b: &mut Build<'_>) -> Option<Json> {
         let mark = b.mark();
-        let source = b.path(&self.source, "source");
-        let target = self.target.as_deref().map(|t| b.path(t, "target"));
+        let io = SourceTarget::build(&self.source, self.target.as_deref(), b);
         let on_success = self.common.build(b);
         if !b.clean_since(mark) {
             return None;
         }
+        let SourceTarget { source, target } = io?;
         Some(Json {
-            source: source?,
-            target: target.flatten(),
+            source,
+            target,
             skip_on_invalid_json: self.skip_on_invalid_json,
             tag_on_failure: self.tag_on_failure,
             on_success,
         })
-    }
-}
-
-impl Transform for Json {
-    fn apply(&self, batch: &mut EventBatch, run: &mut Run<'_>) {
-        run.each(batch, |e| self.apply_one(e));
     }
 }
 

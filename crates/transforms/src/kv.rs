@@ -1,11 +1,10 @@
 //! `kv`: split `key=value` pairs out of a text field, Logstash's kv filter.
 
-use crate::common::{Common, CommonConfig};
+use crate::common::{Common, CommonConfig, SourceTarget};
 use crate::mutate::CaseChange;
-use crate::{Run, Transform};
 use serde::Deserialize;
 use sluice_core::config::Build;
-use sluice_event::{Event, EventBatch, FieldPath, Map, Value};
+use sluice_event::{Event, FieldPath, Map, Value};
 use sluice_parse::kv::{KvOptions, Split};
 use std::collections::BTreeMap;
 
@@ -97,6 +96,8 @@ impl Config {
     /// Compiles the separators and field references.
     pub fn build(self, b: &mut Build<'_>) -> Option<Kv> {
         let mark = b.mark();
+        let on_success = self.common.build(b);
+        let io = SourceTarget::build(&self.source, self.target.as_deref(), b);
         if self.field_split.is_empty() {
             b.push("field_split", "must name at least one character");
         }
@@ -117,15 +118,13 @@ impl Config {
             &self.value_split_pattern,
             "value_split_pattern",
         );
-        let source = b.path(&self.source, "source");
-        let target = self.target.as_deref().map(|t| b.path(t, "target"));
-        let on_success = self.common.build(b);
         if !b.clean_since(mark) {
             return None;
         }
+        let SourceTarget { source, target } = io?;
         Some(Kv {
-            source: source?,
-            target: target.flatten(),
+            source,
+            target,
             options: KvOptions {
                 field_split: field_split?,
                 value_split: value_split?,
@@ -145,12 +144,6 @@ impl Config {
             recursive: self.recursive,
             on_success,
         })
-    }
-}
-
-impl Transform for Kv {
-    fn apply(&self, batch: &mut EventBatch, run: &mut Run<'_>) {
-        run.each(batch, |e| self.apply_one(e));
     }
 }
 

@@ -100,5 +100,23 @@ impl<'a> Run<'a> {
     }
 }
 
+/// `impl Transform` for transforms that change each event on its own, through an
+/// `apply_one(&self, &mut Event)` (its result, if any, is not needed here).
+macro_rules! per_event {
+    ($($t:ty),* $(,)?) => {
+        $(
+            impl Transform for $t {
+                fn apply(&self, batch: &mut EventBatch, run: &mut Run<'_>) {
+                    run.each(batch, |e| {
+                        self.apply_one(e);
+                    });
+                }
+            }
+        )*
+    };
+}
+
+per_event!(dissect::Dissect, json::Json, kv::Kv, mutate::Mutate,);
+
 #[cfg(test)]
 mod tests;

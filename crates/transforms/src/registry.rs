@@ -6,44 +6,15 @@
 //! exact.
 
 use crate::Transform;
-use serde::Deserialize;
-use sluice_core::config::Build;
 use std::sync::Arc;
 
-macro_rules! registry {
-    ($($name:literal => $variant:ident($config:path)),* $(,)?) => {
-        /// A transform's config, by type.
-        #[derive(Debug, Deserialize)]
-        pub enum TransformConfig {
-            $(
-                #[doc = concat!("`type = \"", $name, "\"`")]
-                #[serde(rename = $name)]
-                $variant($config),
-            )*
-        }
-
-        impl TransformConfig {
-            /// Every type name, as written in the config.
-            pub const TYPES: &'static [&'static str] = &[$($name),*];
-
-            /// The type name, as written in the config.
-            pub fn type_name(&self) -> &'static str {
-                match self {
-                    $(TransformConfig::$variant(_) => $name,)*
-                }
-            }
-
-            /// Validates and compiles the transform; problems go to `b`.
-            pub fn build(self, b: &mut Build<'_>) -> Option<Arc<dyn Transform>> {
-                match self {
-                    $(TransformConfig::$variant(c) => c.build(b).map(|t| Arc::new(t) as Arc<dyn Transform>),)*
-                }
-            }
-        }
-    };
+fn into_dyn<T: Transform + 'static>(t: T) -> Arc<dyn Transform> {
+    Arc::new(t)
 }
 
-registry! {
+sluice_core::registry! {
+    /// A transform's config, by type.
+    pub enum TransformConfig -> Arc<dyn Transform>, wrap = into_dyn;
     "grok" => Grok(crate::grok::Config),
     "date" => Date(crate::date::Config),
     "dissect" => Dissect(crate::dissect::Config),

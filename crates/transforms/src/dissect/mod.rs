@@ -11,10 +11,9 @@ mod tests;
 pub use pattern::{Field, Kind, Pattern, PatternError};
 
 use crate::common::{Common, CommonConfig};
-use crate::{Run, Transform};
 use serde::Deserialize;
 use sluice_core::config::Build;
-use sluice_event::{Event, EventBatch, FieldPath, Value};
+use sluice_event::{Event, FieldPath, Value};
 use std::collections::BTreeMap;
 
 /// `type = "dissect"`.
@@ -189,13 +188,5 @@ impl Dissect {
         }
         self.on_success.apply(e);
         true
-    }
-}
-
-impl Transform for Dissect {
-    fn apply(&self, batch: &mut EventBatch, run: &mut Run<'_>) {
-        run.each(batch, |e| {
-            self.apply_one(e);
-        });
     }
 }

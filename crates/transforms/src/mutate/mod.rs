@@ -5,10 +5,9 @@
 mod apply;
 
 use crate::common::{Common, CommonConfig};
-use crate::{Run, Transform};
 use serde::Deserialize;
 use sluice_core::config::Build;
-use sluice_event::{EventBatch, FieldPath};
+use sluice_event::FieldPath;
 use sluice_parse::template::Template;
 use std::collections::BTreeMap;
 
@@ -211,11 +210,5 @@ impl Config {
             }
         }
         b.clean_since(mark).then_some(m)
-    }
-}
-
-impl Transform for Mutate {
-    fn apply(&self, batch: &mut EventBatch, run: &mut Run<'_>) {
-        run.each(batch, |e| self.apply_one(e));
     }
 }
