@@ -17,6 +17,8 @@
 //!   checked against a limit before anything is buffered, and compressed blocks inflate
 //!   with a cap, so a hostile client costs at most those limits.
 
+#![warn(unreachable_pub)]
+
 pub mod lumberjack;
 mod syslog;
 

@@ -18,6 +18,8 @@
 //! - The keys the graph owns (`inputs`, `if`, `buffer`, `when_full`) are taken out here,
 //!   before the component sees its table.
 
+#![warn(unreachable_pub)]
+
 mod component;
 mod error;
 mod load;

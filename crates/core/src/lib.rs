@@ -16,6 +16,8 @@
 //!   A consumer configured `when_full = "drop_newest"` is never waited on: a full
 //!   buffer drops the batch and counts it; otherwise the sender waits (back-pressure).
 
+#![warn(unreachable_pub)]
+
 pub mod config;
 mod labels;
 mod metrics;

@@ -243,7 +243,7 @@ impl<'de> Deserialize<'de> for Value {
 }
 
 /// Parses one JSON document into a [`Value`].
-pub fn from_slice(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+pub(crate) fn from_slice(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     serde_json::from_slice(bytes)
 }
 

@@ -17,6 +17,8 @@
 //!   the last event carrying it is dropped, so "durable" simply means "every sink has let
 //!   go of it".
 
+#![warn(unreachable_pub)]
+
 mod ack;
 mod event;
 mod json;

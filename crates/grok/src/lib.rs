@@ -24,6 +24,8 @@
 //!   `(?<name>...)`. Names may be field paths (`[http][request][method]`, `a.b`). Each
 //!   becomes a PCRE2 group `gN`, so names need not be valid PCRE2 group names.
 
+#![warn(unreachable_pub)]
+
 mod compile;
 mod library;
 mod matcher;

@@ -13,6 +13,8 @@
 //! - Conditions and templates compile once at config load into small trees/segment lists
 //!   and evaluate without re-parsing; errors carry the column.
 
+#![warn(unreachable_pub)]
+
 pub mod condition;
 pub mod date;
 pub mod joda;

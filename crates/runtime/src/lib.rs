@@ -12,6 +12,8 @@
 //! - Listeners are bound before anything runs ([`bind_sources`]), so a port that cannot
 //!   be bound is reported up front, and tests can bind port 0 and read the real address.
 
+#![warn(unreachable_pub)]
+
 mod chains;
 #[cfg(test)]
 mod compliance;

@@ -16,6 +16,8 @@
 //!   events for the sink (`sluice_core::Target::select`), so a sink receives only its
 //!   own events.
 
+#![warn(unreachable_pub)]
+
 pub mod console;
 pub mod encode;
 pub mod file;

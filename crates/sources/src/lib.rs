@@ -17,6 +17,8 @@
 //! - Sources that can acknowledge (Beats, HTTP) attach one ack token per window or
 //!   request and answer only once every sink has let go of every event.
 
+#![warn(unreachable_pub)]
+
 pub mod beats;
 mod framed;
 pub mod http;

@@ -22,6 +22,8 @@
 //!   that runs out of its step budget, or an event out of its time budget, is tagged
 //!   `_groktimeout` and the pipeline moves on.
 
+#![warn(unreachable_pub)]
+
 pub mod common;
 pub mod date;
 pub mod dissect;

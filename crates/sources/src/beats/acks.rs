@@ -26,13 +26,13 @@ pub(super) struct Pending {
 pub(super) struct Outstanding(Arc<AtomicUsize>);
 
 impl Outstanding {
-    pub fn add(&self) {
+    pub(crate) fn add(&self) {
         self.0.fetch_add(1, Ordering::AcqRel);
     }
     fn done(&self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.0.load(Ordering::Acquire) > 0
     }
 }

@@ -16,7 +16,7 @@ pub(super) struct Builder {
 }
 
 impl Builder {
-    pub fn new(ctx: &SourceContext, peer: SocketAddr) -> Self {
+    pub(crate) fn new(ctx: &SourceContext, peer: SocketAddr) -> Self {
         Builder {
             peer,
             ip: Key::from(peer.ip().to_string()),
@@ -30,7 +30,7 @@ impl Builder {
     }
 
     /// A `J` frame. A document that is not a JSON object is kept, tagged and counted.
-    pub fn json(&self, doc: &[u8]) -> Event {
+    pub(crate) fn json(&self, doc: &[u8]) -> Event {
         let ev = event_from_json(doc, Self::now()).unwrap_or_else(|e| {
             self.parse_errors.inc();
             e
@@ -39,7 +39,7 @@ impl Builder {
     }
 
     /// A legacy `D` frame: string pairs; `line` becomes `message` as Logstash does.
-    pub fn pairs(&self, pairs: &[(Bytes, Bytes)]) -> Event {
+    pub(crate) fn pairs(&self, pairs: &[(Bytes, Bytes)]) -> Event {
         let mut m: Map = pairs
             .iter()
             .map(|(k, v)| {
