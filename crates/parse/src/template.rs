@@ -113,12 +113,29 @@ impl Template {
 
     /// Renders into `out`; returns false when a referenced field was missing.
     pub fn render_into(&self, event: &Event, out: &mut String) -> bool {
+        self.render_into_with(event, out, &mut |v, out| out.push_str(v))
+    }
+
+    /// Like [`Template::render_into`], but every value taken from the event goes through
+    /// `value` on its way into `out` (the literal parts of the template do not): a file
+    /// path confines what a sender controls this way.
+    pub fn render_into_with(
+        &self,
+        event: &Event,
+        out: &mut String,
+        value: &mut dyn FnMut(&str, &mut String),
+    ) -> bool {
         let mut complete = true;
+        let mut text = String::new();
         for s in &self.segments {
             match s {
                 Segment::Literal(l) => out.push_str(l),
                 Segment::Field { path, raw } => match event.get(path) {
-                    Some(v) => v.render(out),
+                    Some(v) => {
+                        text.clear();
+                        v.render(&mut text);
+                        value(&text, out);
+                    }
                     None => {
                         complete = false;
                         out.push_str(raw);

@@ -45,6 +45,23 @@ impl Sink for FileSinkConfig {
     }
 }
 
+/// Appends a value from an event to a file path so that it can name a file or a
+/// directory level, never a way out of the sink's directory: `/`, `\\` and control
+/// characters become `_`, and a value that is empty, `.` or `..` becomes `_`.
+fn confine(value: &str, out: &mut String) {
+    if value.is_empty() || value == "." || value == ".." {
+        out.push('_');
+        return;
+    }
+    out.extend(value.chars().map(|c| {
+        if c == '/' || c == '\\' || c.is_control() {
+            '_'
+        } else {
+            c
+        }
+    }));
+}
+
 struct Files {
     open: HashMap<PathBuf, (OpenFile, u64)>,
     tick: u64,
@@ -101,7 +118,7 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
         }
         for e in batch.iter().filter(|_| static_path.is_none()) {
             path_buf.clear();
-            cfg.path.render_into(e, &mut path_buf);
+            cfg.path.render_into_with(e, &mut path_buf, &mut confine);
             let path = resolve(&ctx.data_dir, &path_buf);
             line.clear();
             encode_line(e, &cfg.encoding, &mut line, &mut scratch);

@@ -156,6 +156,63 @@ fn templated_paths_respect_the_open_file_bound() {
     }
 }
 
+/// Issue 10's path traversal: a sender-controlled hostname rendered into a templated path
+/// stays a file name inside the sink's directory, whatever it holds.
+#[test]
+fn sender_values_in_a_templated_path_cannot_leave_the_sink_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("d");
+    std::fs::create_dir(&root).unwrap();
+    let cfg = file_cfg("path = \"out/%{[host][hostname]}.log\"");
+    let hostile = ["../../../../x", "/etc/evil", "a\nb", "..", "", "..\\..\\y"];
+    let batch: EventBatch = hostile.iter().enumerate().map(|(i, h)| ev(i, h)).collect();
+    run(cfg, &root, vec![batch]);
+    // Nothing outside d/out, and every event was written inside it.
+    let outside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(outside, ["d"], "files outside the data dir: {outside:?}");
+    let inside: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(inside, ["out"]);
+    let mut names: Vec<String> = std::fs::read_dir(root.join("out"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            assert!(
+                e.file_type().unwrap().is_file(),
+                "{:?} is not a file",
+                e.path()
+            );
+            e.file_name().into_string().unwrap()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".._.._.._.._x.log",
+            ".._.._y.log",
+            "_.log",
+            "_etc_evil.log",
+            "a_b.log"
+        ]
+    );
+    let lines: usize = names
+        .iter()
+        .map(|n| {
+            std::fs::read_to_string(root.join("out").join(n))
+                .unwrap()
+                .lines()
+                .count()
+        })
+        .sum();
+    assert_eq!(lines, hostile.len());
+}
+
 #[test]
 fn time_rotation_uses_dated_suffix_and_max_age_expires() {
     let dir = tempfile::tempdir().unwrap();
