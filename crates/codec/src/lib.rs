@@ -17,7 +17,7 @@
 //!   checked against a limit before anything is buffered, and compressed blocks inflate
 //!   with a cap, so a hostile client costs at most those limits.
 
-#![warn(unreachable_pub)]
+#![warn(unreachable_pub, missing_docs)]
 
 pub mod lumberjack;
 mod syslog;

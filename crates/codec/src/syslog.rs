@@ -8,14 +8,18 @@ use tokio_util::codec::Decoder;
 pub enum Framing {
     /// Octet counting when a message starts with `DIGITS SP`, else LF or NUL.
     Auto,
+    /// RFC 6587 `LEN SP MSG` only.
     OctetCounting,
+    /// LF-terminated.
     Newline,
+    /// NUL-terminated (Python's SysLogHandler over TCP).
     Nul,
 }
 
 /// One message cut from the stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frame {
+    /// The message, without its delimiter or octet count.
     pub bytes: Bytes,
     /// The message was longer than the limit and was cut.
     pub truncated: bool,
@@ -24,8 +28,13 @@ pub struct Frame {
 /// The stream cannot be resynchronised.
 #[derive(Debug)]
 pub enum FrameError {
+    /// Reading the stream failed.
     Io(std::io::Error),
-    BadOctetCount { offset: u64 },
+    /// `OctetCounting` was configured, and the stream did not start a frame with a count.
+    BadOctetCount {
+        /// Where in the stream.
+        offset: u64,
+    },
 }
 
 impl std::fmt::Display for FrameError {

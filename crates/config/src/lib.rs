@@ -18,7 +18,7 @@
 //! - The keys the graph owns (`inputs`, `if`, `buffer`, `when_full`) are taken out here,
 //!   before the component sees its table.
 
-#![warn(unreachable_pub)]
+#![warn(unreachable_pub, missing_docs)]
 
 mod component;
 mod error;

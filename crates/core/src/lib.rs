@@ -16,7 +16,7 @@
 //!   A consumer configured `when_full = "drop_newest"` is never waited on: a full
 //!   buffer drops the batch and counts it; otherwise the sender waits (back-pressure).
 
-#![warn(unreachable_pub)]
+#![warn(unreachable_pub, missing_docs)]
 
 pub mod config;
 mod labels;

@@ -9,8 +9,11 @@ use prometheus::{
 /// What kind of component a metric belongs to (the `component_kind` of the API).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ComponentKind {
+    /// Where events enter.
     Source,
+    /// Between sources and sinks.
     Transform,
+    /// Where events leave.
     Sink,
 }
 
@@ -142,6 +145,7 @@ impl Telemetry {
         }
     }
 
+    /// The registry `/metrics` renders.
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
@@ -185,15 +189,25 @@ impl Default for Telemetry {
 /// One component's metrics, labels bound.
 #[derive(Clone)]
 pub struct ComponentMetrics {
+    /// The component's id.
     pub id: String,
+    /// Its `type`.
     pub component_type: String,
+    /// Source, transform or sink.
     pub kind: ComponentKind,
+    /// `sluice_events_received_total`.
     pub events_received: IntCounter,
+    /// `sluice_bytes_received_total`.
     pub bytes_received: IntCounter,
+    /// `sluice_events_sent_total`.
     pub events_sent: IntCounter,
+    /// `sluice_buffer_events`: events waiting in its input buffer.
     pub buffer_events: IntGauge,
+    /// `sluice_buffer_bytes`.
     pub buffer_bytes: IntGauge,
+    /// `sluice_connections_active` (sources only).
     pub connections: Option<IntGauge>,
+    /// `sluice_sink_request_duration_seconds` (sinks only).
     pub request_duration: Option<Histogram>,
     dropped: IntCounterVec,
     errors: IntCounterVec,

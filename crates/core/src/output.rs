@@ -15,6 +15,7 @@ pub type Selector = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
 /// One consumer's input buffer.
 #[derive(Clone)]
 pub struct Target {
+    /// The consumer's input buffer.
     pub tx: mpsc::Sender<EventBatch>,
     /// Drop instead of waiting when the buffer is full.
     pub drop_when_full: bool,
@@ -64,6 +65,7 @@ impl Output {
         r
     }
 
+    /// True when nobody consumes this output.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
     }

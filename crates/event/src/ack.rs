@@ -47,6 +47,7 @@ impl Drop for Inner {
 pub struct AckToken(Arc<Inner>);
 
 impl AckToken {
+    /// A token that calls `callback` once, when its last copy is dropped.
     pub fn new(callback: impl FnOnce(BatchStatus) + Send + 'static) -> Self {
         AckToken(Arc::new(Inner {
             status: AtomicU8::new(0),

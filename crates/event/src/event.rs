@@ -77,6 +77,7 @@ fn remove_in(map: &mut Map, segs: &[String]) -> Option<Value> {
 }
 
 impl Event {
+    /// An empty event.
     pub fn new() -> Self {
         Self::default()
     }
@@ -97,18 +98,22 @@ impl Event {
         Self::from_map(m)
     }
 
+    /// The event's fields.
     pub fn fields(&self) -> &Map {
         &self.fields
     }
 
+    /// The event's fields, to change.
     pub fn fields_mut(&mut self) -> &mut Map {
         &mut self.fields
     }
 
+    /// What outputs never emit: peer, source, ack token, `@metadata`.
     pub fn meta(&self) -> &EventMeta {
         &self.meta
     }
 
+    /// The metadata, to change.
     pub fn meta_mut(&mut self) -> &mut EventMeta {
         &mut self.meta
     }
@@ -222,6 +227,7 @@ impl Event {
         }
     }
 
+    /// True when `tags` holds `tag`.
     pub fn has_tag(&self, tag: &str) -> bool {
         match self.fields.get("tags") {
             Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(tag)),

@@ -17,7 +17,7 @@
 //!   the last event carrying it is dropped, so "durable" simply means "every sink has let
 //!   go of it".
 
-#![warn(unreachable_pub)]
+#![warn(unreachable_pub, missing_docs)]
 
 mod ack;
 mod event;

@@ -78,22 +78,26 @@ impl fmt::Debug for Map {
 }
 
 impl Map {
+    /// An empty map.
     pub const fn new() -> Self {
         Map {
             entries: Vec::new(),
         }
     }
 
+    /// An empty map with room for `n` entries.
     pub fn with_capacity(n: usize) -> Self {
         Map {
             entries: Vec::with_capacity(n),
         }
     }
 
+    /// How many entries it holds.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// True when it holds nothing.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -149,16 +153,19 @@ impl Map {
         }
     }
 
+    /// The value at `key`.
     pub fn get<Q: Borrow<str> + ?Sized>(&self, key: &Q) -> Option<&Value> {
         let i = self.index_of(key.borrow())?;
         Some(&self.entries[i].1)
     }
 
+    /// The value at `key`, to change.
     pub fn get_mut<Q: Borrow<str> + ?Sized>(&mut self, key: &Q) -> Option<&mut Value> {
         let i = self.index_of(key.borrow())?;
         Some(&mut self.entries[i].1)
     }
 
+    /// True when `key` is present.
     pub fn contains_key<Q: Borrow<str> + ?Sized>(&self, key: &Q) -> bool {
         self.index_of(key.borrow()).is_some()
     }
@@ -185,6 +192,7 @@ impl Map {
         self.entries.push((key, value));
     }
 
+    /// Removes `key`, returning its value.
     pub fn remove<Q: Borrow<str> + ?Sized>(&mut self, key: &Q) -> Option<Value> {
         let i = self.index_of(key.borrow())?;
         Some(self.entries.remove(i).1)
@@ -211,24 +219,29 @@ impl Map {
         &mut self.entries[i].1
     }
 
+    /// Entries in key order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&Key, &Value)> + ExactSizeIterator {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
+    /// Entries in key order, values to change.
     pub fn iter_mut(
         &mut self,
     ) -> impl DoubleEndedIterator<Item = (&Key, &mut Value)> + ExactSizeIterator {
         self.entries.iter_mut().map(|(k, v)| (&*k, v))
     }
 
+    /// Keys in order.
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Key> + ExactSizeIterator {
         self.entries.iter().map(|(k, _)| k)
     }
 
+    /// Values in key order.
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
         self.entries.iter().map(|(_, v)| v)
     }
 
+    /// Values in key order, to change.
     pub fn values_mut(
         &mut self,
     ) -> impl DoubleEndedIterator<Item = &mut Value> + ExactSizeIterator {

@@ -11,7 +11,9 @@ pub struct FieldPath {
 /// Why a field reference did not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathError {
+    /// The reference as written.
     pub path: String,
+    /// What is wrong with it.
     pub reason: &'static str,
 }
 
@@ -80,6 +82,7 @@ impl FieldPath {
         }
     }
 
+    /// The path's segments, outermost first.
     pub fn segments(&self) -> &[String] {
         &self.segments
     }

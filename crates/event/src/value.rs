@@ -8,16 +8,23 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum Value {
     #[default]
+    /// JSON `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A whole number.
     Integer(i64),
+    /// A floating-point number.
     Float(f64),
     /// Text; up to 24 bytes inline without an allocation (most syslog header fields).
     String(Key),
     /// Raw bytes that are not valid UTF-8. Serialised lossily as a JSON string.
     Bytes(Bytes),
+    /// A point in time (serialised as RFC 3339 UTC).
     Timestamp(Timestamp),
+    /// A list.
     Array(Vec<Value>),
+    /// A nested object.
     Object(Map),
 }
 
@@ -39,6 +46,7 @@ impl Value {
         !matches!(self, Value::Null | Value::Bool(false))
     }
 
+    /// The text of a string value.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -46,6 +54,7 @@ impl Value {
         }
     }
 
+    /// The map of an object value.
     pub fn as_object(&self) -> Option<&Map> {
         match self {
             Value::Object(m) => Some(m),
@@ -53,6 +62,7 @@ impl Value {
         }
     }
 
+    /// The map of an object value, to change.
     pub fn as_object_mut(&mut self) -> Option<&mut Map> {
         match self {
             Value::Object(m) => Some(m),
@@ -60,6 +70,7 @@ impl Value {
         }
     }
 
+    /// A number as `f64` (integers and floats).
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Integer(i) => Some(*i as f64),

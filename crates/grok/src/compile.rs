@@ -6,7 +6,9 @@ use sluice_event::{FieldPath, Value};
 /// `:int` or `:float` after a semantic name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Conversion {
+    /// `:int`.
     Int,
+    /// `:float`.
     Float,
 }
 
@@ -50,12 +52,14 @@ impl Conversion {
 pub struct Field {
     /// Position among the expression's captures.
     pub index: usize,
+    /// The PCRE2 group that holds it.
     pub group: String,
     /// The semantic name as written: `pid`, `[process][pid]`, `process.pid`.
     pub name: String,
     /// Where the capture goes. A name that is not a valid field reference (the standard
     /// library has `[apache][error][proxy][error][code]?`) is one literal key.
     pub path: FieldPath,
+    /// `:int` or `:float`, if given.
     pub conversion: Option<Conversion>,
     /// The built-in library definition that declares this capture, if any. The built-in
     /// library names fields the legacy way (`program`, not `[process][name]`).
@@ -69,19 +73,45 @@ pub struct Field {
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CompileError {
     #[error("unknown pattern %{{{name}}} at position {pos} of `{pattern}`")]
+    /// A `%{NAME}` that the library does not define.
     Unknown {
+        /// The pattern name.
         name: String,
+        /// Its byte offset in the pattern.
         pos: usize,
+        /// The pattern as written.
         pattern: String,
     },
     #[error("`%{{` at position {pos} of `{pattern}` is never closed")]
-    Unclosed { pos: usize, pattern: String },
+    /// A `%{` without its `}`.
+    Unclosed {
+        /// Byte offset of the `%{`.
+        pos: usize,
+        /// The pattern as written.
+        pattern: String,
+    },
     #[error("unknown type `{ty}` in %{{{spec}}} (use int or float)")]
-    BadType { ty: String, spec: String },
+    /// A conversion other than `int` or `float`.
+    BadType {
+        /// The type given.
+        ty: String,
+        /// The whole `%{...}`.
+        spec: String,
+    },
     #[error("patterns nest deeper than {max} levels through %{{{name}}} (a cycle?)")]
-    TooDeep { name: String, max: usize },
+    /// Pattern references nested deeper than `max` (or a cycle).
+    TooDeep {
+        /// The pattern where expansion stopped.
+        name: String,
+        /// The depth limit.
+        max: usize,
+    },
     #[error("invalid regular expression: {message}")]
-    Regex { message: String },
+    /// The expanded regex does not compile.
+    Regex {
+        /// PCRE2's message.
+        message: String,
+    },
 }
 
 const MAX_DEPTH: usize = 64;

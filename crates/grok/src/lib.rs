@@ -24,7 +24,7 @@
 //!   `(?<name>...)`. Names may be field paths (`[http][request][method]`, `a.b`). Each
 //!   becomes a PCRE2 group `gN`, so names need not be valid PCRE2 group names.
 
-#![warn(unreachable_pub)]
+#![warn(unreachable_pub, missing_docs)]
 
 mod compile;
 mod library;

@@ -14,12 +14,21 @@ pub struct Library {
 #[derive(Debug, thiserror::Error)]
 pub enum LibraryError {
     #[error("cannot read {path}: {error}")]
+    /// A patterns file or directory could not be read.
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// Why.
         error: std::io::Error,
     },
     #[error("{path}:{line}: expected `NAME regex`")]
-    Syntax { path: PathBuf, line: usize },
+    /// A line that is not `NAME REGEX`.
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The line number.
+        line: usize,
+    },
 }
 
 impl Library {
@@ -42,6 +51,7 @@ impl Library {
         self.defs.insert(name.to_owned(), (regex.to_owned(), false));
     }
 
+    /// The definition of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.defs.get(name).map(|(re, _)| re.as_str())
     }
@@ -52,14 +62,17 @@ impl Library {
         self.defs.get(name).is_some_and(|(_, b)| *b)
     }
 
+    /// How many patterns it defines.
     pub fn len(&self) -> usize {
         self.defs.len()
     }
 
+    /// True when it defines none.
     pub fn is_empty(&self) -> bool {
         self.defs.is_empty()
     }
 
+    /// Every pattern name.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.defs.keys().map(String::as_str)
     }

@@ -13,6 +13,7 @@ pub enum MatchError {
     #[error("match abandoned after its step budget")]
     Budget,
     #[error("PCRE2 match error: {0}")]
+    /// Any other PCRE2 error.
     Other(String),
 }
 

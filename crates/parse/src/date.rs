@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 /// One entry of the filter's `formats`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DateFormat {
+    /// `ISO8601`, as Logstash reads it.
     Iso8601,
     /// Seconds since the epoch, fractions allowed.
     Unix,
@@ -15,6 +16,7 @@ pub enum DateFormat {
     UnixMs,
     /// daemontools/s6 labels: `@` and 24 hex digits, seconds (offset by 2^62) and nanoseconds.
     Tai64n,
+    /// A Joda pattern.
     Joda(JodaFormat),
 }
 

@@ -9,20 +9,27 @@ use std::fmt::Write;
 /// One element of a compiled pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item {
+    /// Text that must appear as written.
     Literal(String),
     /// `y`/`Y` repeated: 2 = two-digit year, otherwise full.
     Year(usize),
     /// `M`: 1-2 numeric, 3 short name, 4+ full name.
     Month(usize),
+    /// `d`, `dd`: day of month.
     Day(usize),
+    /// `D`: day of year.
     DayOfYear(usize),
+    /// `H`, `HH`: hour 0-23.
     Hour24(usize),
     /// `k`: clock hour 1-24 (24 is midnight).
     ClockHour24(usize),
+    /// `h`, `hh`: hour 1-12.
     Hour12(usize),
     /// `K`: hour of the half day, 0-11.
     HalfDayHour(usize),
+    /// `m`, `mm`: minute.
     Minute(usize),
+    /// `s`, `ss`: second.
     Second(usize),
     /// `S` repeated: that many fraction digits.
     Fraction(usize),
@@ -48,7 +55,9 @@ pub struct JodaFormat {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unsupported date pattern letter `{letter}` at column {column}")]
 pub struct JodaError {
+    /// The pattern letter.
     pub letter: char,
+    /// Its column in the pattern.
     pub column: usize,
 }
 
@@ -77,6 +86,7 @@ const DAY_NAMES: [&str; 7] = [
 ];
 
 impl JodaFormat {
+    /// Parses a Joda pattern (`yyyy-MM-dd HH:mm:ss,SSS`).
     pub fn parse(pattern: &str) -> Result<Self, JodaError> {
         let chars: Vec<char> = pattern.chars().collect();
         let mut items = Vec::new();
@@ -153,6 +163,7 @@ impl JodaFormat {
         Ok(JodaFormat { items })
     }
 
+    /// The pattern's items in order.
     pub fn items(&self) -> &[Item] {
         &self.items
     }
@@ -228,6 +239,7 @@ impl JodaFormat {
         }
     }
 
+    /// `t` formatted by the pattern.
     pub fn format(&self, t: &DateTime<Utc>) -> String {
         let mut s = String::new();
         self.format_into(t, &mut s);

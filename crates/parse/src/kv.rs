@@ -6,7 +6,9 @@ use std::borrow::Cow;
 /// (`field_split_pattern`, `value_split_pattern`).
 #[derive(Clone, Debug)]
 pub enum Split {
+    /// Any of these characters separates.
     Chars(Vec<char>),
+    /// Matches of this regex separate.
     Pattern(regex::Regex),
 }
 
@@ -67,13 +69,17 @@ fn first_separator(value: &Split, field: &Split, s: &str) -> Option<(usize, usiz
 /// separates a key from its value.
 #[derive(Clone, Debug)]
 pub struct KvOptions {
+    /// What separates pairs.
     pub field_split: Split,
+    /// What separates a key from its value.
     pub value_split: Split,
     /// Characters trimmed from both ends of keys and of values.
     pub trim_key: Vec<char>,
+    /// Characters trimmed from both ends of a value.
     pub trim_value: Vec<char>,
     /// Characters removed anywhere in keys and in values.
     pub remove_char_key: Vec<char>,
+    /// Characters removed anywhere in a value.
     pub remove_char_value: Vec<char>,
     /// Keep `key=` with an empty value (Logstash's default: no).
     pub allow_empty_values: bool,
@@ -96,7 +102,9 @@ impl Default for KvOptions {
 /// One `key=value` pair.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pair<'a> {
+    /// The key.
     pub key: Cow<'a, str>,
+    /// The value.
     pub value: Cow<'a, str>,
     /// The value was wrapped in `()`, `[]` or `<>` (candidates for `recursive`).
     pub bracketed: bool,

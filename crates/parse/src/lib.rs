@@ -13,7 +13,7 @@
 //! - Conditions and templates compile once at config load into small trees/segment lists
 //!   and evaluate without re-parsing; errors carry the column.
 
-#![warn(unreachable_pub)]
+#![warn(unreachable_pub, missing_docs)]
 
 pub mod condition;
 pub mod date;

@@ -41,6 +41,7 @@ fn builtin(name: &str) -> &'static str {
 /// What a found secret becomes.
 #[derive(Clone, Debug)]
 pub enum Replacement {
+    /// Replace each finding with this text.
     Text(String),
     /// HMAC-SHA-256 under this key: `[REDACTED:1a2b3c4d5e6f]`.
     KeyedHash(Vec<u8>),

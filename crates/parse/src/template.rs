@@ -25,14 +25,31 @@ pub struct Template {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum TemplateError {
     #[error("unclosed `%{{` at column {column}")]
-    Unclosed { column: usize },
+    /// `%{` without its `}`.
+    Unclosed {
+        /// Where the `%{` starts.
+        column: usize,
+    },
     #[error("at column {column}: {source}")]
-    Path { column: usize, source: PathError },
+    /// A field reference that does not parse.
+    Path {
+        /// Where the reference starts.
+        column: usize,
+        /// What is wrong with it.
+        source: PathError,
+    },
     #[error("at column {column}: {source}")]
-    Date { column: usize, source: JodaError },
+    /// A `%{+FORMAT}` that is not a valid Joda pattern.
+    Date {
+        /// Where the format starts.
+        column: usize,
+        /// What is wrong with it.
+        source: JodaError,
+    },
 }
 
 impl Template {
+    /// Parses a template; errors give the column.
     pub fn parse(src: &str) -> Result<Self, TemplateError> {
         let mut segments = Vec::new();
         let mut lit = String::new();
@@ -154,6 +171,7 @@ impl Template {
         complete
     }
 
+    /// The rendered text, owned.
     pub fn render(&self, event: &Event) -> String {
         let mut s = String::new();
         self.render_into(event, &mut s);
@@ -192,6 +210,7 @@ impl FieldName {
         }
     }
 
+    /// The name as written.
     pub fn source(&self) -> &str {
         self.template.source()
     }

@@ -12,7 +12,7 @@
 //! - Listeners are bound before anything runs ([`bind_sources`]), so a port that cannot
 //!   be bound is reported up front, and tests can bind port 0 and read the real address.
 
-#![warn(unreachable_pub)]
+#![warn(unreachable_pub, missing_docs)]
 
 mod chains;
 #[cfg(test)]

@@ -71,12 +71,17 @@ pub fn bind_sources(
 /// What `/api/components` shows.
 #[derive(Clone, Debug)]
 pub struct ComponentInfo {
+    /// Its id.
     pub id: String,
+    /// Source, transform or sink.
     pub kind: ComponentKind,
+    /// Its `type`.
     pub component_type: String,
+    /// The outputs it reads.
     pub inputs: Vec<String>,
     /// The address actually bound, for sources.
     pub address: Option<SocketAddr>,
+    /// Its metrics.
     pub metrics: ComponentMetrics,
 }
 
@@ -85,6 +90,7 @@ pub struct Running {
     shutdown: CancellationToken,
     sources: Vec<JoinHandle<()>>,
     rest: Vec<JoinHandle<()>>,
+    /// Every component, for `/api/components`.
     pub components: Vec<ComponentInfo>,
 }
 
@@ -100,6 +106,7 @@ impl Running {
         self.shutdown.cancel();
     }
 
+    /// The token that [`Running::shutdown`] cancels.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
     }

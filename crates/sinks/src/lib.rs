@@ -16,7 +16,7 @@
 //!   events for the sink (`sluice_core::Target::select`), so a sink receives only its
 //!   own events.
 
-#![warn(unreachable_pub)]
+#![warn(unreachable_pub, missing_docs)]
 
 pub mod console;
 pub mod encode;

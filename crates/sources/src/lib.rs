@@ -17,7 +17,7 @@
 //! - Sources that can acknowledge (Beats, HTTP) attach one ack token per window or
 //!   request and answer only once every sink has let go of every event.
 
-#![warn(unreachable_pub)]
+#![warn(unreachable_pub, missing_docs)]
 
 pub mod beats;
 mod framed;
@@ -59,11 +59,14 @@ fn default_batch() -> usize {
 /// A listener bound and ready to serve.
 #[derive(Debug)]
 pub enum Bound {
+    /// A UDP socket.
     Udp(tokio::net::UdpSocket),
+    /// A TCP listener.
     Tcp(tokio::net::TcpListener),
 }
 
 impl Bound {
+    /// The address actually bound.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         match self {
             Bound::Udp(s) => s.local_addr(),
@@ -88,10 +91,15 @@ pub fn bind(cfg: &SourceConfig, addr: SocketAddr) -> std::io::Result<Bound> {
 /// What a serving source needs besides its socket.
 #[derive(Clone, Debug)]
 pub struct SourceContext<C> {
+    /// The source's id.
     pub id: Arc<str>,
+    /// Its settings.
     pub config: C,
+    /// Where its events go; counts what it sends.
     pub output: Output,
+    /// Its metrics.
     pub metrics: ComponentMetrics,
+    /// Cancelled at shutdown.
     pub shutdown: CancellationToken,
 }
 

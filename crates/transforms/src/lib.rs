@@ -22,7 +22,7 @@
 //!   that runs out of its step budget, or an event out of its time budget, is tagged
 //!   `_groktimeout` and the pipeline moves on.
 
-#![warn(unreachable_pub)]
+#![warn(unreachable_pub, missing_docs)]
 
 pub mod common;
 pub mod date;

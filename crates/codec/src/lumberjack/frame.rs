@@ -9,20 +9,36 @@ use std::ops::Range;
 #[derive(Debug, thiserror::Error)]
 pub enum LjError {
     #[error("i/o: {0}")]
+    /// Reading the stream failed.
     Io(#[from] std::io::Error),
     #[error("unsupported protocol version byte {0:#04x} (expected '1' or '2')")]
+    /// A frame whose version byte is neither `1` nor `2`.
     BadVersion(u8),
     #[error("unknown frame type {0:#04x}")]
+    /// A frame type this decoder does not know.
     UnknownType(u8),
     #[error("frame of {len} bytes is over max_frame_bytes ({max})")]
-    FrameTooLarge { len: u64, max: usize },
+    /// A frame announcing `len` bytes, more than `max`.
+    FrameTooLarge {
+        /// The length announced.
+        len: u64,
+        /// The limit.
+        max: usize,
+    },
     #[error("compressed block inflates past max_inflated_bytes ({max})")]
-    InflatedTooLarge { max: usize },
+    /// A compressed block that inflates past `max` bytes.
+    InflatedTooLarge {
+        /// The limit.
+        max: usize,
+    },
     #[error("compressed block is not valid zlib: {0}")]
+    /// A compressed block that is not valid zlib.
     BadCompressed(String),
     #[error("compressed block ends inside a frame")]
+    /// A compressed block that ends inside a frame.
     TruncatedBlock,
     #[error("compressed block inside a compressed block")]
+    /// A compressed block inside a compressed block.
     NestedCompressed,
 }
 

@@ -34,15 +34,24 @@ pub enum LjFrame {
     /// `W`: the number of events the client sends before it waits for an ACK.
     Window(u32),
     /// `J`: a JSON document, not yet parsed.
-    Json { seq: u32, payload: Bytes },
+    /// A JSON data frame (`2J`): its sequence number and the JSON object.
+    Json {
+        /// Its sequence number.
+        seq: u32,
+        /// The JSON object, as sent.
+        payload: Bytes,
+    },
     /// `D`: key/value pairs, as bytes.
     Data {
+        /// Its sequence number.
         seq: u32,
+        /// Its key/value pairs.
         pairs: Vec<(Bytes, Bytes)>,
     },
 }
 
 impl LjFrame {
+    /// The sequence number of a data frame (`None` for window frames).
     pub fn seq(&self) -> Option<u32> {
         match self {
             LjFrame::Window(_) => None,
@@ -78,6 +87,7 @@ pub struct LumberjackDecoder {
 }
 
 impl LumberjackDecoder {
+    /// A decoder with these limits.
     pub fn new(limits: LjLimits) -> Self {
         LumberjackDecoder {
             limits,

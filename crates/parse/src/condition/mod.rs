@@ -17,31 +17,49 @@ pub use parser::ConditionError;
 /// A value position in a comparison.
 #[derive(Clone, Debug)]
 pub enum Operand {
+    /// `[field]`.
     Field(FieldPath),
+    /// A string, number, boolean or list.
     Literal(Value),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A comparison operator.
 pub enum CmpOp {
+    /// `==`.
     Eq,
+    /// `!=`.
     Ne,
+    /// `<`.
     Lt,
+    /// `>`.
     Gt,
+    /// `<=`.
     Le,
+    /// `>=`.
     Ge,
 }
 
 /// A compiled condition tree.
 #[derive(Clone, Debug)]
 pub enum Expr {
+    /// A bare operand: true when it is truthy.
     Truthy(Operand),
+    /// `a OP b`.
     Compare(Operand, CmpOp, Operand),
+    /// `a =~ /re/` (`false`: `!~`).
     Match(Operand, regex::Regex, bool),
+    /// `a in b` (`false`: `not in`).
     In(Operand, Operand, bool),
+    /// `!e`.
     Not(Box<Expr>),
+    /// `a and b`.
     And(Box<Expr>, Box<Expr>),
+    /// `a or b`.
     Or(Box<Expr>, Box<Expr>),
+    /// `a xor b`.
     Xor(Box<Expr>, Box<Expr>),
+    /// `a nand b`.
     Nand(Box<Expr>, Box<Expr>),
 }
 
@@ -62,10 +80,12 @@ impl Condition {
         })
     }
 
+    /// The condition as written.
     pub fn source(&self) -> &str {
         &self.source
     }
 
+    /// The parsed expression.
     pub fn expr(&self) -> &Expr {
         &self.expr
     }

@@ -10,6 +10,7 @@ use std::fmt;
 pub struct ConditionError {
     /// 1-based column in the condition text.
     pub column: usize,
+    /// What is wrong.
     pub message: String,
 }
 

@@ -12,6 +12,7 @@ pub const PARSE_FAILURE_TAG: &str = "_syslogparsefailure";
 /// Per-message inputs besides the bytes.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DecodeOptions {
+    /// How the line is parsed.
     pub parse: ParseOptions,
     /// Copy the raw line into `event.original`.
     pub keep_original: bool,

@@ -22,7 +22,9 @@ use std::borrow::Cow;
 /// Which grammar a message matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
+    /// `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`.
     Rfc5424,
+    /// BSD syslog and what real senders emit.
     Rfc3164,
     /// `<PRI>` followed directly by `tag: msg` or just text (Python's SysLogHandler).
     Headerless,
@@ -31,30 +33,43 @@ pub enum Protocol {
 /// One structured-data element: `[id name="value" ...]`, values unescaped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SdElement<'a> {
+    /// The SD-ID.
     pub id: &'a str,
+    /// Its parameters, unescaped.
     pub params: Vec<(&'a str, Cow<'a, str>)>,
 }
 
 /// A parsed message; strings borrow from the input where they can.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SyslogMessage<'a> {
+    /// Which format it was.
     pub protocol: Protocol,
     /// `None` only for RFC 3164 lines that arrived without a `<PRI>`.
     pub priority: Option<u8>,
+    /// `1` for RFC 5424.
     pub version: Option<u16>,
+    /// The message's time, when it has one.
     pub timestamp: Option<DateTime<Utc>>,
+    /// HOSTNAME, absent for `-`.
     pub hostname: Option<&'a str>,
+    /// APP-NAME (or the 3164 tag's name).
     pub appname: Option<&'a str>,
+    /// PROCID (or the 3164 tag's pid).
     pub procid: Option<&'a str>,
+    /// MSGID.
     pub msgid: Option<&'a str>,
+    /// STRUCTURED-DATA elements.
     pub structured_data: Vec<SdElement<'a>>,
+    /// The free-text part.
     pub message: Cow<'a, str>,
 }
 
 impl SyslogMessage<'_> {
+    /// PRI / 8.
     pub fn facility(&self) -> Option<u8> {
         self.priority.map(|p| p >> 3)
     }
+    /// PRI % 8.
     pub fn severity(&self) -> Option<u8> {
         self.priority.map(|p| p & 7)
     }
@@ -64,7 +79,9 @@ impl SyslogMessage<'_> {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{reason} at byte {offset}")]
 pub struct ParseError {
+    /// Byte offset in the line.
     pub offset: usize,
+    /// What was expected there.
     pub reason: &'static str,
 }
 

@@ -36,6 +36,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::FramedRead;
 
+/// What a Beats source serves with.
 pub type SourceContext = crate::SourceContext<Config>;
 
 /// Windows whose ACK may be outstanding on one connection before the reader stops

@@ -31,6 +31,7 @@ use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+/// What an HTTP source serves with.
 pub type SourceContext = crate::SourceContext<Config>;
 
 pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {

@@ -22,8 +22,11 @@ fn put(e: &mut Event, path: &FieldPath, overwrite: bool, value: Value) {
 /// How matching one event ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// A pattern matched; captures were written.
     Matched,
+    /// No pattern matched; the event was tagged.
     Failed,
+    /// The step or time budget ran out; the event was tagged.
     TimedOut,
     /// The field is absent (or not text): nothing was tried, nothing tagged.
     Skipped,
