@@ -26,37 +26,17 @@ pub struct Frame {
 }
 
 /// The stream cannot be resynchronised.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum FrameError {
     /// Reading the stream failed.
-    Io(std::io::Error),
+    #[error("read failed: {0}")]
+    Io(#[from] std::io::Error),
     /// `OctetCounting` was configured, and the stream did not start a frame with a count.
+    #[error("expected an RFC 6587 octet count at stream byte {offset}")]
     BadOctetCount {
         /// Where in the stream.
         offset: u64,
     },
-}
-
-impl std::fmt::Display for FrameError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FrameError::Io(e) => write!(f, "read failed: {e}"),
-            FrameError::BadOctetCount { offset } => {
-                write!(
-                    f,
-                    "expected an RFC 6587 octet count at stream byte {offset}"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for FrameError {}
-
-impl From<std::io::Error> for FrameError {
-    fn from(e: std::io::Error) -> Self {
-        FrameError::Io(e)
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

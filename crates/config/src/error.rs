@@ -1,10 +1,10 @@
 //! Config errors that say where: file, component, key.
 
 use sluice_core::config::Problem;
-use std::fmt;
 
-/// One problem in the configuration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One problem in the configuration: `file: [component] key `key`: message`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}{}: {message}", at_component(component), at_key(key))]
 pub struct ConfigError {
     /// The file (or files, for whole-pipeline problems).
     pub file: String,
@@ -16,35 +16,33 @@ pub struct ConfigError {
     pub message: String,
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if !self.component.is_empty() {
-            write!(f, ": [{}]", self.component)?;
-        }
-        if !self.key.is_empty() {
-            write!(f, " key `{}`", self.key)?;
-        }
-        write!(f, ": {}", self.message)
+fn at_component(c: &str) -> String {
+    if c.is_empty() {
+        String::new()
+    } else {
+        format!(": [{c}]")
     }
 }
 
-impl std::error::Error for ConfigError {}
+fn at_key(k: &str) -> String {
+    if k.is_empty() {
+        String::new()
+    } else {
+        format!(" key `{k}`")
+    }
+}
 
-/// Every problem found, in file order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Every problem found, in file order, one per line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, thiserror::Error)]
+#[error("{}", lines(.0))]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
+fn lines(errors: &[ConfigError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Collects errors with a fixed file and component.
@@ -71,5 +69,3 @@ impl Report<'_> {
         }
     }
 }
-
-impl std::error::Error for ConfigErrors {}

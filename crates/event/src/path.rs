@@ -9,24 +9,13 @@ pub struct FieldPath {
 }
 
 /// Why a field reference did not parse.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid field reference `{path}`: {reason}")]
 pub struct PathError {
     /// The reference as written.
     pub path: String,
     /// What is wrong with it.
     pub reason: &'static str,
-}
-
-impl std::error::Error for PathError {}
-
-impl fmt::Display for PathError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid field reference `{}`: {}",
-            self.path, self.reason
-        )
-    }
 }
 
 impl FieldPath {

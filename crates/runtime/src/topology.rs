@@ -13,8 +13,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// A listener that could not be bound.
-#[derive(Debug)]
+/// A listener that could not be bound; the message names the likely fix.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "sources.{component}: cannot listen on {address}: {error}{}",
+    fix(error)
+)]
 pub struct BindError {
     /// The source's id.
     pub component: String,
@@ -24,25 +28,14 @@ pub struct BindError {
     pub error: std::io::Error,
 }
 
-impl std::fmt::Display for BindError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "sources.{}: cannot listen on {}: {}",
-            self.component, self.address, self.error
-        )?;
-        match self.error.kind() {
-            std::io::ErrorKind::PermissionDenied => write!(
-                f,
-                " (ports below 1024 need root or CAP_NET_BIND_SERVICE: run `sudo setcap cap_net_bind_service=+ep $(which sluice)`, or choose a port >= 1024)"
-            ),
-            std::io::ErrorKind::AddrInUse => write!(f, " (another process already listens there: stop it or choose another port)"),
-            _ => Ok(()),
-        }
+/// What to do about a bind error, when we know.
+fn fix(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => " (ports below 1024 need root or CAP_NET_BIND_SERVICE: run `sudo setcap cap_net_bind_service=+ep $(which sluice)`, or choose a port >= 1024)",
+        std::io::ErrorKind::AddrInUse => " (another process already listens there: stop it or choose another port)",
+        _ => "",
     }
 }
-
-impl std::error::Error for BindError {}
 
 /// Binds every source's listener. `port_override` replaces the port of addresses whose
 /// port matches its first element (used for the embedded default's 514 -> 5514 fallback).

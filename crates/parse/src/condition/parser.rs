@@ -3,24 +3,16 @@
 use super::lexer::{lex, Tok};
 use super::{CmpOp, Expr, Operand};
 use sluice_event::Value;
-use std::fmt;
 
 /// A condition that did not compile.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("column {column}: {message}")]
 pub struct ConditionError {
     /// 1-based column in the condition text.
     pub column: usize,
     /// What is wrong.
     pub message: String,
 }
-
-impl fmt::Display for ConditionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "column {}: {}", self.column, self.message)
-    }
-}
-
-impl std::error::Error for ConditionError {}
 
 struct P {
     toks: Vec<(Tok, usize)>,

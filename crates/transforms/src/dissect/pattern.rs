@@ -4,8 +4,6 @@
 //! field's value is the text up to the first occurrence of its delimiter; the last field
 //! without a delimiter takes the rest of the line.
 
-use std::fmt;
-
 /// What a field does with its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -41,21 +39,14 @@ pub struct Pattern {
 }
 
 /// Why a pattern does not parse, with the byte offset where it went wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{what} at byte {at}")]
 pub struct PatternError {
     /// Byte offset into the pattern.
     pub at: usize,
     /// What is wrong.
     pub what: &'static str,
 }
-
-impl fmt::Display for PatternError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}", self.what, self.at)
-    }
-}
-
-impl std::error::Error for PatternError {}
 
 fn kind(spec: &str, at: usize) -> Result<Kind, PatternError> {
     let bad = |what| PatternError { at, what };
