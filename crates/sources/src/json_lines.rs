@@ -20,30 +20,30 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// `type = "json_lines"`.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Where to listen.
-    #[serde(default = "default_address")]
     pub address: SocketAddr,
     /// Longer lines are cut here, tagged `_truncated` and counted; the stream goes on.
-    #[serde(default = "default_max_line")]
     pub max_line_bytes: ByteSize,
     /// Open connections at most.
-    #[serde(default = "crate::default_max_connections")]
     pub max_connections: usize,
     /// Close a connection that sends nothing for this long.
-    #[serde(default = "crate::default_idle")]
     pub idle_timeout: HumanDuration,
     /// Events per batch handed to the pipeline.
-    #[serde(default = "crate::default_batch")]
     pub batch_size: usize,
 }
 
-fn default_address() -> SocketAddr {
-    SocketAddr::from(([0, 0, 0, 0], 5170))
-}
-fn default_max_line() -> ByteSize {
-    ByteSize(1 << 20)
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            address: SocketAddr::from(([0, 0, 0, 0], 5170)),
+            max_line_bytes: ByteSize(1 << 20),
+            max_connections: crate::DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: HumanDuration(crate::DEFAULT_IDLE),
+            batch_size: crate::DEFAULT_BATCH,
+        }
+    }
 }
 
 impl Config {

@@ -46,14 +46,21 @@ pub(crate) const DRAIN_QUIET: Duration = Duration::from_millis(300);
 /// stall at a few hundred thousand msgs/s. The kernel caps it at `net.core.rmem_max`.
 const DEFAULT_UDP_RECEIVE_BUFFER: usize = 4 << 20;
 
+/// Open connections a TCP source accepts at most, unless configured.
+const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// How long a TCP connection may send nothing, unless configured.
+const DEFAULT_IDLE: Duration = Duration::from_secs(600);
+/// Events per batch, unless configured.
+const DEFAULT_BATCH: usize = 512;
+
 fn default_max_connections() -> usize {
-    1024
+    DEFAULT_MAX_CONNECTIONS
 }
 fn default_idle() -> HumanDuration {
-    HumanDuration(Duration::from_secs(600))
+    HumanDuration(DEFAULT_IDLE)
 }
 fn default_batch() -> usize {
-    512
+    DEFAULT_BATCH
 }
 
 /// A listener bound and ready to serve.

@@ -7,49 +7,37 @@ use std::time::Duration;
 
 /// `type = "beats"`: Lumberjack v2 (Filebeat, Winlogbeat, pylogbeat, Logstash's output).
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Where to listen.
-    #[serde(default = "default_address")]
     pub address: SocketAddr,
     /// Open connections at most.
-    #[serde(default = "crate::default_max_connections")]
     pub max_connections: usize,
     /// Close a connection that sends nothing (and awaits no ACK) for this long.
-    #[serde(default = "default_idle")]
     pub idle_timeout: HumanDuration,
     /// Largest window a client may announce, in events.
-    #[serde(default = "default_max_window")]
     pub max_window: u32,
     /// Largest single frame, compressed blocks included.
-    #[serde(default = "default_max_frame")]
     pub max_frame_bytes: ByteSize,
     /// Largest size a compressed block may inflate to.
-    #[serde(default = "default_max_inflated")]
     pub max_inflated_bytes: ByteSize,
     /// While a window waits for the pipeline, send a keepalive ACK this often.
-    #[serde(default = "default_keepalive")]
     pub ack_keepalive: HumanDuration,
 }
 
-fn default_address() -> SocketAddr {
-    SocketAddr::from(([0, 0, 0, 0], 5044))
-}
-fn default_idle() -> HumanDuration {
-    // Logstash's client_inactivity_timeout.
-    HumanDuration(Duration::from_secs(60))
-}
-fn default_max_window() -> u32 {
-    16384
-}
-fn default_max_frame() -> ByteSize {
-    ByteSize(16 << 20)
-}
-fn default_max_inflated() -> ByteSize {
-    ByteSize(64 << 20)
-}
-fn default_keepalive() -> HumanDuration {
-    HumanDuration(Duration::from_secs(5))
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            address: SocketAddr::from(([0, 0, 0, 0], 5044)),
+            max_connections: crate::DEFAULT_MAX_CONNECTIONS,
+            // Logstash's client_inactivity_timeout.
+            idle_timeout: HumanDuration(Duration::from_secs(60)),
+            max_window: 16384,
+            max_frame_bytes: ByteSize(16 << 20),
+            max_inflated_bytes: ByteSize(64 << 20),
+            ack_keepalive: HumanDuration(Duration::from_secs(5)),
+        }
+    }
 }
 
 impl Config {

@@ -7,25 +7,19 @@ use std::time::Duration;
 
 /// `type = "http"`: `POST` NDJSON or a JSON array of objects.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Where to listen.
-    #[serde(default = "default_address")]
     pub address: SocketAddr,
     /// The one path that accepts events.
-    #[serde(default = "default_path")]
     pub path: String,
     /// Larger bodies (after gzip decoding, too) are refused with 413.
-    #[serde(default = "default_max_body")]
     pub max_body_bytes: ByteSize,
     /// Credentials every request must carry.
-    #[serde(default)]
     pub auth: Option<Auth>,
     /// Open connections at most.
-    #[serde(default = "crate::default_max_connections")]
     pub max_connections: usize,
     /// How long a request waits for its events to be written before answering 503.
-    #[serde(default = "default_ack_timeout")]
     pub ack_timeout: HumanDuration,
 }
 
@@ -37,17 +31,17 @@ pub struct Auth {
     pub bearer_token: String,
 }
 
-fn default_address() -> SocketAddr {
-    SocketAddr::from(([0, 0, 0, 0], 8080))
-}
-fn default_path() -> String {
-    "/".into()
-}
-fn default_max_body() -> ByteSize {
-    ByteSize(10 << 20)
-}
-fn default_ack_timeout() -> HumanDuration {
-    HumanDuration(Duration::from_secs(30))
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            address: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            path: "/".into(),
+            max_body_bytes: ByteSize(10 << 20),
+            auth: None,
+            max_connections: crate::DEFAULT_MAX_CONNECTIONS,
+            ack_timeout: HumanDuration(Duration::from_secs(30)),
+        }
+    }
 }
 
 impl Config {
