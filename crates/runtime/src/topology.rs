@@ -81,6 +81,7 @@ pub struct ComponentInfo {
 /// A running pipeline.
 pub struct Running {
     shutdown: CancellationToken,
+    reopen: Arc<std::sync::atomic::AtomicU64>,
     sources: Vec<JoinHandle<()>>,
     rest: Vec<JoinHandle<()>>,
     /// Every component, for `/api/components`.
@@ -94,6 +95,13 @@ impl std::fmt::Debug for Running {
 }
 
 impl Running {
+    /// Asks every file sink to close its files and open them again by name at its next
+    /// write (after logrotate moved them).
+    pub fn reopen_files(&self) {
+        self.reopen
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Starts a graceful shutdown: sources stop accepting and drain.
     pub fn shutdown(&self) {
         self.shutdown.cancel();
@@ -123,6 +131,7 @@ fn capacity(max_events: usize) -> usize {
 /// Builds the graph and spawns every component. Must run inside a tokio runtime.
 pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telemetry) -> Running {
     let shutdown = CancellationToken::new();
+    let reopen = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut components = Vec::new();
 
     // Input buffers of transforms and sinks, and who feeds them. A transform fused into
@@ -182,6 +191,7 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
             id: id.clone(),
             data_dir: p.data_dir.clone(),
             metrics: m.clone(),
+            reopen: reopen.clone(),
         };
         let h = s.sink.start(rx, ctx);
         rest.push(h);
@@ -253,6 +263,7 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
     }
     Running {
         shutdown,
+        reopen,
         sources,
         rest,
         components,

@@ -29,6 +29,8 @@ pub use registry::SinkConfig;
 use sluice_core::ComponentMetrics;
 use sluice_event::EventBatch;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -41,6 +43,9 @@ pub struct SinkContext {
     pub data_dir: PathBuf,
     /// The sink's metrics.
     pub metrics: ComponentMetrics,
+    /// Bumped when files should be closed and opened again by name (SIGHUP, after an
+    /// outside tool such as logrotate moved them).
+    pub reopen: Arc<AtomicU64>,
 }
 
 /// A built sink.

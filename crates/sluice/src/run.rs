@@ -81,6 +81,15 @@ pub fn run(args: RunArgs) -> ExitCode {
 }
 
 async fn serve(pipeline: Pipeline, embedded: bool) -> ExitCode {
+    // Installed first: from here on a SIGHUP (logrotate, a Logstash habit) is caught and
+    // logged instead of ending the process.
+    let signals = match Signals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("sluice: cannot install signal handlers: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
     let telemetry = Telemetry::new();
     let bound = match sluice_runtime::bind_sources(&pipeline, None) {
         Ok(b) => b,
@@ -146,7 +155,7 @@ async fn serve(pipeline: Pipeline, embedded: bool) -> ExitCode {
         "sluice started."
     );
 
-    wait_for_signal().await;
+    signals.wait_for_shutdown(&running).await;
     tracing::info!(grace = ?pipeline.shutdown_grace, "Shutting down: draining sources, flushing sinks.");
     ready.store(false, Ordering::SeqCst);
     running.shutdown();
@@ -167,20 +176,39 @@ async fn serve(pipeline: Pipeline, embedded: bool) -> ExitCode {
     code
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
+/// The signals `sluice run` handles: TERM and INT shut down gracefully; HUP reopens the
+/// file sinks' files (logrotate's `postrotate`) and is logged; it never ends the process.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// Returns on SIGTERM or SIGINT.
+    async fn wait_for_shutdown(mut self, running: &sluice_runtime::Running) {
+        loop {
             tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
+                _ = self.term.recv() => return,
+                _ = self.int.recv() => return,
+                _ = self.hup.recv() => {
+                    running.reopen_files();
+                    tracing::warn!(
+                        "SIGHUP received: file sinks reopen their files by name; configuration reload is \
+                         not implemented yet, so the pipeline is otherwise unchanged (restart sluice to \
+                         apply a new config)."
+                    );
+                }
             }
-        }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct FileSinkContext {
     pub data_dir: PathBuf,
     /// Its metrics.
     pub metrics: ComponentMetrics,
+    /// Files are reopened by name when this changes.
+    pub reopen: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Sink for FileSinkConfig {
@@ -40,6 +42,7 @@ impl Sink for FileSinkConfig {
             config: self.clone(),
             data_dir: ctx.data_dir,
             metrics: ctx.metrics,
+            reopen: ctx.reopen,
         };
         tokio::task::spawn_blocking(move || run_file(rx, ctx))
     }
@@ -85,8 +88,18 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
         .path
         .is_static()
         .then(|| resolve(&ctx.data_dir, cfg.path.source()));
+    let mut generation = ctx.reopen.load(std::sync::atomic::Ordering::Relaxed);
     while let Some(batch) = rx.blocking_recv() {
         let started = Instant::now();
+        let g = ctx.reopen.load(std::sync::atomic::Ordering::Relaxed);
+        if g != generation {
+            // Someone moved our files away (logrotate): close them, so that the next
+            // write opens (and creates) each by name again.
+            generation = g;
+            for (_, (mut f, _)) in files.open.drain() {
+                let _ = f.flush(cfg.fsync);
+            }
+        }
         received(&batch, &ctx.metrics);
         let now = chrono::Utc::now();
         let mut written = 0u64;

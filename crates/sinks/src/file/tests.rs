@@ -52,6 +52,7 @@ fn run(cfg: FileSinkConfig, dir: &std::path::Path, batches: Vec<EventBatch>) -> 
             config: cfg,
             data_dir: dir.to_owned(),
             metrics: metrics.clone(),
+            reopen: Default::default(),
         },
     );
     metrics

@@ -7,6 +7,7 @@ mod support;
 mod beats;
 mod cli;
 mod deploy;
+mod hardening;
 mod http;
 mod real_senders;
 mod robustness;

@@ -162,6 +162,23 @@ impl Server {
         panic!("timed out waiting for {what}; stderr:\n{}", self.stderr());
     }
 
+    /// Sends `signal` (`HUP`, `TERM`...) to the server.
+    pub fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("running");
+        let st = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(st.success(), "kill -{signal} failed");
+    }
+
+    /// True while the process has not exited.
+    pub fn alive(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
+    }
+
     /// SIGTERM, then wait; returns the exit code.
     pub fn stop(&mut self) -> i32 {
         let mut child = self.child.take().expect("running");

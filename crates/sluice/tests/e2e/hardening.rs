@@ -1,0 +1,139 @@
+//! Issue 10: faults found by trying sluice as a new user and as an attacker. Each test
+//! failed on the main branch before its fix.
+
+use crate::support::*;
+use std::io::Write;
+use std::net::{TcpStream, UdpSocket};
+use std::path::Path;
+use std::time::Duration;
+
+fn send_tcp(port: u16, bytes: &[u8]) {
+    let mut t = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    t.write_all(bytes).unwrap();
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(
+                    e.path()
+                        .strip_prefix(dir)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A sender-controlled hostname must not walk a templated sink path out of its
+/// directory, over syslog RFC 5424, RFC 3164 and JSON lines.
+#[test]
+fn hostnames_from_the_network_stay_inside_the_sink_directory() {
+    let json_port = free_port();
+    let s = Server::start(&format!(
+        r#"
+[sources.tcp]
+type = "syslog"
+mode = "tcp"
+address = "127.0.0.1:{{PORT}}"
+[sources.udp]
+type = "syslog"
+mode = "udp"
+address = "127.0.0.1:{{PORT}}"
+[sources.json]
+type = "json_lines"
+address = "127.0.0.1:{json_port}"
+[sinks.hosts]
+type = "file"
+inputs = ["tcp", "udp", "json"]
+path = "out/%{{[host][hostname]}}.log"
+"#
+    ));
+    send_tcp(
+        s.port,
+        b"<134>1 2026-11-24T12:00:00Z ../../../../x5424 app - - - five\n",
+    );
+    let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+    u.send_to(
+        b"<13>Nov 24 12:00:00 /etc/x3164 app: three",
+        ("127.0.0.1", s.port),
+    )
+    .unwrap();
+    send_tcp(
+        json_port,
+        b"{\"host\":{\"hostname\":\"../../xjson\"},\"message\":\"json\"}\n{\"host\":{\"hostname\":\"a\\nb\"},\"message\":\"nl\"}\n",
+    );
+    s.wait_for(30, "four events written", || {
+        s.metric("sluice_events_sent_total{component=\"hosts\",component_type=\"file\"}") >= 4.0
+    });
+    let root = s.dir.path();
+    let all = files_under(root);
+    let outside: Vec<&String> = all
+        .iter()
+        .filter(|f| !f.starts_with("data/out/") && *f != "sluice.toml" && *f != "stderr.log")
+        .collect();
+    assert!(outside.is_empty(), "files outside data/out: {outside:?}");
+    let inside: Vec<&String> = all.iter().filter(|f| f.starts_with("data/out/")).collect();
+    assert_eq!(inside.len(), 4, "{inside:?}");
+    assert!(
+        inside.iter().all(|f| !f["data/out/".len()..].contains('/')),
+        "{inside:?}"
+    );
+}
+
+/// SIGHUP (logrotate's postrotate, a Logstash habit) used to end the process with exit
+/// 129. Now it is logged, the server keeps serving, and file sinks reopen their files.
+#[test]
+fn sighup_is_logged_and_reopens_files_instead_of_killing_the_server() {
+    let mut s = Server::start(
+        r#"
+[sources.tcp]
+type = "syslog"
+mode = "tcp"
+address = "127.0.0.1:{PORT}"
+[sinks.out]
+type = "file"
+inputs = ["tcp"]
+path = "out.log"
+"#,
+    );
+    send_tcp(s.port, b"<13>Nov 24 12:00:00 h app: before\n");
+    s.wait_for(30, "the first event", || {
+        std::fs::read_to_string(s.data("out.log"))
+            .unwrap_or_default()
+            .contains("before")
+    });
+    // What logrotate does: move the file away, then HUP.
+    std::fs::rename(s.data("out.log"), s.data("out.log.1")).unwrap();
+    s.signal("HUP");
+    s.wait_for(10, "the SIGHUP log line", || s.stderr().contains("SIGHUP"));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        s.alive(),
+        "sluice exited on SIGHUP; stderr:\n{}",
+        s.stderr()
+    );
+    send_tcp(s.port, b"<13>Nov 24 12:00:01 h app: after\n");
+    s.wait_for(30, "the second event in a new out.log", || {
+        std::fs::read_to_string(s.data("out.log"))
+            .unwrap_or_default()
+            .contains("after")
+    });
+    let moved = std::fs::read_to_string(s.data("out.log.1")).unwrap();
+    assert!(
+        moved.contains("before") && !moved.contains("after"),
+        "{moved}"
+    );
+    assert_eq!(s.stop(), 0);
+}
