@@ -58,13 +58,37 @@ enum State {
     SkipToDelimiter,
 }
 
+/// Whether an LF seen in `Auto` mode ends the message.
+enum Lf {
+    End,
+    /// Inside a NUL-terminated record (a Python traceback): part of the message.
+    Content,
+    /// The last byte so far, from a sender known to end records with NUL: wait for more.
+    Undecided,
+}
+
 /// Cuts a byte stream into syslog messages.
+///
+/// `Auto` tells octet counting from LF and NUL per message. Python's SysLogHandler over
+/// TCP ends each record with a NUL and keeps the record's own newlines (a traceback), so
+/// in `Auto` an LF inside a record that a NUL ends is content, not a boundary: an LF
+/// ends a message when the next byte starts one (`<PRI>`, an octet count, another
+/// delimiter), or when no NUL follows in the bytes at hand and the connection has not
+/// sent NUL-terminated records before.
 #[derive(Debug)]
 pub struct SyslogFramer {
     framing: Framing,
     max: usize,
     state: State,
     consumed: u64,
+    /// This connection has ended a record with NUL.
+    nul_sender: bool,
+    /// Stream offset of a NUL known to lie ahead.
+    next_nul: Option<u64>,
+    /// Stream bytes before this offset hold no NUL (apart from `next_nul`).
+    nul_scanned_to: u64,
+    /// The stream has ended: nothing is undecided any more.
+    at_eof: bool,
 }
 
 impl SyslogFramer {
@@ -75,6 +99,48 @@ impl SyslogFramer {
             max: max_message_bytes.max(1),
             state: State::Start,
             consumed: 0,
+            nul_sender: false,
+            next_nul: None,
+            nul_scanned_to: 0,
+            at_eof: false,
+        }
+    }
+
+    /// True when a NUL lies in `src[from..limit]`; each stream byte is scanned once.
+    fn nul_ahead(&mut self, src: &[u8], from: usize, limit: usize) -> bool {
+        let base = self.consumed;
+        let from_abs = base + from as u64;
+        let limit_abs = base + limit as u64;
+        if let Some(n) = self.next_nul {
+            if n >= from_abs {
+                return n < limit_abs;
+            }
+        }
+        let start = from_abs.max(self.nul_scanned_to);
+        if start >= limit_abs {
+            return false;
+        }
+        let s = (start - base) as usize;
+        match memchr::memchr(0, &src[s..limit]) {
+            Some(j) => {
+                self.next_nul = Some(base + (s + j) as u64);
+                true
+            }
+            None => {
+                self.nul_scanned_to = limit_abs;
+                false
+            }
+        }
+    }
+
+    /// Whether the LF at `src[end]` ends a message (`Auto` only).
+    fn lf(&mut self, src: &[u8], end: usize, limit: usize) -> Lf {
+        match src.get(end + 1) {
+            None if self.nul_sender && !self.at_eof => Lf::Undecided,
+            None => Lf::End,
+            Some(b) if matches!(b, b'<' | b'\n' | b'\r' | 0) || b.is_ascii_digit() => Lf::End,
+            Some(_) if self.nul_sender || self.nul_ahead(src, end + 1, limit) => Lf::Content,
+            Some(_) => Lf::End,
         }
     }
 
@@ -187,8 +253,26 @@ impl Decoder for SyslogFramer {
                 }
                 State::Delimited { scanned } => {
                     let limit = src.len().min(self.max + 1);
-                    if let Some(i) = self.find_delim(&src[scanned.min(limit)..limit]) {
-                        let end = scanned.min(limit) + i;
+                    let mut from = scanned.min(limit);
+                    while let Some(i) = self.find_delim(&src[from..limit]) {
+                        let end = from + i;
+                        if self.framing == Framing::Auto {
+                            if src[end] == 0 {
+                                self.nul_sender = true;
+                            } else {
+                                match self.lf(src, end, limit) {
+                                    Lf::End => {}
+                                    Lf::Content => {
+                                        from = end + 1;
+                                        continue;
+                                    }
+                                    Lf::Undecided => {
+                                        self.state = State::Delimited { scanned: end };
+                                        return Ok(None);
+                                    }
+                                }
+                            }
+                        }
                         let bytes = self.take(src, end);
                         self.skip(src, 1);
                         self.state = State::Start;
@@ -233,6 +317,7 @@ impl Decoder for SyslogFramer {
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
+        self.at_eof = true;
         if let Some(f) = self.decode(src)? {
             return Ok(Some(f));
         }

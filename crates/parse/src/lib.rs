@@ -20,6 +20,7 @@ pub mod date;
 pub mod joda;
 pub mod json_event;
 pub mod kv;
+pub mod lenient_json;
 pub mod redact;
 pub mod syslog;
 pub mod template;

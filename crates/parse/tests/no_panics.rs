@@ -19,6 +19,14 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
 
     #[test]
+    fn lenient_json_returns(s in text(), pre in "\\{ ?(\"[a-z_]{1,8}\": ?\"?)?") {
+        let t = format!("{pre}{s}");
+        if let Some(l) = sluice_parse::lenient_json::lenient_object(&t) {
+            prop_assert!(t.ends_with(l.rest));
+        }
+    }
+
+    #[test]
     fn kv_returns(s in text()) {
         let o = KvOptions {
             field_split: Split::chars(" &"),

@@ -19,9 +19,24 @@ pub struct Config {
     skip_on_invalid_json: bool,
     #[serde(default = "json_failure")]
     tag_on_failure: Vec<String>,
+    /// Not Logstash's: when the text is not valid JSON but looks like an object (a
+    /// `%`-template "JSON" log formatter), recover its `"key": value` pairs, tag the
+    /// event `_jsonlenient`, and put what followed the object (a traceback) into
+    /// `lenient_rest`.
+    #[serde(default)]
+    lenient: bool,
+    #[serde(default = "stack_trace")]
+    lenient_rest: String,
     #[serde(flatten)]
     common: CommonConfig,
 }
+
+fn stack_trace() -> String {
+    "[error][stack_trace]".into()
+}
+
+/// The tag of an event whose JSON was recovered leniently.
+pub const LENIENT_TAG: &str = "_jsonlenient";
 
 fn message() -> String {
     "message".into()
@@ -37,6 +52,8 @@ pub struct Json {
     target: Option<FieldPath>,
     skip_on_invalid_json: bool,
     tag_on_failure: Vec<String>,
+    /// Where the text after a leniently read object goes; `None`: not lenient.
+    lenient: Option<FieldPath>,
     on_success: Common,
 }
 
@@ -45,6 +62,9 @@ impl Config {
     pub fn build(self, b: &mut Build<'_>) -> Option<Json> {
         let mark = b.mark();
         let io = SourceTarget::build(&self.source, self.target.as_deref(), b);
+        let lenient = self
+            .lenient
+            .then(|| b.path(&self.lenient_rest, "lenient_rest"));
         let on_success = self.common.build(b);
         if !b.clean_since(mark) {
             return None;
@@ -55,6 +75,7 @@ impl Config {
             target,
             skip_on_invalid_json: self.skip_on_invalid_json,
             tag_on_failure: self.tag_on_failure,
+            lenient: lenient.flatten(),
             on_success,
         })
     }
@@ -69,6 +90,7 @@ impl Json {
         };
         let value = match parsed {
             Ok(v) => v,
+            Err(_) if self.lenient.is_some() && self.recover(e) => return,
             Err(_) if self.skip_on_invalid_json => return,
             Err(_) => {
                 self.tag_on_failure.iter().for_each(|t| e.add_tag(t));
@@ -87,6 +109,36 @@ impl Json {
             }
         }
         self.on_success.apply(e);
+    }
+}
+
+impl Json {
+    /// The lenient reading of an invalid "JSON" record; false when nothing was recovered.
+    fn recover(&self, e: &mut Event) -> bool {
+        let (Some(rest_field), Some(Value::String(text))) = (&self.lenient, e.get(&self.source))
+        else {
+            return false;
+        };
+        let Some(l) = sluice_parse::lenient_json::lenient_object(text) else {
+            return false;
+        };
+        let rest = (!l.rest.is_empty()).then(|| Value::from(l.rest));
+        let mut m = Map::new();
+        for (k, v) in l.fields {
+            m.insert(k.into(), v);
+        }
+        match &self.target {
+            Some(t) => {
+                e.insert(t, Value::Object(m));
+            }
+            None => merge_root(e, m),
+        }
+        if let Some(r) = rest {
+            e.insert(rest_field, r);
+        }
+        e.add_tag(LENIENT_TAG);
+        self.on_success.apply(e);
+        true
     }
 }
 

@@ -96,3 +96,43 @@ fn counted_frame_cut_short_by_eof_is_kept_and_marked() {
         [("<13>short".into(), true)]
     );
 }
+
+/// Python's SysLogHandler over TCP: NUL ends each record, and `logger.exception` puts
+/// the traceback's newlines inside it. One record, one frame.
+#[test]
+fn auto_keeps_a_nul_terminated_traceback_whole() {
+    let tb = "<11>py: ERROR boom\nTraceback (most recent call last):\n  File \"v.py\", line 9, in <module>\n    f()\nValueError: bad";
+    // The first record of a connection, whole in one read.
+    let stream = format!("{tb}\x00<14>py: INFO next\x00");
+    assert_eq!(
+        texts(frames(Framing::Auto, 4096, &[stream.as_bytes()])),
+        [tb, "<14>py: INFO next"]
+    );
+    // After a NUL-terminated record, however the bytes are cut.
+    let stream = format!("<14>py: hi\x00{tb}\x00<13>py: x\x00");
+    let want = ["<14>py: hi", tb, "<13>py: x"];
+    let b = stream.as_bytes();
+    for cut in 1..b.len() {
+        let (x, y) = b.split_at(cut);
+        assert_eq!(
+            texts(frames(Framing::Auto, 4096, &[x, y])),
+            want,
+            "cut at {cut}"
+        );
+    }
+    let byte_at_a_time: Vec<&[u8]> = b.chunks(1).collect();
+    assert_eq!(texts(frames(Framing::Auto, 4096, &byte_at_a_time)), want);
+}
+
+/// LF senders are unaffected: plain lines, syslog lines and a last line without its LF.
+#[test]
+fn auto_still_cuts_lf_lines_that_no_nul_follows() {
+    assert_eq!(
+        texts(frames(
+            Framing::Auto,
+            1024,
+            &[b"hello\nworld\n<13>x\n  indented\nlast"]
+        )),
+        ["hello", "world", "<13>x", "  indented", "last"]
+    );
+}

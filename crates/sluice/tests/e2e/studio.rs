@@ -330,3 +330,65 @@ fn python_sysloghandler_json_records_are_parsed_categorised_and_redacted() {
     assert_eq!(security[0]["request_id"], "req-55");
     assert_eq!(read_json_lines(&s.data("logs/studio_error.log")).len(), 1);
 }
+
+/// The seed's Django side as users write it: a "JSON" formatter that is a `%`-template,
+/// on SysLogHandler over TCP (NUL-terminated records), with `logger.exception` and a
+/// message holding quotes. Each record must arrive as one event with its level, request
+/// id and error tag; the traceback stays with it.
+const PY_TEMPLATE_JSON_TCP: &str = r#"
+import logging, logging.handlers, socket, sys
+h = logging.handlers.SysLogHandler(address=("127.0.0.1", int(sys.argv[1])),
+                                   facility=logging.handlers.SysLogHandler.LOG_LOCAL0, socktype=socket.SOCK_STREAM)
+h.ident = "studio: "
+h.setFormatter(logging.Formatter('{"timestamp": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", '
+                                 '"message": "%(message)s", "request_id": "%(request_id)s"}'))
+log = logging.getLogger("payments"); log.setLevel(logging.INFO); log.addHandler(h)
+try:
+    1 / 0
+except ZeroDivisionError:
+    log.exception("Payment failed", extra={"request_id": "req-9"})
+log.warning('User "bob" said: stop, "now"', extra={"request_id": "req-10"})
+h.close()
+"#;
+
+#[test]
+fn python_tracebacks_over_tcp_and_template_json_arrive_whole() {
+    if !have("python3") {
+        return;
+    }
+    let (s, _) = studio();
+    let script = s.dir.path().join("py_template_json.py");
+    std::fs::write(&script, PY_TEMPLATE_JSON_TCP).unwrap();
+    sh(&format!("python3 {} {}", script.display(), s.port));
+    s.wait_for(20, "2 events in studio.log and 1 error", || {
+        read_json_lines(&s.data("logs/studio.log")).len() >= 2
+            && !read_json_lines(&s.data("logs/studio_error.log")).is_empty()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let all = read_json_lines(&s.data("logs/studio.log"));
+    assert_eq!(all.len(), 2, "one event per record: {all:#?}");
+    let err = find(&all, "Payment failed");
+    assert_eq!(err["message"], "Payment failed");
+    assert_eq!(err["level"], "ERROR");
+    assert_eq!(err["request_id"], "req-9");
+    assert_eq!(err["logger"], "payments");
+    let tags = err["tags"].as_array().unwrap();
+    assert!(tags.contains(&Value::from("error")), "{tags:?}");
+    assert!(tags.contains(&Value::from("_jsonlenient")), "{tags:?}");
+    assert!(
+        !tags.contains(&Value::from("_syslogparsefailure")),
+        "{tags:?}"
+    );
+    let trace = err["error"]["stack_trace"].as_str().unwrap();
+    assert!(
+        trace.starts_with("Traceback") && trace.contains("ZeroDivisionError"),
+        "{trace}"
+    );
+    let quoted = find(&all, "said: stop");
+    assert_eq!(quoted["message"], "User \"bob\" said: stop, \"now\"");
+    assert_eq!(quoted["request_id"], "req-10");
+    assert_eq!(quoted["level"], "WARNING");
+    let errors = read_json_lines(&s.data("logs/studio_error.log"));
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["request_id"], "req-9");
+}
