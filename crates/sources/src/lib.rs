@@ -90,8 +90,10 @@ pub fn bind(cfg: &SourceConfig, addr: SocketAddr) -> std::io::Result<Bound> {
             addr,
             c.receive_buffer_bytes
                 .map_or(DEFAULT_UDP_RECEIVE_BUFFER, |b| b.0 as usize),
+            c.reuse_port,
         )?)),
-        _ => Ok(Bound::Tcp(listener::bind_tcp(addr)?)),
+        SourceConfig::Syslog(c) => Ok(Bound::Tcp(listener::bind_tcp(addr, c.reuse_port)?)),
+        _ => Ok(Bound::Tcp(listener::bind_tcp(addr, false)?)),
     }
 }
 

@@ -11,11 +11,16 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// Binds a TCP listener with SO_REUSEADDR and a deep backlog. Needs a tokio runtime.
-pub fn bind_tcp(addr: SocketAddr) -> std::io::Result<TcpListener> {
+/// Binds a TCP listener with SO_REUSEADDR (a restart need not wait for TIME_WAIT; Linux
+/// still refuses a second listener) and a deep backlog. `reuse_port`: SO_REUSEPORT,
+/// which lets several processes share the port on purpose. Needs a tokio runtime.
+pub fn bind_tcp(addr: SocketAddr, reuse_port: bool) -> std::io::Result<TcpListener> {
     use socket2::{Domain, Protocol, Socket, Type};
     let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     s.set_reuse_address(true)?;
+    if reuse_port {
+        s.set_reuse_port(true)?;
+    }
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;
     s.listen(1024)?;
@@ -23,11 +28,19 @@ pub fn bind_tcp(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Binds a UDP socket asking for a `receive_buffer` of SO_RCVBUF (the kernel may grant
-/// less). Needs a tokio runtime.
-pub fn bind_udp(addr: SocketAddr, receive_buffer: usize) -> std::io::Result<UdpSocket> {
+/// less). Without `reuse_port` no address reuse is asked for: on Linux SO_REUSEADDR lets a
+/// second process bind the same UDP port and silently take every datagram, so a second
+/// instance is refused like a second TCP listener. Needs a tokio runtime.
+pub fn bind_udp(
+    addr: SocketAddr,
+    receive_buffer: usize,
+    reuse_port: bool,
+) -> std::io::Result<UdpSocket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-    s.set_reuse_address(true)?;
+    if reuse_port {
+        s.set_reuse_port(true)?;
+    }
     s.set_recv_buffer_size(receive_buffer)?;
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;

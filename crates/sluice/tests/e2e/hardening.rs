@@ -137,3 +137,55 @@ path = "out.log"
     );
     assert_eq!(s.stop(), 0);
 }
+
+/// A second instance used to bind the same UDP port silently (SO_REUSEADDR) and take
+/// every datagram. It is now refused as a second TCP listener is, with the address and
+/// the fix, unless both ask for `reuse_port`.
+#[test]
+fn a_second_instance_cannot_steal_a_udp_port() {
+    let body = r#"
+[sources.udp]
+type = "syslog"
+mode = "udp"
+address = "127.0.0.1:{PORT}"
+[sinks.out]
+type = "file"
+inputs = ["udp"]
+path = "out.log"
+"#;
+    let s = Server::start(body);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("second.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\n[admin]\nenabled = false\n{}",
+            dir.path().display(),
+            body.replace("{PORT}", &s.port.to_string())
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(sluice_bin())
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "second instance: {err}");
+    assert!(
+        err.contains(&format!("127.0.0.1:{}", s.port)) && err.contains("already listens"),
+        "{err}"
+    );
+    // The first instance still gets the datagrams.
+    let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+    u.send_to(
+        b"<13>Nov 24 12:00:00 h app: still mine",
+        ("127.0.0.1", s.port),
+    )
+    .unwrap();
+    s.wait_for(20, "the datagram at the first instance", || {
+        std::fs::read_to_string(s.data("out.log"))
+            .unwrap_or_default()
+            .contains("still mine")
+    });
+}

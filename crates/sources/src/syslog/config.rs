@@ -60,6 +60,10 @@ pub struct Config {
     /// SO_RCVBUF for UDP; larger rides out bursts.
     #[serde(default)]
     pub receive_buffer_bytes: Option<ByteSize>,
+    /// SO_REUSEPORT: several processes may listen on this port on purpose, and the kernel
+    /// spreads messages among them. Off, a second listener is refused.
+    #[serde(default)]
+    pub reuse_port: bool,
     /// Events per batch handed to the pipeline.
     #[serde(default = "crate::default_batch")]
     pub batch_size: usize,
