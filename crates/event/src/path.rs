@@ -2,6 +2,11 @@
 
 use std::fmt;
 
+/// How many levels a field reference may name. Events nest deeper only through data
+/// (JSON), which their own limits bound; a config that names a field 100,000 levels
+/// deep would overflow the stack on the first event.
+pub const MAX_DEPTH: usize = 64;
+
 /// A parsed field reference. Parse once at config load; use many times per event.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FieldPath {
@@ -10,12 +15,24 @@ pub struct FieldPath {
 
 /// Why a field reference did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid field reference `{path}`: {reason}")]
+#[error("invalid field reference `{}`: {reason}", abbreviated(path))]
 pub struct PathError {
     /// The reference as written.
     pub path: String,
     /// What is wrong with it.
     pub reason: &'static str,
+}
+
+/// `s`, or its first 80 characters and how long it was: an error message stays a line.
+fn abbreviated(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.len() <= 100 {
+        return s.into();
+    }
+    let mut end = 80;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &s[..end], s.len()).into()
 }
 
 impl FieldPath {
@@ -57,6 +74,9 @@ impl FieldPath {
                 segments.push(part.to_owned());
             }
         }
+        if segments.len() > MAX_DEPTH {
+            return Err(err("nested more than 64 levels deep"));
+        }
         Ok(FieldPath { segments })
     }
 
@@ -93,6 +113,20 @@ impl fmt::Display for FieldPath {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn depth_is_bounded_and_long_paths_are_abbreviated_in_errors() {
+        let ok = "[a]".repeat(64);
+        assert_eq!(FieldPath::parse(&ok).unwrap().segments().len(), 64);
+        let e = FieldPath::parse(&"[a]".repeat(100_000)).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("64 levels") && msg.contains("(300000 bytes)"),
+            "{msg}"
+        );
+        assert!(msg.len() < 200, "{msg}");
+        assert!(FieldPath::parse(&vec!["a"; 65].join(".")).is_err());
+    }
     use super::*;
 
     #[test]

@@ -14,10 +14,18 @@ pub struct ConditionError {
     pub message: String,
 }
 
+/// How deep `(`, `!` may nest, and how many operators one condition may hold: bounds
+/// on the parser's and the evaluator's recursion, so that no config can overflow the
+/// stack (10,000 nested parentheses used to abort `sluice validate`).
+const MAX_DEPTH: usize = 64;
+const MAX_OPERATORS: usize = 1024;
+
 struct P {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     end_col: usize,
+    depth: usize,
+    operators: usize,
 }
 
 impl P {
@@ -36,6 +44,16 @@ impl P {
     fn word(&self, w: &str) -> bool {
         matches!(self.peek(), Some(Tok::Word(x)) if x == w)
     }
+    /// Counts one more operator node; refuses past the bound.
+    fn operator(&mut self) -> Result<(), ConditionError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return self.err(format!(
+                "more than {MAX_OPERATORS} operators in one condition; split it up"
+            ));
+        }
+        Ok(())
+    }
     fn bump(&mut self) -> Option<Tok> {
         let t = self.toks.get(self.pos).map(|t| t.0.clone());
         self.pos += 1;
@@ -45,6 +63,7 @@ impl P {
     fn or(&mut self) -> Result<Expr, ConditionError> {
         let mut l = self.xor()?;
         while self.word("or") {
+            self.operator()?;
             self.pos += 1;
             l = Expr::Or(Box::new(l), Box::new(self.xor()?));
         }
@@ -53,6 +72,7 @@ impl P {
     fn xor(&mut self) -> Result<Expr, ConditionError> {
         let mut l = self.and()?;
         while self.word("xor") {
+            self.operator()?;
             self.pos += 1;
             l = Expr::Xor(Box::new(l), Box::new(self.and()?));
         }
@@ -62,9 +82,11 @@ impl P {
         let mut l = self.unary()?;
         loop {
             if self.word("and") {
+                self.operator()?;
                 self.pos += 1;
                 l = Expr::And(Box::new(l), Box::new(self.unary()?));
             } else if self.word("nand") {
+                self.operator()?;
                 self.pos += 1;
                 l = Expr::Nand(Box::new(l), Box::new(self.unary()?));
             } else {
@@ -73,6 +95,23 @@ impl P {
         }
     }
     fn unary(&mut self) -> Result<Expr, ConditionError> {
+        let nests = matches!(self.peek(), Some(Tok::Op("!")) | Some(Tok::LParen));
+        if nests {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return self.err(format!(
+                    "`(` and `!` nested more than {MAX_DEPTH} levels deep"
+                ));
+            }
+            self.operator()?;
+        }
+        let e = self.unary_inner();
+        if nests {
+            self.depth -= 1;
+        }
+        e
+    }
+    fn unary_inner(&mut self) -> Result<Expr, ConditionError> {
         if self.peek() == Some(&Tok::Op("!")) {
             self.pos += 1;
             return Ok(Expr::Not(Box::new(self.unary()?)));
@@ -203,6 +242,8 @@ pub(super) fn parse(src: &str) -> Result<Expr, ConditionError> {
         toks,
         pos: 0,
         end_col: src.len() + 1,
+        depth: 0,
+        operators: 0,
     };
     let e = p.or()?;
     if p.pos < p.toks.len() {

@@ -81,3 +81,21 @@ fn errors_carry_columns() {
     assert!(Condition::parse(r#"[a] == "unterminated"#).is_err());
     assert!(Condition::parse("([a]").is_err());
 }
+
+/// Issue 10: 10,000 nested parentheses aborted `sluice validate` with a stack overflow,
+/// and a long `and` chain could overflow evaluation. Both are config errors now.
+#[test]
+fn nesting_and_size_are_bounded_with_an_error() {
+    let deep = format!("{}[a]{}", "(".repeat(10_000), ")".repeat(10_000));
+    let e = Condition::parse(&deep).unwrap_err();
+    assert!(e.to_string().contains("nested more than 64 levels"), "{e}");
+    let nots = format!("{}[a]", "!".repeat(10_000));
+    assert!(Condition::parse(&nots).is_err());
+    let long = vec!["[a] == 1"; 5_000].join(" and ");
+    let e = Condition::parse(&long).unwrap_err();
+    assert!(e.to_string().contains("operators"), "{e}");
+    // Real conditions are far inside the bounds.
+    let ok = format!("{}[a]{}", "(".repeat(60), ")".repeat(60));
+    assert!(Condition::parse(&ok).is_ok());
+    assert!(Condition::parse(&vec!["[a] == 1"; 500].join(" or ")).is_ok());
+}

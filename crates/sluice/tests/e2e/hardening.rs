@@ -189,3 +189,54 @@ path = "out.log"
             .contains("still mine")
     });
 }
+
+/// A config that `validate` accepted used to abort the server on its first event (a field
+/// named 100,000 levels deep overflowed the stack), and 10,000 nested parentheses aborted
+/// `validate` itself. Both are now config errors naming the file, component and key.
+#[test]
+fn absurdly_deep_configs_are_refused_not_crashed_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep_field = "[a]".repeat(100_000);
+    let deep_if = format!("{}[a]{}", "(".repeat(10_000), ")".repeat(10_000));
+    let cfg = dir.path().join("deep.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"
+[sources.s]
+type = "syslog"
+mode = "udp"
+address = "127.0.0.1:0"
+[transforms.m]
+type = "mutate"
+inputs = ["s"]
+add_field = {{ "{deep_field}" = "v" }}
+[transforms.f]
+type = "filter"
+inputs = ["m"]
+if = "{deep_if}"
+[sinks.o]
+type = "blackhole"
+inputs = ["f"]
+"#
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(sluice_bin())
+        .args(["validate", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("[transforms.m] key `add_field`") && err.contains("64 levels"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(
+        err.contains("[transforms.f] key `if`") && err.contains("nested more than 64"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+}
