@@ -5,7 +5,7 @@ use std::fmt;
 /// How many levels a field reference may name. Events nest deeper only through data
 /// (JSON), which their own limits bound; a config that names a field 100,000 levels
 /// deep would overflow the stack on the first event.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// A parsed field reference. Parse once at config load; use many times per event.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
