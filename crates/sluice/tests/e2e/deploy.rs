@@ -48,3 +48,24 @@ fn compose_and_unit_reference_files_that_exist() {
     assert!(unit.contains("ExecStart=/usr/local/bin/sluice run --config /etc/sluice/sluice.toml"));
     assert!(unit.contains("AmbientCapabilities=CAP_NET_BIND_SERVICE"));
 }
+
+/// What docker-compose mounts is the studio pipeline (grok, redaction, security.log), not
+/// a bare copy of its listeners: secrets must not land in clear in a container.
+#[test]
+fn the_deployed_pipeline_is_the_studio_pipeline() {
+    let root = workspace_root();
+    let body = |path: &str, data_dir: &str, admin: &str| {
+        let text = std::fs::read_to_string(root.join(path)).unwrap();
+        let start = text.find("data_dir = ").expect("data_dir");
+        text[start..]
+            .replacen(&format!("data_dir = \"{data_dir}\""), "data_dir = X", 1)
+            .replacen(&format!("address = \"{admin}\""), "address = X", 1)
+    };
+    let deployed = body("deploy/sluice.toml", "/var/lib/sluice", "0.0.0.0:9600");
+    let default = body("config/default.toml", "./data", "127.0.0.1:9600");
+    assert_eq!(
+        deployed, default,
+        "deploy/sluice.toml has drifted from config/default.toml"
+    );
+    assert!(deployed.contains("type = \"redact\"") && deployed.contains("security.log"));
+}
