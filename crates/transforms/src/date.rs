@@ -13,8 +13,9 @@ use sluice_parse::date::DateFormat;
 pub struct Config {
     field: String,
     formats: Vec<String>,
-    #[serde(default = "utc")]
-    timezone: String,
+    /// The zone of times that carry none; absent: this machine's, as in Logstash.
+    #[serde(default)]
+    timezone: Option<String>,
     #[serde(default = "timestamp")]
     target: String,
     #[serde(default = "date_failure")]
@@ -27,9 +28,6 @@ pub struct Config {
     common: CommonConfig,
 }
 
-fn utc() -> String {
-    "UTC".into()
-}
 fn timestamp() -> String {
     "@timestamp".into()
 }
@@ -73,9 +71,10 @@ impl Config {
         }
         // Checked here rather than by serde, so that a bad zone does not hide the
         // other problems of the same component.
-        let timezone = Zone::try_from(self.timezone)
-            .map_err(|e| b.push("timezone", e))
-            .ok();
+        let timezone = match self.timezone {
+            Some(name) => Zone::try_from(name).map_err(|e| b.push("timezone", e)).ok(),
+            None => Some(Zone::local().0),
+        };
         let field = b.path(&self.field, "field");
         let target = b.path(&self.target, "target");
         let on_success = self.common.build(b);

@@ -143,6 +143,27 @@ impl TryFrom<String> for Zone {
     }
 }
 
+impl Zone {
+    /// The zone of this machine, as Logstash takes the platform's: `TZ` when it names an
+    /// IANA zone (`America/New_York`, `:Europe/Berlin`), else the system's
+    /// (`/etc/localtime`), else UTC. The `String` names where it came from.
+    pub fn local() -> (Zone, String) {
+        if let Ok(tz) = std::env::var("TZ") {
+            let name = tz.trim_start_matches(':');
+            if let Ok(z) = name.parse::<chrono_tz::Tz>() {
+                return (Zone(z), format!("TZ={tz}"));
+            }
+        }
+        match iana_time_zone::get_timezone() {
+            Ok(name) => match name.parse::<chrono_tz::Tz>() {
+                Ok(z) => (Zone(z), format!("the system zone {name}")),
+                Err(_) => (Zone::default(), format!("UTC (unknown system zone {name})")),
+            },
+            Err(_) => (Zone::default(), "UTC (no system zone found)".into()),
+        }
+    }
+}
+
 impl Default for Zone {
     fn default() -> Self {
         Zone(chrono_tz::Tz::UTC)

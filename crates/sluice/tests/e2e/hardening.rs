@@ -240,3 +240,48 @@ inputs = ["f"]
         &err[..err.len().min(2000)]
     );
 }
+
+/// Django's asctime carries no zone. Logstash reads it in the platform's zone; sluice used
+/// to assume UTC, five hours off under TZ=America/New_York.
+#[test]
+fn times_without_a_zone_are_read_in_the_local_zone_unless_one_is_set() {
+    let body = r#"
+[sources.tcp]
+type = "syslog"
+mode = "tcp"
+address = "127.0.0.1:{PORT}"
+[transforms.d]
+type = "grok"
+inputs = ["tcp"]
+patterns = ["%{LOGLEVEL:level} %{TIMESTAMP_ISO8601:timestamp} %{GREEDYDATA:message}"]
+overwrite = ["message"]
+[transforms.local]
+type = "date"
+inputs = ["d"]
+field = "timestamp"
+formats = ["yyyy-MM-dd HH:mm:ss,SSS"]
+[transforms.berlin]
+type = "date"
+inputs = ["local"]
+field = "timestamp"
+formats = ["yyyy-MM-dd HH:mm:ss,SSS"]
+timezone = "Europe/Berlin"
+target = "berlin"
+[sinks.out]
+type = "file"
+inputs = ["berlin"]
+path = "out.log"
+"#;
+    let s = Server::start_with_env(body, &[("TZ", "America/New_York")]);
+    send_tcp(
+        s.port,
+        b"<13>Nov 24 12:00:00 h app: INFO 2026-11-24 12:00:01,000 hello\n",
+    );
+    s.wait_for(20, "the event", || s.data("out.log").exists());
+    s.wait_for(20, "the event", || {
+        !read_json_lines(&s.data("out.log")).is_empty()
+    });
+    let e = &read_json_lines(&s.data("out.log"))[0];
+    assert_eq!(e["@timestamp"], "2026-11-24T17:00:01.000Z", "{e}");
+    assert_eq!(e["berlin"], "2026-11-24T11:00:01.000Z", "{e}");
+}

@@ -88,6 +88,12 @@ impl Server {
     /// Starts sluice with `body` appended to a header that sets data_dir and admin.
     /// `{PORT}` in the body is replaced by a free port (the same for UDP and TCP).
     pub fn start(body: &str) -> Server {
+        Self::start_with_env(body, &[("TZ", "UTC")])
+    }
+
+    /// [`Server::start`] with environment variables set for the process (`TZ=UTC` unless
+    /// given: times without a zone are read in the local zone).
+    pub fn start_with_env(body: &str, env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let admin = free_port();
         let port = free_port();
@@ -101,6 +107,8 @@ impl Server {
         let child = Command::new(sluice_bin())
             .args(["run", "--config"])
             .arg(&cfg)
+            .env("TZ", "UTC")
+            .envs(env.iter().copied())
             .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
             .stdout(Stdio::null())
             .spawn()
