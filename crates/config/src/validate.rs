@@ -113,6 +113,13 @@ pub(crate) fn validate(p: &Pipeline, broken: &HashSet<String>, errors: &mut Vec<
         }
     }
 
+    // What can be seen of the sinks' files before running.
+    for (id, s) in &p.sinks {
+        if let Some((key, why)) = s.sink.preflight(&p.data_dir) {
+            err(errors, p, format!("sinks.{id}"), key, why);
+        }
+    }
+
     // Two listeners on one address and transport.
     let mut listeners: HashMap<(&str, SocketAddr), &str> = HashMap::new();
     for (id, s) in &p.sources {

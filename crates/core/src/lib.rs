@@ -19,11 +19,13 @@
 #![warn(unreachable_pub, missing_docs)]
 
 pub mod config;
+mod health;
 mod labels;
 mod metrics;
 mod output;
 mod registry;
 
+pub use health::Health;
 pub use labels::{DropReason, ErrorType};
 pub use metrics::{ComponentKind, ComponentMetrics, Telemetry};
 pub use output::{taken, Output, Selector, SendError, Target};

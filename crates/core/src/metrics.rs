@@ -172,6 +172,7 @@ impl Telemetry {
                 .then(|| self.connections.with_label_values(&l)),
             request_duration: (kind == ComponentKind::Sink)
                 .then(|| self.request_duration.with_label_values(&l)),
+            health: crate::Health::default(),
             dropped: self.events_dropped.clone(),
             errors: self.errors.clone(),
             acks: self.acks.clone(),
@@ -209,6 +210,8 @@ pub struct ComponentMetrics {
     pub connections: Option<IntGauge>,
     /// `sluice_sink_request_duration_seconds` (sinks only).
     pub request_duration: Option<Histogram>,
+    /// Its current problem, for `/health` and `/ready`.
+    pub health: crate::Health,
     dropped: IntCounterVec,
     errors: IntCounterVec,
     acks: IntCounterVec,

@@ -53,6 +53,12 @@ pub trait Sink: Send + Sync + std::fmt::Debug {
     /// Starts writing what arrives on `rx`; the task ends once `rx` is closed and
     /// everything is flushed.
     fn start(&self, rx: mpsc::Receiver<EventBatch>, ctx: SinkContext) -> JoinHandle<()>;
+
+    /// What can be known before running (`sluice validate`, start-up) about whether the
+    /// sink can work: `(key, problem)`, or `None` when nothing is wrong that can be seen.
+    fn preflight(&self, _data_dir: &std::path::Path) -> Option<(&'static str, String)> {
+        None
+    }
 }
 
 /// Counts a batch the sink took out of its buffer.

@@ -43,10 +43,38 @@ fn components_json(state: &AdminState) -> String {
                 "events_sent": c.metrics.events_sent.get(),
                 "buffer_events": c.metrics.buffer_events.get(),
                 "connections_active": c.metrics.connections.as_ref().map(|g| g.get()),
+                "problem": c.metrics.health.problem(),
             })
         })
         .collect();
     serde_json::json!({ "components": list }).to_string()
+}
+
+/// Every component's current problem (`{"component": ..., "problem": ...}`), or `None`.
+fn problems(state: &AdminState) -> Option<Vec<serde_json::Value>> {
+    let list: Vec<serde_json::Value> = state
+        .components
+        .iter()
+        .filter_map(|c| {
+            c.metrics
+                .health
+                .problem()
+                .map(|p| serde_json::json!({ "component": c.id, "problem": p }))
+        })
+        .collect();
+    (!list.is_empty()).then_some(list)
+}
+
+/// 503 with the problems: a sink that cannot write makes the instance degraded.
+fn degraded(problems: Vec<serde_json::Value>) -> Response<Full<Bytes>> {
+    reply(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "application/json",
+        format!(
+            "{}\n",
+            serde_json::json!({ "status": "degraded", "problems": problems })
+        ),
+    )
 }
 
 fn route(req: &Request<Incoming>, state: &AdminState) -> Response<Full<Bytes>> {
@@ -66,19 +94,24 @@ fn route(req: &Request<Incoming>, state: &AdminState) -> Response<Full<Bytes>> {
                 ),
             }
         }
-        "/health" => reply(StatusCode::OK, "application/json", "{\"status\":\"ok\"}\n"),
+        "/health" => match problems(state) {
+            None => reply(StatusCode::OK, "application/json", "{\"status\":\"ok\"}\n"),
+            Some(p) => degraded(p),
+        },
         "/ready" => {
-            if state.ready.load(Ordering::SeqCst) {
-                reply(
-                    StatusCode::OK,
-                    "application/json",
-                    "{\"status\":\"ready\"}\n",
-                )
-            } else {
+            if !state.ready.load(Ordering::SeqCst) {
                 reply(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "application/json",
                     "{\"status\":\"shutting_down\"}\n",
+                )
+            } else if let Some(p) = problems(state) {
+                degraded(p)
+            } else {
+                reply(
+                    StatusCode::OK,
+                    "application/json",
+                    "{\"status\":\"ready\"}\n",
                 )
             }
         }

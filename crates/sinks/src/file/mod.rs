@@ -46,6 +46,43 @@ impl Sink for FileSinkConfig {
         };
         tokio::task::spawn_blocking(move || run_file(rx, ctx))
     }
+
+    /// A fixed path whose directory cannot be created (a file stands where a directory
+    /// must be), that names a directory, or whose nearest directory is read-only.
+    fn preflight(&self, data_dir: &std::path::Path) -> Option<(&'static str, String)> {
+        let path = resolve(data_dir, self.path.literal()?);
+        if path.is_dir() {
+            return Some(("path", format!("{} is a directory", path.display())));
+        }
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            match std::fs::metadata(d) {
+                Ok(m) if !m.is_dir() => {
+                    return Some((
+                        "path",
+                        format!(
+                            "cannot create {}: {} is not a directory",
+                            path.display(),
+                            d.display()
+                        ),
+                    ))
+                }
+                Ok(m) if m.permissions().readonly() => {
+                    return Some((
+                        "path",
+                        format!(
+                            "cannot create {}: {} is read-only",
+                            path.display(),
+                            d.display()
+                        ),
+                    ))
+                }
+                Ok(_) => return None,
+                Err(_) => dir = d.parent(),
+            }
+        }
+        None
+    }
 }
 
 /// Appends a value from an event to a file path so that it can name a file or a
@@ -88,6 +125,15 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
         .path
         .is_static()
         .then(|| resolve(&ctx.data_dir, cfg.path.source()));
+    if let Some(path) = &static_path {
+        // Found now rather than on the first event: a path that cannot be written.
+        if let Err(e) = files.get(path, cfg, chrono::Utc::now()) {
+            tracing::error!(component = %ctx.id, path = %path.display(), error = %e, "Cannot open the sink's file; events will be dropped until it can be written.");
+            ctx.metrics
+                .health
+                .set_problem(format!("cannot write {}: {e}", path.display()));
+        }
+    }
     let mut generation = ctx.reopen.load(std::sync::atomic::Ordering::Relaxed);
     while let Some(batch) = rx.blocking_recv() {
         let started = Instant::now();
@@ -106,25 +152,34 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
         let mut failed = 0u64;
         if let Some(path) = &static_path {
             // One file for every event: look it up once per batch, not once per event.
+            let mut error = None;
             match files.get(path, cfg, now) {
                 Ok(f) => {
                     for e in &batch {
                         line.clear();
                         encode_line(e, &cfg.encoding, &mut line, &mut scratch);
-                        if f.write_line(&line, cfg, now).is_ok() {
-                            written += 1;
-                        } else {
-                            failed += 1;
+                        match f.write_line(&line, cfg, now) {
+                            Ok(()) => written += 1,
+                            Err(err) => {
+                                failed += 1;
+                                error.get_or_insert(err);
+                            }
                         }
                     }
                 }
-                Err(_) => failed = batch.len() as u64,
+                Err(err) => {
+                    failed = batch.len() as u64;
+                    error = Some(err);
+                }
             }
-            if failed > 0 {
+            if let Some(err) = error {
                 io_errors.inc();
                 files.open.remove(path);
+                ctx.metrics
+                    .health
+                    .set_problem(format!("cannot write {}: {err}", path.display()));
                 if errors_logged.is_multiple_of(1000) {
-                    tracing::error!(component = %ctx.id, path = %path.display(), "Cannot write to file; events dropped.");
+                    tracing::error!(component = %ctx.id, path = %path.display(), error = %err, "Cannot write to file; events dropped.");
                 }
                 errors_logged += 1;
             }
@@ -144,6 +199,9 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
                     failed += 1;
                     io_errors.inc();
                     files.open.remove(&path);
+                    ctx.metrics
+                        .health
+                        .set_problem(format!("cannot write {}: {err}", path.display()));
                     if errors_logged.is_multiple_of(1000) {
                         tracing::error!(component = %ctx.id, path = %path.display(), error = %err, "Cannot write to file; events dropped.");
                     }
@@ -157,6 +215,9 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
             if let Err(err) = f.flush(cfg.fsync) {
                 flush_failed = true;
                 io_errors.inc();
+                ctx.metrics
+                    .health
+                    .set_problem(format!("cannot write {}: {err}", p.display()));
                 tracing::error!(component = %ctx.id, path = %p.display(), error = %err, "Flush failed.");
             }
         }
@@ -165,6 +226,10 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
         }
         if failed > 0 {
             io_drops.inc_by(failed);
+        }
+        if failed == 0 && !flush_failed && !batch.is_empty() {
+            // Written again (the disk has room, the directory came back).
+            ctx.metrics.health.clear();
         }
         if failed > 0 || flush_failed {
             // Tell acknowledging sources (Beats) not to ACK: their clients will resend.

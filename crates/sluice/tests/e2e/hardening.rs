@@ -285,3 +285,89 @@ path = "out.log"
     assert_eq!(e["@timestamp"], "2026-11-24T17:00:01.000Z", "{e}");
     assert_eq!(e["berlin"], "2026-11-24T11:00:01.000Z", "{e}");
 }
+
+/// A sink path that cannot be written used to be found only on the first event, logged
+/// without the OS reason, with /health and /ready still "ok". Now `validate` (and so
+/// `run`) refuses what can be seen up front, and a sink that fails while running makes
+/// the instance degraded, with the reason, until it writes again.
+#[test]
+fn unwritable_sink_paths_are_found_early_and_reflected_in_health() {
+    // Up front: a file stands where the sink's directory must be.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("blocker"), "not a directory").unwrap();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\n[sources.s]\ntype = \"syslog\"\nmode = \"udp\"\naddress = \"127.0.0.1:0\"\n[sinks.out]\ntype = \"file\"\ninputs = [\"s\"]\npath = \"blocker/out.log\"\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    for cmd in ["validate", "run"] {
+        let out = std::process::Command::new(sluice_bin())
+            .args([cmd, "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert!(
+            err.contains("[sinks.out] key `path`") && err.contains("is not a directory"),
+            "{cmd}: {err}"
+        );
+    }
+
+    // While running: one host's directory is blocked by a file.
+    let s = Server::start_degraded(
+        r#"
+[sources.tcp]
+type = "syslog"
+mode = "tcp"
+address = "127.0.0.1:{PORT}"
+[sinks.out]
+type = "file"
+inputs = ["tcp"]
+path = "out/%{[host][hostname]}/app.log"
+"#,
+    );
+    assert_eq!(http_get(s.admin, "/health").unwrap().0, 200);
+    std::fs::create_dir_all(s.data("out")).unwrap();
+    std::fs::write(s.data("out/blocked"), "a file, not a directory").unwrap();
+    send_tcp(
+        s.port,
+        b"<13>1 2026-11-24T12:00:00Z blocked app - - - lost\n",
+    );
+    s.wait_for(20, "/health to turn degraded", || {
+        http_get(s.admin, "/health").is_ok_and(|(code, _)| code == 503)
+    });
+    let (code, body) = http_get(s.admin, "/ready").unwrap();
+    assert_eq!(code, 503);
+    assert!(
+        body.contains("degraded")
+            && body.contains("out/blocked/app.log")
+            && body.contains("(os error"),
+        "{body}"
+    );
+    let reason = body
+        .split(": ")
+        .last()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        s.stderr().contains(&reason),
+        "the OS reason {reason:?} is logged: {}",
+        s.stderr()
+    );
+    // It writes again: healthy again.
+    send_tcp(s.port, b"<13>1 2026-11-24T12:00:01Z fine app - - - kept\n");
+    s.wait_for(20, "/health to recover", || {
+        http_get(s.admin, "/health").is_ok_and(|(code, _)| code == 200)
+    });
+    assert!(std::fs::read_to_string(s.data("out/fine/app.log"))
+        .unwrap()
+        .contains("kept"));
+}

@@ -94,6 +94,12 @@ impl Server {
     /// [`Server::start`] with environment variables set for the process (`TZ=UTC` unless
     /// given: times without a zone are read in the local zone).
     pub fn start_with_env(body: &str, env: &[(&str, &str)]) -> Server {
+        let s = Self::spawn(body, env);
+        s.wait_ready();
+        s
+    }
+
+    fn spawn(body: &str, env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let admin = free_port();
         let port = free_port();
@@ -119,7 +125,17 @@ impl Server {
             admin,
             port,
         };
-        s.wait_ready();
+        s
+    }
+
+    /// [`Server::start`] for a server that may come up degraded: waits until the admin
+    /// endpoint answers at all, not until it is ready.
+    pub fn start_degraded(body: &str) -> Server {
+        let text = body.to_owned();
+        let s = Self::spawn(&text, &[("TZ", "UTC")]);
+        s.wait_for(30, "the admin endpoint", || {
+            http_get(s.admin, "/health").is_ok()
+        });
         s
     }
 
