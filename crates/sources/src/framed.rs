@@ -57,7 +57,14 @@ pub(crate) async fn read_frames<C>(
                 if !draining {
                     tracing::debug!(component = %ctx.id, %peer, "Closing idle connection.");
                 }
-                break;
+                // What the peer sent before going quiet is delivered as at EOF: a last
+                // message without its delimiter, or one whose end was still undecided.
+                let tail = leftovers(frames, &mut decode);
+                if !tail.is_empty() {
+                    ctx.metrics.events_received.inc_by(tail.len() as u64);
+                    let _ = ctx.output.send(tail).await;
+                }
+                return;
             }
             Ok(None) => break,
             Ok(Some(Err(e))) => {
@@ -101,4 +108,20 @@ pub(crate) async fn read_frames<C>(
             break;
         }
     }
+}
+
+/// The frames still in the read buffer, decoded as at the end of the stream.
+fn leftovers(
+    frames: FramedRead<TcpStream, SyslogFramer>,
+    decode: &mut impl FnMut(&[u8], bool, Timestamp) -> Event,
+) -> EventBatch {
+    use tokio_util::codec::Decoder;
+    let parts = frames.into_parts();
+    let (mut codec, mut buf) = (parts.codec, parts.read_buf);
+    let now = chrono::Utc::now();
+    let mut out = Vec::new();
+    while let Ok(Some(f)) = codec.decode_eof(&mut buf) {
+        out.push(decode(&f.bytes, f.truncated, now));
+    }
+    out
 }

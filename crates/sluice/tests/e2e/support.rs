@@ -119,13 +119,12 @@ impl Server {
             .stdout(Stdio::null())
             .spawn()
             .expect("start sluice");
-        let s = Server {
+        Server {
             child: Some(child),
             dir,
             admin,
             port,
-        };
-        s
+        }
     }
 
     /// [`Server::start`] for a server that may come up degraded: waits until the admin
