@@ -42,6 +42,7 @@ fn decoded<T: DeserializeOwned>(
         .unwrap_or_default()
         .trim()
         .to_owned();
+    let msg = crate::suggest::serde_message(&msg);
     let mut path = e.path().to_string();
     if tagged {
         path = match path.split_once('.') {

@@ -24,6 +24,7 @@ mod component;
 mod error;
 mod load;
 mod pipeline;
+mod suggest;
 mod validate;
 
 pub use error::{ConfigError, ConfigErrors};

@@ -48,6 +48,8 @@ struct Acc {
     /// Components declared but not loaded because of errors already reported; inputs
     /// naming them are not reported again as unknown.
     broken: std::collections::HashSet<String>,
+    /// A file was not valid TOML.
+    unreadable: bool,
 }
 
 fn load_docs(docs: &[(String, String)]) -> Result<Pipeline, ConfigErrors> {
@@ -65,7 +67,11 @@ fn load_docs(docs: &[(String, String)]) -> Result<Pipeline, ConfigErrors> {
         sinks: acc.sinks.into_iter().map(|(k, v)| (k, v.1)).collect(),
         files: docs.iter().map(|d| d.0.clone()).collect(),
     };
-    crate::validate::validate(&pipeline, &acc.broken, &mut errors);
+    // A file that is not TOML leaves the graph incomplete: checking it would only add
+    // errors that follow from the first ("no sources", unknown inputs).
+    if !acc.unreadable {
+        crate::validate::validate(&pipeline, &acc.broken, &mut errors);
+    }
     if errors.is_empty() {
         Ok(pipeline)
     } else {
@@ -124,6 +130,7 @@ fn load_doc(file: &str, text: &str, acc: &mut Acc, errors: &mut Vec<ConfigError>
                 key: String::new(),
                 message: format!("not valid TOML: {}", e.to_string().trim()),
             });
+            acc.unreadable = true;
             return;
         }
     };
@@ -136,14 +143,21 @@ fn load_doc(file: &str, text: &str, acc: &mut Acc, errors: &mut Vec<ConfigError>
         match key.as_str() {
             "data_dir" => match value {
                 toml::Value::String(s) => acc.data_dir = Some(PathBuf::from(s)),
-                other => top.push("data_dir", format!("expected a path string, found {}", other.type_str())),
+                other => top.push(
+                    "data_dir",
+                    format!("expected a path string, found {}", other.type_str()),
+                ),
             },
             "shutdown_grace" => match HumanDuration::deserialize(value) {
                 Ok(d) => acc.grace = Some(d.0),
                 Err(e) => top.push("shutdown_grace", e.to_string()),
             },
             "admin" => {
-                let mut s = Report { errors, file, component: "admin".into() };
+                let mut s = Report {
+                    errors,
+                    file,
+                    component: "admin".into(),
+                };
                 match value {
                     toml::Value::Table(t) => acc.admin = de(t, &mut s, "").or(acc.admin.take()),
                     other => s.push("", format!("expected a table, found {}", other.type_str())),
@@ -176,10 +190,23 @@ fn load_doc(file: &str, text: &str, acc: &mut Acc, errors: &mut Vec<ConfigError>
                 &mut acc.broken,
                 component::sink,
             ),
-            other => top.push(
-                other,
-                "unknown top-level key (expected data_dir, shutdown_grace, admin, sources, transforms, sinks)",
-            ),
+            other => {
+                const KEYS: [&str; 6] = [
+                    "data_dir",
+                    "shutdown_grace",
+                    "admin",
+                    "sources",
+                    "transforms",
+                    "sinks",
+                ];
+                let hint = crate::suggest::closest(other, KEYS)
+                    .map(|c| format!("; did you mean `{c}`?"))
+                    .unwrap_or_default();
+                top.push(
+                    other,
+                    format!("unknown top-level key (expected {}){hint}", KEYS.join(", ")),
+                )
+            }
         }
     }
 }

@@ -129,6 +129,16 @@ impl Pipeline {
                 "unknown input `{input}` (it is a sink; sinks produce nothing)"
             ));
         }
-        Err(format!("unknown input `{input}`"))
+        let mut known: Vec<String> = self.sources.keys().cloned().collect();
+        for (id, t) in &self.transforms {
+            if t.transform.has_default_output() {
+                known.push(id.clone());
+            }
+            known.extend(t.transform.outputs().iter().map(|o| format!("{id}.{o}")));
+        }
+        match crate::suggest::closest(input, known.iter().map(String::as_str)) {
+            Some(c) => Err(format!("unknown input `{input}`; did you mean `{c}`?")),
+            None => Err(format!("unknown input `{input}`")),
+        }
     }
 }

@@ -10,6 +10,9 @@ use std::path::PathBuf;
     about = "A log ingestion server: syslog in; parsed, tagged events out."
 )]
 pub struct Cli {
+    /// `sluice --config X` is `sluice run --config X`: run is the default command.
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -32,12 +35,6 @@ pub enum Command {
     Run(RunArgs),
     /// Check configuration files; print every problem; exit 1 if any.
     Validate(ValidateArgs),
-}
-
-impl Default for Command {
-    fn default() -> Self {
-        Command::Run(RunArgs::default())
-    }
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -66,11 +63,23 @@ pub fn init_logging(cli: &Cli) {
         Some(l) => EnvFilter::new(l),
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
     };
+    // Colour codes only for a terminal: a log file or a journal gets plain text.
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match cli.log_format {
-        LogFormat::Json => b.json().init(),
+        LogFormat::Json => {
+            let _ = JSON_LOGS.set(true);
+            b.json().init()
+        }
         LogFormat::Text => b.init(),
     }
+}
+
+static JSON_LOGS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// True when `--log-format json` was asked for: config errors are then JSON log lines too.
+pub fn json_logs() -> bool {
+    JSON_LOGS.get().copied().unwrap_or(false)
 }

@@ -18,7 +18,11 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     cli::init_logging(&cli);
-    match cli.command.clone().unwrap_or_default() {
+    match cli
+        .command
+        .clone()
+        .unwrap_or(cli::Command::Run(cli.run.clone()))
+    {
         cli::Command::Run(args) => run::run(args),
         cli::Command::Validate(args) => run::validate(args),
     }

@@ -13,6 +13,19 @@ const EXIT_CONFIG: u8 = 1;
 const EXIT_RUNTIME: u8 = 2;
 
 fn print_config_errors(e: &ConfigErrors) {
+    if crate::cli::json_logs() {
+        // One JSON log line per problem, with file, component and key as fields.
+        for err in &e.0 {
+            tracing::error!(
+                file = %err.file,
+                component = %err.component,
+                key = %err.key,
+                problem = %err.message,
+                "Invalid configuration."
+            );
+        }
+        return;
+    }
     eprintln!("sluice: configuration has {} problem(s):", e.0.len());
     for err in &e.0 {
         eprintln!("  {err}");

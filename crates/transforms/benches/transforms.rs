@@ -110,7 +110,9 @@ fn bench(c: &mut Criterion) {
     // The studio chain, as the embedded default runs it.
     let p = load_str("default.toml", sluice_config::DEFAULT_CONFIG).unwrap();
     let order = [
+        "json_records",
         "django",
+        "django_process",
         "asctime",
         "errors",
         "timings",

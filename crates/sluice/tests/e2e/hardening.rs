@@ -371,3 +371,111 @@ path = "out/%{[host][hostname]}/app.log"
         .unwrap()
         .contains("kept"));
 }
+
+fn write_cfg(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Rough edges a new user hits: `sluice --config X` without `run`, colour codes in log
+/// files, `--log-format json` for config errors, cascade errors after a TOML error, and
+/// no "did you mean".
+#[test]
+fn rough_edges_of_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = free_port();
+    let good = write_cfg(
+        dir.path(),
+        "good.toml",
+        &format!(
+            "data_dir = \"{}\"\n[admin]\naddress = \"127.0.0.1:{admin}\"\n[sources.s]\ntype = \"syslog\"\nmode = \"udp\"\naddress = \"127.0.0.1:0\"\n[sinks.o]\ntype = \"blackhole\"\ninputs = [\"s\"]\n",
+            dir.path().display()
+        ),
+    );
+    // `run` is the default command, with or without its flags.
+    let log = dir.path().join("stderr.log");
+    let mut child = std::process::Command::new(sluice_bin())
+        .arg("--config")
+        .arg(&good)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while http_get(admin, "/ready").map(|r| r.0).unwrap_or(0) != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not ready: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "exited: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("sluice started"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "colour codes in a log file: {text:?}"
+    );
+
+    // Did you mean.
+    let typo = write_cfg(
+        dir.path(),
+        "typo.toml",
+        "[sources.parse]\ntype = \"syslog\"\nmode = \"udp\"\nadress = \"127.0.0.1:0\"\n[sinks.o]\ntype = \"blackhol\"\ninputs = [\"prase\"]\n",
+    );
+    let out = std::process::Command::new(sluice_bin())
+        .args(["validate", "--config"])
+        .arg(&typo)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("did you mean `address`?"), "{err}");
+    assert!(err.contains("did you mean `blackhole`?"), "{err}");
+
+    // A file that is not TOML gives one error, not a cascade.
+    let broken = write_cfg(dir.path(), "broken.toml", "[sources.s\ntype = ");
+    let out = std::process::Command::new(sluice_bin())
+        .args(["validate", "--config"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("sluice: configuration has 1 problem(s):"),
+        "{err}"
+    );
+    assert!(
+        err.contains("not valid TOML") && !err.contains("no sources"),
+        "{err}"
+    );
+
+    // --log-format json covers config errors: one JSON object per problem.
+    let out = std::process::Command::new(sluice_bin())
+        .args(["--log-format", "json", "validate", "--config"])
+        .arg(&typo)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() >= 2, "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["component"] == "sources.parse" && l["fields"]["key"] == "adress"),
+        "{lines:?}"
+    );
+    assert!(lines.iter().all(|l| l["level"] == "ERROR"), "{lines:?}");
+}

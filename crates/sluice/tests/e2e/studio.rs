@@ -77,10 +77,14 @@ fn the_missions_django_line_comes_out_as_logstash_made_it() {
     assert_eq!(e["level"], "ERROR");
     assert_eq!(e["module"], "views");
     assert_eq!(e["@timestamp"], "2026-11-24T12:00:00.123Z");
+    // Logstash leaves the verbose format's pid and thread in the message; the studio
+    // pipeline moves them to ECS fields.
     assert_eq!(
         e["message"],
-        "4242 140234 Database connection failed response_time:2500ms"
+        "Database connection failed response_time:2500ms"
     );
+    assert_eq!(e["process"]["pid"], 4242);
+    assert_eq!(e["process"]["thread"]["id"], 140234);
     assert_eq!(e["response_time"], 2500, "an integer: {e}");
     assert!(e["response_time"].is_i64());
     assert_eq!(e["tags"], serde_json::json!(["error"]));
