@@ -61,6 +61,8 @@ pub enum ErrorType {
     Backpressure,
     /// A request refused because the server is shutting down.
     Shutdown,
+    /// A client too slow to send what it started (a request body).
+    Timeout,
 }
 
 impl ErrorType {
@@ -79,6 +81,7 @@ impl ErrorType {
             ErrorType::TooLarge => "too_large",
             ErrorType::Backpressure => "backpressure",
             ErrorType::Shutdown => "shutdown",
+            ErrorType::Timeout => "timeout",
         }
     }
 }

@@ -8,6 +8,8 @@ use std::io::Read;
 pub(crate) enum BodyError {
     /// 413: over `max_body_bytes`, before or after decoding.
     TooLarge,
+    /// More objects than a request may hold (how many).
+    TooMany(usize),
     /// 400, with the reason for the client.
     Bad(String),
     /// 415: a content encoding we do not speak.
@@ -41,6 +43,51 @@ pub(crate) fn decode_encoding(
 
 /// The objects of an NDJSON body (blank lines skipped) or of a JSON array. Any element
 /// that is not an object refuses the whole body, so a request is taken all or nothing.
+/// How many objects `body` holds, counted without parsing (NDJSON: non-blank lines;
+/// an array: its top-level elements), so that a request with too many is refused before
+/// it costs the memory of parsing.
+pub(crate) fn count_objects(body: &[u8]) -> usize {
+    let Some(start) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return 0;
+    };
+    if body[start] != b'[' {
+        return body
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .count();
+    }
+    let (mut depth, mut in_str, mut esc, mut n, mut any) = (0usize, false, false, 0usize, false);
+    for &b in &body[start..] {
+        if in_str {
+            match (esc, b) {
+                (true, _) => esc = false,
+                (false, b'\\') => esc = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                if depth == 1 {
+                    any = true;
+                }
+                depth += 1;
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => n += 1,
+            c if depth == 1 && !c.is_ascii_whitespace() => any = true,
+            _ => {}
+        }
+    }
+    if any {
+        n + 1
+    } else {
+        0
+    }
+}
+
 pub(crate) fn parse_objects(body: &[u8]) -> Result<Vec<Map>, BodyError> {
     let start = body.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = start else {
@@ -88,6 +135,16 @@ pub(crate) fn parse_objects(body: &[u8]) -> Result<Vec<Map>, BodyError> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn objects_are_counted_without_parsing() {
+        assert_eq!(count_objects(b"{\"a\":1}\r\n\n  \n{\"b\":2}"), 2);
+        assert_eq!(count_objects(b"  [{\"a\":[1,2]},{\"b\":\"x,]\"},{}]"), 3);
+        assert_eq!(count_objects(b" [ ] "), 0);
+        assert_eq!(count_objects(b""), 0);
+        let many = format!("[{}{{}}]", "{\"m\":1},".repeat(999));
+        assert_eq!(count_objects(many.as_bytes()), 1000);
+    }
 
     #[test]
     fn ndjson_and_arrays() {

@@ -21,6 +21,15 @@ pub struct Config {
     pub max_connections: usize,
     /// How long a request waits for its events to be written before answering 503.
     pub ack_timeout: HumanDuration,
+    /// A request's headers must arrive within this, and a kept-alive connection is closed
+    /// when no next request starts within it (slow-loris, idle sockets).
+    pub header_timeout: HumanDuration,
+    /// A request's whole body must arrive within this, or it is answered 408.
+    pub body_timeout: HumanDuration,
+    /// More events in one request are refused with 413 before any is parsed.
+    pub max_events_per_request: usize,
+    /// Request bodies being read and parsed, all connections together; past it, 429.
+    pub max_inflight_bytes: ByteSize,
 }
 
 /// `auth = { bearer_token = "..." }`.
@@ -40,6 +49,10 @@ impl Default for Config {
             auth: None,
             max_connections: crate::DEFAULT_MAX_CONNECTIONS,
             ack_timeout: HumanDuration(Duration::from_secs(30)),
+            header_timeout: HumanDuration(Duration::from_secs(10)),
+            body_timeout: HumanDuration(Duration::from_secs(30)),
+            max_events_per_request: 100_000,
+            max_inflight_bytes: ByteSize(256 << 20),
         }
     }
 }
@@ -48,6 +61,23 @@ impl Config {
     /// Checks the path and the token.
     pub fn build(self, b: &mut Build<'_>) -> Option<Self> {
         b.at_least_one("max_connections", self.max_connections);
+        b.at_least_one("max_events_per_request", self.max_events_per_request);
+        if self.header_timeout.0.is_zero() || self.body_timeout.0.is_zero() {
+            b.push(
+                if self.header_timeout.0.is_zero() {
+                    "header_timeout"
+                } else {
+                    "body_timeout"
+                },
+                "must be longer than 0s",
+            );
+        }
+        if self.max_inflight_bytes.0 < self.max_body_bytes.0 {
+            b.push(
+                "max_inflight_bytes",
+                "must be at least max_body_bytes (one largest request must fit)",
+            );
+        }
         if !self.path.starts_with('/') {
             b.push("path", format!("must start with `/` (got `{}`)", self.path));
         }

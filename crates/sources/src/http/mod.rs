@@ -8,7 +8,11 @@
 //! - 401 without the configured bearer token; 404 on another path; 405 for other methods;
 //! - 413 over `max_body_bytes`, checked on `Content-Length`, while reading, and again
 //!   after gzip decoding; 415 for an unknown `Content-Encoding`;
-//! - 429 with `Retry-After` when the pipeline is full (back-pressure);
+//! - 429 with `Retry-After` when the pipeline is full (back-pressure), or when request
+//!   bodies being read already hold `max_inflight_bytes` (memory stays bounded however
+//!   many clients post at once); 413 over `max_events_per_request`, counted before parsing;
+//! - 408 when the body does not arrive within `body_timeout`; a connection whose headers
+//!   (or next request) do not arrive within `header_timeout` is closed (slow-loris);
 //! - 503 when a sink failed, or the events were not written within `ack_timeout`.
 
 mod body;
@@ -16,7 +20,7 @@ mod body;
 mod tests;
 
 use crate::listener::serve_connections;
-use body::{decode_encoding, parse_objects, BodyError};
+use body::{count_objects, decode_encoding, parse_objects, BodyError};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
@@ -28,25 +32,44 @@ pub use config::{Auth, Config};
 use sluice_event::{AckToken, BatchStatus, Event, Key, Value};
 use sluice_parse::json_event::event_from_map;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 
 /// What an HTTP source serves with.
 pub type SourceContext = crate::SourceContext<Config>;
 
 pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
-    serve_connections(listener, &ctx, max, connection).await;
+    // Bytes of request bodies being read or parsed, across every connection.
+    let inflight = Arc::new(Semaphore::new(
+        usize::try_from(ctx.config.max_inflight_bytes.0)
+            .unwrap_or(usize::MAX)
+            .min(Semaphore::MAX_PERMITS),
+    ));
+    serve_connections(listener, &ctx, max, move |s, peer, ctx| {
+        connection(s, peer, ctx, inflight.clone())
+    })
+    .await;
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    ctx: SourceContext,
+    inflight: Arc<Semaphore>,
+) {
     let shutdown = ctx.shutdown.clone();
+    let header_timeout = ctx.config.header_timeout.0;
     let svc = hyper::service::service_fn(move |req| {
         let ctx = ctx.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(req, peer, &ctx).await) }
+        let inflight = inflight.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(req, peer, &ctx, &inflight).await) }
     });
-    let conn =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(TokioIo::new(stream), svc);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
@@ -85,6 +108,7 @@ async fn handle(
     req: Request<Incoming>,
     peer: SocketAddr,
     ctx: &SourceContext,
+    inflight: &Semaphore,
 ) -> Response<Full<Bytes>> {
     let cfg = &ctx.config;
     if req.uri().path() != cfg.path {
@@ -147,7 +171,34 @@ async fn handle(
         .get(CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let raw = match Limited::new(req.into_body(), max).collect().await {
+    // What this request may hold while it is read and parsed: its declared length, or the
+    // most a body may be; returned when the request has been answered.
+    let reserve = declared.map_or(max, |n| n as usize).max(1);
+    let Ok(_budget) = inflight.try_acquire_many(u32::try_from(reserve).unwrap_or(u32::MAX)) else {
+        let mut r = refuse(
+            ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorType::Backpressure,
+            "too many request bodies in flight (max_inflight_bytes); retry later",
+        );
+        r.headers_mut()
+            .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    };
+    let collected = tokio::time::timeout(
+        cfg.body_timeout.0,
+        Limited::new(req.into_body(), max).collect(),
+    )
+    .await;
+    let Ok(collected) = collected else {
+        return refuse(
+            ctx,
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorType::Timeout,
+            "the body did not arrive within body_timeout",
+        );
+    };
+    let raw = match collected {
         Ok(b) => b.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             return refuse(
@@ -166,29 +217,43 @@ async fn handle(
             )
         }
     };
-    let objects =
-        match decode_encoding(encoding.as_deref(), &raw, max).and_then(|b| parse_objects(&b)) {
-            Ok(o) => o,
-            Err(BodyError::TooLarge) => {
-                return refuse(
-                    ctx,
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    ErrorType::TooLarge,
-                    &too_large,
-                )
-            }
-            Err(BodyError::Bad(m)) => {
-                return refuse(ctx, StatusCode::BAD_REQUEST, ErrorType::Parse, &m)
-            }
-            Err(BodyError::Encoding(m)) => {
-                return refuse(
-                    ctx,
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    ErrorType::Parse,
-                    &m,
-                )
-            }
-        };
+    let limit = cfg.max_events_per_request;
+    let objects = match decode_encoding(encoding.as_deref(), &raw, max).and_then(|b| {
+        let n = count_objects(&b);
+        if n > limit {
+            return Err(BodyError::TooMany(n));
+        }
+        parse_objects(&b)
+    }) {
+        Ok(o) => o,
+        Err(BodyError::TooLarge) => {
+            return refuse(
+                ctx,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorType::TooLarge,
+                &too_large,
+            )
+        }
+        Err(BodyError::TooMany(n)) => {
+            return refuse(
+                ctx,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorType::TooLarge,
+                &format!("{n} events in one request, over max_events_per_request ({limit})"),
+            )
+        }
+        Err(BodyError::Bad(m)) => {
+            return refuse(ctx, StatusCode::BAD_REQUEST, ErrorType::Parse, &m)
+        }
+        Err(BodyError::Encoding(m)) => {
+            return refuse(
+                ctx,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorType::Parse,
+                &m,
+            )
+        }
+    };
     if objects.is_empty() {
         return answer(StatusCode::OK, serde_json::json!({ "accepted": 0 }));
     }

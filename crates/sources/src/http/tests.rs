@@ -165,3 +165,62 @@ async fn a_full_pipeline_gets_429_and_a_failed_sink_503() {
     drop(batch);
     assert_eq!(first.await.unwrap().0, 503);
 }
+
+/// Issue 10: slow-loris clients (headers or a body that never finish) and idle kept-alive
+/// sockets used to stay open for as long as they liked.
+#[tokio::test]
+async fn slow_headers_slow_bodies_and_idle_keepalives_are_cut_off() {
+    let s = http("header_timeout=\"300ms\"\nbody_timeout=\"300ms\"", 8).await;
+    // Headers that never end: the connection is closed.
+    let mut c = TcpStream::connect(s.addr).await.unwrap();
+    c.write_all(b"POST /logs HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut buf)).await;
+    assert!(closed.is_ok(), "slow headers kept the connection open");
+    // A body that never arrives: 408.
+    let mut c = TcpStream::connect(s.addr).await.unwrap();
+    c.write_all(b"POST /logs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"m\":")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut buf)).await;
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert_eq!(s.metrics.error_counter(ErrorType::Timeout).get(), 1);
+    // An idle kept-alive connection after a request: closed too.
+    let mut c = TcpStream::connect(s.addr).await.unwrap();
+    c.write_all(b"GET /other HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut buf)).await;
+    assert!(closed.is_ok(), "an idle keep-alive stayed open");
+    assert!(String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 404"));
+}
+
+/// Issue 10: an 8 MB body of a million tiny objects grew memory by 620 MB. Too many
+/// events are refused before parsing; bodies in flight across connections are bounded.
+#[tokio::test]
+async fn event_counts_and_bodies_in_flight_are_bounded() {
+    let s = http("max_events_per_request=100\nmax_inflight_bytes=\"4KiB\"", 8).await;
+    let many = format!("[{}{{}}]", "{\"m\":1},".repeat(200));
+    let (code, body) = request(s.addr, "POST", "/logs", "", many.as_bytes()).await;
+    assert_eq!(code, 413, "{body}");
+    assert!(
+        body.contains("201 events") && body.contains("max_events_per_request"),
+        "{body}"
+    );
+    // One request holds the whole in-flight budget while its body trickles in: the next
+    // is told to retry.
+    let mut slow = TcpStream::connect(s.addr).await.unwrap();
+    slow.write_all(b"POST /logs HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n{")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (code, body) = request(s.addr, "POST", "/logs", "", b"{\"m\":1}\n").await;
+    assert_eq!(code, 429, "{body}");
+    assert!(body.contains("max_inflight_bytes"), "{body}");
+    drop(slow);
+}
