@@ -16,8 +16,14 @@ pub enum WindowEncoding {
 
 /// `2A <seq>`: everything up to `seq` is accepted.
 pub fn encode_ack(seq: u32) -> [u8; 6] {
+    encode_ack_version(b'2', seq)
+}
+
+/// `<version>A <seq>`: the ACK of a window sent with protocol `version` (`b'1'`, `b'2'`);
+/// a Lumberjack v1 client does not understand a `2A`.
+pub fn encode_ack_version(version: u8, seq: u32) -> [u8; 6] {
     let s = seq.to_be_bytes();
-    [b'2', b'A', s[0], s[1], s[2], s[3]]
+    [version, b'A', s[0], s[1], s[2], s[3]]
 }
 
 fn json_frame(out: &mut Vec<u8>, seq: u32, doc: &[u8]) {

@@ -45,7 +45,7 @@ pub enum LjError {
 /// A frame's parts as offsets into the frame.
 #[derive(Debug)]
 pub(crate) enum RawFrame {
-    Window(u32),
+    Window(u32, u8),
     Json {
         seq: u32,
         body: Range<usize>,
@@ -61,7 +61,7 @@ impl RawFrame {
     /// exactly this frame's bytes.
     pub(crate) fn into_frame(self, raw: &Bytes) -> LjFrame {
         match self {
-            RawFrame::Window(n) => LjFrame::Window(n),
+            RawFrame::Window(size, version) => LjFrame::Window { size, version },
             RawFrame::Json { seq, body } => LjFrame::Json {
                 seq,
                 payload: raw.slice(body),
@@ -110,7 +110,7 @@ pub(crate) fn parse_frame(
         return Err(LjError::BadVersion(version));
     }
     match kind {
-        b'W' => Ok(u32_at(buf, 2).map(|n| (Parsed::Frame(RawFrame::Window(n)), 6))),
+        b'W' => Ok(u32_at(buf, 2).map(|n| (Parsed::Frame(RawFrame::Window(n, version)), 6))),
         b'C' => {
             let Some(len) = u32_at(buf, 2) else {
                 return Ok(None);

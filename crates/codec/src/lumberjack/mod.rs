@@ -20,7 +20,7 @@ mod frame;
 #[cfg(test)]
 mod tests;
 
-pub use encode::{encode_ack, encode_window, WindowEncoding};
+pub use encode::{encode_ack, encode_ack_version, encode_window, WindowEncoding};
 pub use frame::LjError;
 
 use bytes::{Bytes, BytesMut};
@@ -32,7 +32,12 @@ use std::io::Read;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LjFrame {
     /// `W`: the number of events the client sends before it waits for an ACK.
-    Window(u32),
+    Window {
+        /// How many events.
+        size: u32,
+        /// The protocol version byte (`b'1'` or `b'2'`): the ACK must use the same.
+        version: u8,
+    },
     /// `J`: a JSON document, not yet parsed.
     /// A JSON data frame (`2J`): its sequence number and the JSON object.
     Json {
@@ -54,7 +59,7 @@ impl LjFrame {
     /// The sequence number of a data frame (`None` for window frames).
     pub fn seq(&self) -> Option<u32> {
         match self {
-            LjFrame::Window(_) => None,
+            LjFrame::Window { .. } => None,
             LjFrame::Json { seq, .. } | LjFrame::Data { seq, .. } => Some(*seq),
         }
     }

@@ -47,7 +47,13 @@ fn plain_and_compressed_windows_decode_at_every_split() {
         encode_window(&mut wire, &events, enc);
         for step in [1, 2, 3, 7, 64, wire.len()] {
             let frames = decode_all(&wire, step).unwrap();
-            assert_eq!(frames[0], LjFrame::Window(5));
+            assert_eq!(
+                frames[0],
+                LjFrame::Window {
+                    size: 5,
+                    version: b'2'
+                }
+            );
             let seqs: Vec<u32> = frames.iter().filter_map(LjFrame::seq).collect();
             assert_eq!(seqs, [1, 2, 3, 4, 5], "{enc:?} step {step}");
             match &frames[5] {
@@ -178,7 +184,7 @@ proptest! {
             let events: Vec<(u32, &[u8])> = docs.iter().map(|d| { seq += 1; (seq, d.as_slice()) }).collect();
             let enc = if *compress { WindowEncoding::Compressed(1) } else { WindowEncoding::Plain };
             encode_window(&mut wire, &events, enc);
-            expected.push(LjFrame::Window(events.len() as u32));
+            expected.push(LjFrame::Window { size: events.len() as u32, version: b'2' });
             for (s, d) in events {
                 expected.push(LjFrame::Json { seq: s, payload: Bytes::copy_from_slice(d) });
             }

@@ -1,6 +1,6 @@
 //! The writing half of a Beats connection: ACKs in window order, keepalives meanwhile.
 
-use sluice_codec::lumberjack::encode_ack;
+use sluice_codec::lumberjack::encode_ack_version;
 use sluice_core::ComponentMetrics;
 use sluice_core::ErrorType;
 use sluice_event::BatchStatus;
@@ -17,6 +17,8 @@ use tokio::sync::{mpsc, oneshot};
 pub(super) struct Pending {
     /// The highest sequence number in the window: what the ACK carries.
     pub seq: u32,
+    /// The protocol version byte of the window: the ACK is sent in the same.
+    pub version: u8,
     pub status: oneshot::Receiver<BatchStatus>,
 }
 
@@ -57,7 +59,7 @@ pub(super) async fn ack_writer(
             tokio::select! {
                 s = &mut p.status => break s.unwrap_or(BatchStatus::Errored),
                 _ = tokio::time::sleep(keepalive) => {
-                    if wr.write_all(&encode_ack(0)).await.is_err() {
+                    if wr.write_all(&encode_ack_version(p.version, 0)).await.is_err() {
                         return;
                     }
                     keepalives.inc();
@@ -71,7 +73,11 @@ pub(super) async fn ack_writer(
             let _ = wr.shutdown().await;
             return;
         }
-        if wr.write_all(&encode_ack(p.seq)).await.is_err() {
+        if wr
+            .write_all(&encode_ack_version(p.version, p.seq))
+            .await
+            .is_err()
+        {
             return;
         }
         acks.inc();

@@ -23,6 +23,12 @@ pub struct Config {
     pub max_inflated_bytes: ByteSize,
     /// While a window waits for the pipeline, send a keepalive ACK this often.
     pub ack_keepalive: HumanDuration,
+    /// Bytes one window may hold before it is complete; past it the connection is closed
+    /// (the client resends the window).
+    pub max_window_bytes: ByteSize,
+    /// Bytes of incomplete windows, all connections together. A connection that cannot
+    /// get room within a few seconds is closed; its client resends.
+    pub max_inflight_bytes: ByteSize,
 }
 
 impl Default for Config {
@@ -36,6 +42,8 @@ impl Default for Config {
             max_frame_bytes: ByteSize(16 << 20),
             max_inflated_bytes: ByteSize(64 << 20),
             ack_keepalive: HumanDuration(Duration::from_secs(5)),
+            max_window_bytes: ByteSize(64 << 20),
+            max_inflight_bytes: ByteSize(256 << 20),
         }
     }
 }
@@ -52,6 +60,12 @@ impl Config {
             b.push(
                 "max_inflated_bytes",
                 "must be at least max_frame_bytes (a block inflates to more than it takes on the wire)",
+            );
+        }
+        if self.max_inflight_bytes.0 < self.max_window_bytes.0 {
+            b.push(
+                "max_inflight_bytes",
+                "must be at least max_window_bytes (one whole window must fit)",
             );
         }
         if self.ack_keepalive.0.is_zero() {

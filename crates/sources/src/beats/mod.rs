@@ -28,6 +28,8 @@ use acks::{ack_writer, Outstanding, Pending};
 use futures_util::StreamExt;
 use sluice_codec::lumberjack::{LjFrame, LjLimits, LumberjackDecoder};
 use sluice_core::{DropReason, ErrorType};
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 mod config;
 pub use config::Config;
 use sluice_event::{AckToken, Event, EventBatch};
@@ -43,9 +45,20 @@ pub type SourceContext = crate::SourceContext<Config>;
 /// reading (Filebeat pipelines two by default).
 const MAX_PENDING_WINDOWS: usize = 8;
 
+/// How long a connection waits for room in the in-flight budget before it is closed.
+const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
-    serve_connections(listener, &ctx, max, connection).await;
+    let budget = Arc::new(Semaphore::new(
+        usize::try_from(ctx.config.max_inflight_bytes.0)
+            .unwrap_or(usize::MAX)
+            .min(Semaphore::MAX_PERMITS),
+    ));
+    serve_connections(listener, &ctx, max, move |s, peer, ctx| {
+        connection(s, peer, ctx, budget.clone())
+    })
+    .await;
 }
 
 /// The events of the window being received.
@@ -55,6 +68,8 @@ struct Window {
     events: EventBatch,
     max_seq: u32,
     bytes: u64,
+    /// The window's share of the in-flight budget, returned when it is handed on.
+    held: Option<OwnedSemaphorePermit>,
 }
 
 impl Window {
@@ -64,11 +79,40 @@ impl Window {
             events: Vec::with_capacity(expected.min(4096) as usize),
             max_seq: 0,
             bytes: 0,
+            held: None,
         }
+    }
+
+    /// Takes `n` more bytes of the budget for this window; false when the window would
+    /// grow past `max_window_bytes`, or no room came within [`BUDGET_WAIT`].
+    async fn reserve(&mut self, n: usize, max_window: u64, budget: &Arc<Semaphore>) -> bool {
+        if self.bytes + n as u64 > max_window {
+            return false;
+        }
+        let n = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
+        let permit = match budget.clone().try_acquire_many_owned(n) {
+            Ok(p) => p,
+            Err(_) => match tokio::time::timeout(BUDGET_WAIT, budget.clone().acquire_many_owned(n))
+                .await
+            {
+                Ok(Ok(p)) => p,
+                _ => return false,
+            },
+        };
+        match &mut self.held {
+            Some(h) => h.merge(permit),
+            None => self.held = Some(permit),
+        }
+        true
     }
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    ctx: SourceContext,
+    budget: Arc<Semaphore>,
+) {
     let (rd, wr) = stream.into_split();
     let (ack_tx, ack_rx) = mpsc::channel::<Pending>(MAX_PENDING_WINDOWS);
     let outstanding = Outstanding::default();
@@ -88,6 +132,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
     let mut frames = FramedRead::with_capacity(rd, LumberjackDecoder::new(limits), 64 * 1024);
     let builder = events::Builder::new(&ctx, peer);
     let mut window = Window::new(1);
+    // The version of the client's last window frame: its ACKs are sent in the same.
+    let mut ack_version = b'2';
     let mut draining = ctx.shutdown.is_cancelled();
     loop {
         let wait = if draining {
@@ -120,7 +166,8 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
             Ok(Some(Ok(f))) => f,
         };
         match frame {
-            LjFrame::Window(n) => {
+            LjFrame::Window { size: n, version } => {
+                ack_version = version;
                 if n > ctx.config.max_window {
                     ctx.metrics.error(ErrorType::Protocol);
                     tracing::warn!(component = %ctx.id, %peer, window = n, max_window = ctx.config.max_window, "Closing Beats connection: window over max_window.");
@@ -129,29 +176,41 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
                 // A new window before the last one filled: the client gave up on the
                 // count; hand on what arrived rather than mixing two windows.
                 if !window.events.is_empty()
-                    && !flush(&mut window, &ctx, &ack_tx, &outstanding).await
+                    && !flush(&mut window, &ctx, &ack_tx, &outstanding, ack_version).await
                 {
                     break;
                 }
                 window = Window::new(n.max(1));
             }
             LjFrame::Json { seq, payload } => {
+                if !window
+                    .reserve(payload.len(), ctx.config.max_window_bytes.0, &budget)
+                    .await
+                {
+                    over_budget(&ctx, peer, &window);
+                    break;
+                }
                 window.bytes += payload.len() as u64;
                 window.events.push(builder.json(&payload));
                 window.max_seq = window.max_seq.max(seq);
             }
             LjFrame::Data { seq, pairs } => {
-                window.bytes += pairs
-                    .iter()
-                    .map(|(k, v)| (k.len() + v.len()) as u64)
-                    .sum::<u64>();
+                let n: usize = pairs.iter().map(|(k, v)| k.len() + v.len()).sum();
+                if !window
+                    .reserve(n, ctx.config.max_window_bytes.0, &budget)
+                    .await
+                {
+                    over_budget(&ctx, peer, &window);
+                    break;
+                }
+                window.bytes += n as u64;
                 window.events.push(builder.pairs(&pairs));
                 window.max_seq = window.max_seq.max(seq);
             }
         }
         if window.events.len() >= window.expected as usize {
             let expected = window.expected;
-            if !flush(&mut window, &ctx, &ack_tx, &outstanding).await {
+            if !flush(&mut window, &ctx, &ack_tx, &outstanding, ack_version).await {
                 break;
             }
             window = Window::new(expected);
@@ -166,6 +225,17 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
     let _ = writer.await;
 }
 
+/// Logs and counts a window that grew past `max_window_bytes`, or found no room in the
+/// in-flight budget: the connection is closed and the client resends the window.
+fn over_budget(ctx: &SourceContext, peer: SocketAddr, window: &Window) {
+    ctx.metrics.error(ErrorType::Protocol);
+    tracing::warn!(
+        component = %ctx.id, %peer, window_bytes = window.bytes,
+        max_window_bytes = ctx.config.max_window_bytes.0,
+        "Closing Beats connection: its window is over max_window_bytes, or every connection's windows together fill max_inflight_bytes; the client resends."
+    );
+}
+
 /// Sends the window down the pipeline with one ack token and queues its ACK.
 /// Returns false when the connection should end.
 async fn flush(
@@ -173,8 +243,11 @@ async fn flush(
     ctx: &SourceContext,
     acks: &mpsc::Sender<Pending>,
     outstanding: &Outstanding,
+    version: u8,
 ) -> bool {
     let mut events: Vec<Event> = std::mem::take(&mut window.events);
+    // Handed on: the pipeline's bounded buffers hold it from here.
+    window.held = None;
     let n = events.len() as u64;
     let (tx, rx) = oneshot::channel();
     let token = AckToken::new(move |status| {
@@ -188,6 +261,7 @@ async fn flush(
     if acks
         .send(Pending {
             seq: window.max_seq,
+            version,
             status: rx,
         })
         .await

@@ -270,3 +270,64 @@ async fn v1_data_frames_and_bad_json() {
 }
 
 use std::io::Write;
+
+/// Issue 10: one connection that announced a big window and sent 300 MiB without
+/// finishing it held all of it. A window is now bounded in bytes, and so are all
+/// connections' unfinished windows together; past either, the connection is closed and
+/// nothing of the window is delivered (the client resends it).
+#[tokio::test]
+async fn unfinished_windows_are_bounded_in_bytes() {
+    let mut s = beats("max_window_bytes=\"4KiB\"\nmax_inflight_bytes=\"4KiB\"").await;
+    let big: Vec<Vec<u8>> = (0..8)
+        .map(|i| format!(r#"{{"message":"{}","n":{i}}}"#, "x".repeat(1000)).into_bytes())
+        .collect();
+    // A window of 8 events of 1 KiB: over max_window_bytes after 4.
+    let mut c = TcpStream::connect(s.addr).await.unwrap();
+    c.write_all(&window(1, &big, WindowEncoding::Plain))
+        .await
+        .unwrap();
+    assert!(closed(&mut c).await, "the connection stays open");
+    assert!(s.metrics.error_counter(ErrorType::Protocol).get() >= 1);
+    // Two connections whose unfinished windows fit alone but not together: one of them
+    // is closed once it has waited for room.
+    let part: Vec<Vec<u8>> = big[..3].to_vec();
+    let mut w = window(1, &part, WindowEncoding::Plain);
+    // Announce 4, send 3: unfinished.
+    w[2..6].copy_from_slice(&4u32.to_be_bytes());
+    let mut a = TcpStream::connect(s.addr).await.unwrap();
+    a.write_all(&w).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut b = TcpStream::connect(s.addr).await.unwrap();
+    b.write_all(&w).await.unwrap();
+    assert!(closed(&mut b).await, "the second connection waits forever");
+    drop(a);
+    // Nothing of the unfinished windows was delivered.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), s.rx.recv())
+            .await
+            .is_err(),
+        "an unfinished window was delivered"
+    );
+}
+
+/// Issue 10: a Lumberjack v1 window (`1W`, `1D` frames, as logstash-forwarder sends) used
+/// to be acknowledged with a v2 `2A`, which a v1 client does not read.
+#[tokio::test]
+async fn a_v1_window_is_acknowledged_in_v1() {
+    let mut s = beats("").await;
+    let mut c = TcpStream::connect(s.addr).await.unwrap();
+    let mut wire = b"1W\0\0\0\x01".to_vec();
+    wire.extend_from_slice(b"1D\0\0\0\x07\0\0\0\x01");
+    wire.extend_from_slice(&4u32.to_be_bytes());
+    wire.extend_from_slice(b"line");
+    wire.extend_from_slice(&2u32.to_be_bytes());
+    wire.extend_from_slice(b"v1");
+    c.write_all(&wire).await.unwrap();
+    drop(next_batch(&mut s).await);
+    let mut b = [0u8; 6];
+    tokio::time::timeout(Duration::from_secs(10), c.read_exact(&mut b))
+        .await
+        .expect("an ACK within 10 s")
+        .unwrap();
+    assert_eq!(&b, b"1A\0\0\0\x07");
+}
