@@ -144,6 +144,13 @@ impl SyslogFramer {
         }
     }
 
+    /// The largest octet count taken for one: 16 times the message limit, at least
+    /// 16 MiB. A larger count is cut at the limit and its rest skipped; a count past this
+    /// is not believed.
+    fn plausible(&self) -> usize {
+        self.max.saturating_mul(16).max(16 << 20)
+    }
+
     fn is_delim(&self, b: u8) -> bool {
         match self.framing {
             Framing::Newline => b == b'\n',
@@ -210,6 +217,12 @@ impl Decoder for SyslogFramer {
                     }
                     match self.framing {
                         Framing::OctetCounting | Framing::Auto => match Self::octet_count(src) {
+                            // A count no sender means (`9999999999 <13>...`) would swallow
+                            // the frames after it: the line is a message of its own, and
+                            // the stream resynchronises at the next delimiter.
+                            Some(Some((len, _))) if len > self.plausible() => {
+                                self.state = State::Delimited { scanned: 0 };
+                            }
                             Some(Some((len, hdr))) => {
                                 self.skip(src, hdr);
                                 self.state = State::Counted { len };

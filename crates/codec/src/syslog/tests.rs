@@ -136,3 +136,36 @@ fn auto_still_cuts_lf_lines_that_no_nul_follows() {
         ["hello", "world", "<13>x", "  indented", "last"]
     );
 }
+
+/// Issue 10: a 10-digit octet count swallowed the valid lines after it. An implausible
+/// count is taken as text, and the next line is a message again, in both modes.
+#[test]
+fn an_implausible_octet_count_does_not_swallow_the_next_lines() {
+    for (framing, stream) in [
+        (
+            Framing::Auto,
+            &b"9999999999 <13>bogus\n<13>next one\n14 <13>counted ok"[..],
+        ),
+        (
+            Framing::OctetCounting,
+            &b"9999999999 <13>bogus\n12 <13>next one14 <13>counted ok"[..],
+        ),
+    ] {
+        let got = texts(frames(framing, 1024, &[stream]));
+        assert!(
+            got.contains(&"<13>next one".to_owned()),
+            "{framing:?}: {got:?}"
+        );
+        assert_eq!(
+            got.last().map(String::as_str),
+            Some("<13>counted ok"),
+            "{framing:?}"
+        );
+    }
+    // A large but believable count is still cut at the limit and its rest skipped.
+    let big = format!("2000 {}<13>after", "y".repeat(2000));
+    let got = frames(Framing::Auto, 100, &[big.as_bytes()]);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[0].1, "the first is marked cut");
+    assert_eq!(got[1].0, "<13>after");
+}
