@@ -22,10 +22,12 @@ pub mod config;
 mod health;
 mod labels;
 mod metrics;
+mod noted;
 mod output;
 mod registry;
 
 pub use health::Health;
 pub use labels::{DropReason, ErrorType};
 pub use metrics::{ComponentKind, ComponentMetrics, Telemetry};
+pub use noted::{Limiter, Noted, LOG_EVERY};
 pub use output::{taken, Output, Selector, SendError, Target};

@@ -5,6 +5,8 @@ use prometheus::{
     Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry,
 };
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// What kind of component a metric belongs to (the `component_kind` of the API).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,6 +175,7 @@ impl Telemetry {
             request_duration: (kind == ComponentKind::Sink)
                 .then(|| self.request_duration.with_label_values(&l)),
             health: crate::Health::default(),
+            limiters: Default::default(),
             dropped: self.events_dropped.clone(),
             errors: self.errors.clone(),
             acks: self.acks.clone(),
@@ -212,6 +215,8 @@ pub struct ComponentMetrics {
     pub request_duration: Option<Histogram>,
     /// Its current problem, for `/health` and `/ready`.
     pub health: crate::Health,
+    /// One log limiter per kind of problem, shared by every handle of the component.
+    limiters: Arc<Mutex<HashMap<&'static str, Arc<crate::Limiter>>>>,
     dropped: IntCounterVec,
     errors: IntCounterVec,
     acks: IntCounterVec,
@@ -251,6 +256,24 @@ impl ComponentMetrics {
     pub fn redactions_counter(&self, detector: &str) -> IntCounter {
         self.redactions
             .with_label_values(&[&self.id, &self.component_type, detector])
+    }
+
+    /// The log limiter of one kind of problem of this component.
+    pub(crate) fn limiter(&self, kind: &'static str) -> Arc<crate::Limiter> {
+        match self.limiters.lock() {
+            Ok(mut m) => m.entry(kind).or_default().clone(),
+            Err(_) => Arc::default(),
+        }
+    }
+
+    /// Errors of `kind`, counted and logged (rate-limited) through one handle.
+    pub fn noted(&self, kind: ErrorType) -> crate::Noted {
+        crate::Noted::new(self, kind)
+    }
+
+    /// Drops for `reason`, counted and logged (rate-limited) through one handle.
+    pub fn noted_drop(&self, reason: DropReason) -> crate::Noted {
+        crate::Noted::dropped(self, reason)
     }
 
     /// A bound counter for a frequent error type.

@@ -148,7 +148,13 @@ fn offer(t: &Target, b: EventBatch, full_reason: DropReason) -> bool {
         Ok(()) => true,
         Err(mpsc::error::TrySendError::Full(_)) => {
             t.metrics.buffer_events.sub(len);
-            t.metrics.dropped(full_reason, len as u64);
+            t.metrics.noted_drop(full_reason).note(
+                len as u64,
+                &format_args!(
+                    "Input buffer full: {len} events dropped ({})",
+                    full_reason.as_str()
+                ),
+            );
             true
         }
         Err(mpsc::error::TrySendError::Closed(_)) => {

@@ -78,6 +78,8 @@ pub(crate) struct Stage {
     findings: Vec<prometheus::IntCounter>,
     /// How many named outputs it has.
     named: usize,
+    /// Its errors, counted and logged (rate-limited), in the order of `error_kinds`.
+    errors: Vec<(sluice_core::Noted, &'static str)>,
 }
 
 impl Stage {
@@ -88,7 +90,14 @@ impl Stage {
             .iter()
             .map(|d| metrics.redactions_counter(d))
             .collect();
+        let errors = node
+            .transform
+            .error_kinds()
+            .iter()
+            .map(|k| (metrics.noted(*k), k.as_str()))
+            .collect();
         Stage {
+            errors,
             filtered: metrics.dropped_counter(DropReason::Filtered),
             named: node.transform.outputs().len(),
             findings,
@@ -102,6 +111,7 @@ impl Stage {
         let before = batch.len();
         self.metrics.events_received.inc_by(before as u64);
         let mut counts = vec![0; self.findings.len()];
+        let mut errors = vec![0; self.errors.len()];
         let mut named: Vec<EventBatch> = (0..self.named).map(|_| Vec::new()).collect();
         self.node.transform.apply(
             batch,
@@ -109,8 +119,20 @@ impl Stage {
                 when: self.node.condition.as_ref(),
                 named: &mut named,
                 findings: &mut counts,
+                errors: &mut errors,
             },
         );
+        for ((noted, kind), n) in self.errors.iter().zip(errors) {
+            if n > 0 {
+                noted.note(
+                    n,
+                    &format_args!(
+                        "{n} events of a batch hit a `{}` {kind}: they are tagged and passed on.",
+                        self.node.type_name
+                    ),
+                );
+            }
+        }
         for (c, n) in self.findings.iter().zip(counts) {
             c.inc_by(n);
         }

@@ -32,7 +32,7 @@ pub(crate) async fn read_frames<C>(
     ctx: &SourceContext<C>,
     mut decode: impl FnMut(&[u8], bool, Timestamp) -> Event,
 ) {
-    let oversize = ctx.metrics.error_counter(ErrorType::Oversize);
+    let oversize = ctx.metrics.noted(ErrorType::Oversize);
     let mut frames = FramedRead::with_capacity(stream, framer, 64 * 1024);
     let mut draining = ctx.shutdown.is_cancelled();
     let protocol_error = |e: &dyn std::fmt::Display| {
@@ -80,7 +80,9 @@ pub(crate) async fn read_frames<C>(
         let mut frame = Some(first);
         while let Some(f) = frame.take() {
             if f.truncated {
-                oversize.inc();
+                oversize.note(1, &format_args!(
+                    "A message from {peer} is longer than the limit; it is cut and tagged _truncated."
+                ));
             }
             bytes += f.bytes.len() as u64;
             batch.push(decode(&f.bytes, f.truncated, now));

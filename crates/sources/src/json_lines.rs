@@ -78,7 +78,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
         peer,
         ip: Value::from(peer.ip().to_string()),
         source: ctx.id.clone(),
-        parse_errors: ctx.metrics.error_counter(ErrorType::Parse),
+        parse_errors: ctx.metrics.noted(ErrorType::Parse),
     };
     read_frames(
         stream,
@@ -97,7 +97,7 @@ struct LineDecoder {
     /// The peer's address, formatted once per connection.
     ip: Value,
     source: Arc<str>,
-    parse_errors: prometheus::IntCounter,
+    parse_errors: sluice_core::Noted,
 }
 
 impl LineDecoder {
@@ -106,7 +106,10 @@ impl LineDecoder {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let now = chrono::SubsecRound::trunc_subsecs(now, 3);
         let mut ev = event_from_json(line, now).unwrap_or_else(|e| {
-            self.parse_errors.inc();
+            self.parse_errors.note(1, &format_args!(
+                "A line from {} is not a JSON object; it is kept in `message`, tagged _jsonparsefailure.",
+                self.peer
+            ));
             e
         });
         if truncated {

@@ -65,6 +65,12 @@ pub trait Transform: Send + Sync + std::fmt::Debug {
         Vec::new()
     }
 
+    /// The kinds of error it counts, in the order of [`Run::errors`] (the runtime counts
+    /// and logs them: `sluice_component_errors_total{error_type}`).
+    fn error_kinds(&self) -> &'static [sluice_core::ErrorType] {
+        &[]
+    }
+
     /// Why this transform cannot run without an `if`, when it cannot (`filter`).
     fn needs_condition(&self) -> Option<&'static str> {
         None
@@ -80,6 +86,8 @@ pub struct Run<'a> {
     pub named: &'a mut [EventBatch],
     /// One counter per finding kind, added to.
     pub findings: &'a mut [u64],
+    /// One counter per error kind of [`Transform::error_kinds`], added to.
+    pub errors: &'a mut [u64],
 }
 
 impl<'a> Run<'a> {
@@ -89,6 +97,7 @@ impl<'a> Run<'a> {
             when,
             named: &mut [],
             findings: &mut [],
+            errors: &mut [],
         }
     }
 

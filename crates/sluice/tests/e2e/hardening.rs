@@ -479,3 +479,43 @@ fn rough_edges_of_the_command_line() {
     );
     assert!(lines.iter().all(|l| l["level"] == "ERROR"), "{lines:?}");
 }
+
+/// Oversize, parse and refused-request problems used to be counted but never logged; a
+/// log line per event would be a flood. Now each kind is logged at once and then at most
+/// every ten seconds, with how many were not logged.
+#[test]
+fn problems_are_logged_once_then_rate_limited() {
+    let s = Server::start(
+        r#"
+[sources.tcp]
+type = "json_lines"
+address = "127.0.0.1:{PORT}"
+max_line_bytes = 100
+[sinks.out]
+type = "file"
+inputs = ["tcp"]
+path = "out.log"
+"#,
+    );
+    let mut junk = String::new();
+    for i in 0..500 {
+        junk.push_str(&format!("not json {i}\n"));
+    }
+    junk.push_str(&format!("{}\n", "x".repeat(500)));
+    send_tcp(s.port, junk.as_bytes());
+    s.wait_for(30, "501 events", || {
+        s.metric(r#"sluice_events_sent_total{component="out",component_type="file"}"#) >= 501.0
+    });
+    assert_eq!(
+        s.metric(r#"sluice_component_errors_total{component="tcp",component_type="json_lines",error_type="parse"}"#),
+        501.0
+    );
+    let log = s.stderr();
+    let parse = log.lines().filter(|l| l.contains("problem=parse")).count();
+    let oversize = log
+        .lines()
+        .filter(|l| l.contains("problem=oversize"))
+        .count();
+    assert_eq!(parse, 1, "{log}");
+    assert_eq!(oversize, 1, "{log}");
+}

@@ -167,6 +167,20 @@ path = "out.log"
         "{:#?}",
         &out[..2]
     );
+    // Counted (issue 10: `_groktimeout` went uncounted) and logged, not 200 times.
+    assert_eq!(
+        s.metric(r#"sluice_component_errors_total{component="bad",component_type="grok",error_type="timeout"}"#),
+        200.0
+    );
+    let log = s.stderr();
+    let lines = log
+        .lines()
+        .filter(|l| l.contains("problem=timeout"))
+        .count();
+    assert!(
+        (1..=5).contains(&lines),
+        "{lines} timeout log lines:\n{log}"
+    );
 }
 
 #[test]

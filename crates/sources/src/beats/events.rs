@@ -12,7 +12,7 @@ pub(super) struct Builder {
     peer: SocketAddr,
     ip: Key,
     source: Arc<str>,
-    parse_errors: prometheus::IntCounter,
+    parse_errors: sluice_core::Noted,
 }
 
 impl Builder {
@@ -21,7 +21,7 @@ impl Builder {
             peer,
             ip: Key::from(peer.ip().to_string()),
             source: ctx.id.clone(),
-            parse_errors: ctx.metrics.error_counter(ErrorType::Parse),
+            parse_errors: ctx.metrics.noted(ErrorType::Parse),
         }
     }
 
@@ -32,7 +32,10 @@ impl Builder {
     /// A `J` frame. A document that is not a JSON object is kept, tagged and counted.
     pub(crate) fn json(&self, doc: &[u8]) -> Event {
         let ev = event_from_json(doc, Self::now()).unwrap_or_else(|e| {
-            self.parse_errors.inc();
+            self.parse_errors.note(1, &format_args!(
+                "A Beats document from {} is not a JSON object; it is kept in `message`, tagged _jsonparsefailure.",
+                self.peer
+            ));
             e
         });
         self.finish(ev)

@@ -95,7 +95,9 @@ fn refuse(
     kind: ErrorType,
     msg: &str,
 ) -> Response<Full<Bytes>> {
-    ctx.metrics.error(kind);
+    ctx.metrics
+        .noted(kind)
+        .note(1, &format_args!("Refused a request with {status}: {msg}"));
     answer(status, serde_json::json!({ "error": msg }))
 }
 

@@ -29,7 +29,7 @@ pub(crate) struct Decoder {
     tz: chrono_tz::Tz,
     keep_original: bool,
     source: Arc<str>,
-    parse_errors: prometheus::IntCounter,
+    parse_errors: sluice_core::Noted,
 }
 
 impl Decoder {
@@ -38,7 +38,7 @@ impl Decoder {
             tz: ctx.config.timezone.0,
             keep_original: ctx.config.keep_original,
             source: ctx.id.clone(),
-            parse_errors: ctx.metrics.error_counter(ErrorType::Parse),
+            parse_errors: ctx.metrics.noted(ErrorType::Parse),
         }
     }
 
@@ -64,7 +64,9 @@ impl Decoder {
         let mut ev = match decode(bytes, &opts) {
             Ok(e) => e,
             Err(e) => {
-                self.parse_errors.inc();
+                self.parse_errors.note(1, &format_args!(
+                    "A message from {peer} is not syslog; it is kept whole in `message`, tagged _syslogparsefailure."
+                ));
                 e
             }
         };

@@ -25,7 +25,7 @@ pub(super) async fn serve(sock: tokio::net::UdpSocket, ctx: SourceContext) {
     let max = ctx.config.max_message_bytes.0 as usize;
     // One byte more than allowed tells us the datagram was cut.
     let mut buf = vec![0u8; max + 1];
-    let oversize = ctx.metrics.error_counter(ErrorType::Oversize);
+    let oversize = ctx.metrics.noted(ErrorType::Oversize);
     let io_errors = ctx.metrics.error_counter(ErrorType::Io);
     let batch_size = ctx.config.batch_size;
     let max_pending = batch_size.saturating_mul(PENDING_BATCHES);
@@ -61,7 +61,9 @@ pub(super) async fn serve(sock: tokio::net::UdpSocket, ctx: SourceContext) {
         let take = |n: usize, peer, buf: &[u8], batch: &mut EventBatch| {
             let truncated = n > max;
             if truncated {
-                oversize.inc();
+                oversize.note(1, &format_args!(
+                    "A datagram from {peer} is longer than max_message_bytes; it is cut and tagged _truncated."
+                ));
             }
             let n = n.min(max);
             batch.push(dec.decode(&buf[..n], peer, now, truncated));

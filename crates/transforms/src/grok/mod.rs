@@ -271,8 +271,19 @@ fn destinations(
 impl Transform for Grok {
     fn apply(&self, batch: &mut EventBatch, run: &mut Run<'_>) {
         let mut g = GrokRun::new(self);
+        let mut timeouts = 0;
         run.each(batch, |e| {
-            g.apply(e);
+            if g.apply(e) == Outcome::TimedOut {
+                timeouts += 1;
+            }
         });
+        if let Some(n) = run.errors.first_mut() {
+            *n += timeouts;
+        }
+    }
+
+    /// Events that ran out of the time or step budget (`_groktimeout`).
+    fn error_kinds(&self) -> &'static [sluice_core::ErrorType] {
+        &[sluice_core::ErrorType::Timeout]
     }
 }
