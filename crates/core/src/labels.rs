@@ -18,6 +18,8 @@ pub enum DropReason {
     IoError,
     /// A Beats client disconnected before its window was acknowledged.
     UnackedWindow,
+    /// The kernel dropped datagrams: a UDP socket's receive buffer was full.
+    ReceiveBufferFull,
 }
 
 impl DropReason {
@@ -30,6 +32,7 @@ impl DropReason {
             DropReason::BufferFull => "buffer_full",
             DropReason::IoError => "io_error",
             DropReason::UnackedWindow => "unacked_window",
+            DropReason::ReceiveBufferFull => "receive_buffer_full",
         }
     }
 }

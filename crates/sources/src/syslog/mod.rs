@@ -1,5 +1,6 @@
 //! `type = "syslog"`: RFC 5424/3164 over UDP and TCP.
 
+mod kernel_drops;
 mod tcp;
 mod udp;
 

@@ -21,6 +21,17 @@ const PENDING_BATCHES: usize = 16;
 const RETRY: Duration = Duration::from_millis(2);
 
 pub(super) async fn serve(sock: tokio::net::UdpSocket, ctx: SourceContext) {
+    let watcher = tokio::spawn(super::kernel_drops::watch(
+        std::os::fd::AsRawFd::as_raw_fd(&sock),
+        ctx.metrics.noted_drop(super::kernel_drops::REASON),
+        ctx.shutdown.clone(),
+    ));
+    serve_socket(&sock, &ctx).await;
+    watcher.abort();
+}
+
+async fn serve_socket(sock: &tokio::net::UdpSocket, ctx: &SourceContext) {
+    let ctx = ctx.clone();
     let dec = Decoder::new(&ctx);
     let max = ctx.config.max_message_bytes.0 as usize;
     // One byte more than allowed tells us the datagram was cut.
