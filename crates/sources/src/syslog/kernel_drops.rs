@@ -20,15 +20,13 @@ fn socket_inode(fd: i32) -> Option<u64> {
 /// The `drops` column of the row for `inode` in a `/proc/net/udp` table. Pure.
 pub(crate) fn drops_in_table(table: &str, inode: u64) -> Option<u64> {
     let mut lines = table.lines();
-    let header: Vec<&str> = lines.next()?.split_whitespace().collect();
-    // The header names `tx_queue rx_queue` as two words over one `tx:rx` column.
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| *h == name)
-            .map(|i| if i > 4 { i - 1 } else { i })
-    };
-    let (ic, dc) = (col("inode")?, col("drops")?);
+    let header = lines.next()?;
+    if !(header.contains("inode") && header.trim_end().ends_with("drops")) {
+        return None;
+    }
+    // The header spells `tx_queue rx_queue` and `tr tm->when` as two words each over
+    // one column each: in the rows, inode is the 10th field and drops the 13th.
+    let (ic, dc) = (9, 12);
     lines.find_map(|l| {
         let f: Vec<&str> = l.split_whitespace().collect();
         (f.get(ic)?.parse::<u64>().ok()? == inode)
