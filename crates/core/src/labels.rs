@@ -66,6 +66,8 @@ pub enum ErrorType {
     Shutdown,
     /// A client too slow to send what it started (a request body).
     Timeout,
+    /// `max_connections` was reached.
+    ConnectionLimit,
 }
 
 impl ErrorType {
@@ -85,6 +87,7 @@ impl ErrorType {
             ErrorType::Backpressure => "backpressure",
             ErrorType::Shutdown => "shutdown",
             ErrorType::Timeout => "timeout",
+            ErrorType::ConnectionLimit => "connection_limit",
         }
     }
 }

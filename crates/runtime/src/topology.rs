@@ -250,6 +250,7 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
             output: output_of(&m, id),
             metrics: m.clone(),
             shutdown: shutdown.clone(),
+            conn: Default::default(),
         };
         sources.push(tokio::spawn(sluice_sources::serve(b, ctx)));
         components.push(ComponentInfo {

@@ -51,7 +51,18 @@ pub(crate) async fn read_frames<C>(
                 draining = true;
                 continue;
             }
+            _ = ctx.conn.shed().cancelled() => {
+                // Shed to make room (max_connections): whatever it sent is delivered.
+                tracing::debug!(component = %ctx.id, %peer, "Closing an idle connection to make room for a new one.");
+                let tail = leftovers(frames, &mut decode);
+                if !tail.is_empty() {
+                    ctx.metrics.events_received.inc_by(tail.len() as u64);
+                    let _ = ctx.output.send(tail).await;
+                }
+                return;
+            }
         };
+        ctx.conn.touch();
         let first = match next {
             Err(_) => {
                 if !draining {

@@ -110,6 +110,8 @@ pub struct SourceContext<C> {
     pub metrics: ComponentMetrics,
     /// Cancelled at shutdown.
     pub shutdown: CancellationToken,
+    /// The connection being served, for connection sources (activity, shedding).
+    pub conn: listener::Conn,
 }
 
 impl<C> SourceContext<C> {
@@ -121,6 +123,7 @@ impl<C> SourceContext<C> {
             output: self.output,
             metrics: self.metrics,
             shutdown: self.shutdown,
+            conn: self.conn,
         }
     }
 }

@@ -2,9 +2,11 @@
 
 use sluice_core::ComponentMetrics;
 use sluice_core::ErrorType;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::Semaphore;
@@ -47,10 +49,98 @@ pub fn bind_udp(
     UdpSocket::from_std(s.into())
 }
 
+/// One open connection as the accept loop sees it: when it last received something,
+/// and the token that closes it when it is shed to make room.
+#[derive(Clone, Debug, Default)]
+pub struct Conn {
+    last: Arc<AtomicU64>,
+    shed: CancellationToken,
+}
+
+/// Milliseconds since the process started (never 0).
+fn now_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis() as u64
+        + 1
+}
+
+impl Conn {
+    fn new() -> Self {
+        let c = Conn::default();
+        c.touch();
+        c
+    }
+
+    /// The peer sent something (or awaits an answer): not idle.
+    pub fn touch(&self) {
+        self.last.store(now_ms(), Ordering::Relaxed);
+    }
+
+    /// Cancelled when the connection is shed: close it.
+    pub fn shed(&self) -> &CancellationToken {
+        &self.shed
+    }
+
+    fn idle_ms(&self) -> u64 {
+        now_ms().saturating_sub(self.last.load(Ordering::Relaxed))
+    }
+}
+
+/// A connection idle at least this long may be shed when the limit is reached.
+const SHED_AFTER: Duration = Duration::from_secs(1);
+
+/// The open connections of one listener.
+#[derive(Default)]
+struct Open {
+    next: AtomicU64,
+    conns: Mutex<HashMap<u64, Conn>>,
+}
+
+impl Open {
+    fn add(&self, c: &Conn) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut m) = self.conns.lock() {
+            m.insert(id, c.clone());
+        }
+        id
+    }
+
+    fn remove(&self, id: u64) {
+        if let Ok(mut m) = self.conns.lock() {
+            m.remove(&id);
+        }
+    }
+
+    /// Closes the connection idle longest, if one has been idle for [`SHED_AFTER`].
+    fn shed_idlest(&self) -> bool {
+        let Ok(m) = self.conns.lock() else {
+            return false;
+        };
+        let idlest = m
+            .values()
+            .filter(|c| !c.shed.is_cancelled())
+            .max_by_key(|c| c.idle_ms());
+        match idlest {
+            Some(c) if c.idle_ms() >= SHED_AFTER.as_millis() as u64 => {
+                c.shed.cancel();
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Accepts connections until `shutdown`, at most `max_connections` at once, and runs
 /// `handle` on each (which sees `shutdown` itself and drains). After the signal, the
 /// connections already waiting in the backlog are taken too: their peers sent before it.
 /// Returns once every connection has finished.
+///
+/// At the limit, the connection idle longest (at least a second) is shed to make room,
+/// so idle sockets cannot lock out senders; the event is counted
+/// (`error_type="connection_limit"`) and logged, rate-limited.
 pub async fn accept_loop<F, Fut>(
     listener: TcpListener,
     max_connections: usize,
@@ -59,53 +149,79 @@ pub async fn accept_loop<F, Fut>(
     shutdown: &CancellationToken,
     handle: F,
 ) where
-    F: Fn(TcpStream, SocketAddr) -> Fut,
+    F: Fn(TcpStream, SocketAddr, Conn) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     use futures_util::FutureExt;
     let limit = Arc::new(Semaphore::new(max_connections));
+    let open = Arc::new(Open::default());
+    let at_limit = metrics.noted(ErrorType::ConnectionLimit);
     let tracker = TaskTracker::new();
     let mut backoff = Duration::from_millis(5);
-    loop {
-        let permit = tokio::select! {
-            p = limit.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = shutdown.cancelled() => break,
-        };
+    'serve: loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = shutdown.cancelled() => break,
         };
-        match accepted {
-            Ok((stream, peer)) => {
-                backoff = Duration::from_millis(5);
-                let _ = stream.set_nodelay(true);
-                let conn = handle(stream, peer);
-                let gauge = metrics.connections.clone();
-                tracker.spawn(async move {
-                    if let Some(g) = &gauge {
-                        g.inc();
-                    }
-                    conn.await;
-                    if let Some(g) = &gauge {
-                        g.dec();
-                    }
-                    drop(permit);
-                });
-            }
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
             Err(e) => {
                 // Out of file descriptors and the like: back off, do not spin.
                 metrics.error(ErrorType::Accept);
                 tracing::warn!(component = %id, error = %e, "Accept failed; backing off.");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(1));
+                continue;
             }
-        }
+        };
+        backoff = Duration::from_millis(5);
+        // A sender is waiting: at the limit, make room by shedding the idlest connection,
+        // and look again every second while none is idle enough.
+        let permit = loop {
+            if let Ok(p) = limit.clone().try_acquire_owned() {
+                break p;
+            }
+            let shed = open.shed_idlest();
+            at_limit.note(
+                1,
+                &format_args!(
+                    "{max_connections} connections open (max_connections): {}",
+                    if shed {
+                        "closed the one idle longest to make room"
+                    } else {
+                        "none is idle; the new connection waits"
+                    }
+                ),
+            );
+            tokio::select! {
+                p = limit.clone().acquire_owned() => match p {
+                    Ok(p) => break p,
+                    Err(_) => break 'serve,
+                },
+                _ = tokio::time::sleep(SHED_AFTER) => {}
+                _ = shutdown.cancelled() => break 'serve,
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let c = Conn::new();
+        let key = open.add(&c);
+        let conn = handle(stream, peer, c);
+        let gauge = metrics.connections.clone();
+        let open = open.clone();
+        tracker.spawn(async move {
+            if let Some(g) = &gauge {
+                g.inc();
+            }
+            conn.await;
+            if let Some(g) = &gauge {
+                g.dec();
+            }
+            open.remove(key);
+            drop(permit);
+        });
     }
     while let Some(Ok((stream, peer))) = listener.accept().now_or_never() {
-        tracker.spawn(handle(stream, peer));
+        tracker.spawn(handle(stream, peer, Conn::new()));
     }
     drop(listener);
     tracker.close();
@@ -130,7 +246,11 @@ pub(crate) async fn serve_connections<C, F, Fut>(
         &ctx.id,
         &ctx.metrics,
         &ctx.shutdown,
-        |s, peer| conn(s, peer, ctx.clone()),
+        |s, peer, c| {
+            let mut ctx = ctx.clone();
+            ctx.conn = c;
+            conn(s, peer, ctx)
+        },
     )
     .await;
 }

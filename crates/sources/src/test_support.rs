@@ -55,6 +55,7 @@ pub(crate) async fn start(c: SourceConfig, capacity: usize) -> Started {
         ),
         metrics: metrics.clone(),
         shutdown: shutdown.clone(),
+        conn: Default::default(),
     };
     let handle = tokio::spawn(serve(bound, ctx));
     Started {

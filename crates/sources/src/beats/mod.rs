@@ -141,16 +141,24 @@ async fn connection(
         } else {
             ctx.config.idle_timeout.0
         };
+        if outstanding.any() {
+            // The client is quiet because it waits for our ACK: not idle.
+            ctx.conn.touch();
+        }
         let next = tokio::select! {
             n = tokio::time::timeout(wait, frames.next()) => n,
             _ = ctx.shutdown.cancelled(), if !draining => {
                 draining = true;
                 continue;
             }
+            _ = ctx.conn.shed().cancelled() => {
+                tracing::debug!(component = %ctx.id, %peer, "Closing an idle Beats connection to make room for a new one.");
+                break;
+            }
         };
+        ctx.conn.touch();
         let frame = match next {
             Err(_) if !draining && outstanding.any() => {
-                // The client is quiet because it waits for our ACK: not idle.
                 continue;
             }
             Err(_) => {

@@ -129,3 +129,38 @@ async fn udp_datagrams_and_truncation() {
     assert_eq!(msg(&evs[2]), "3164");
     assert_eq!(metrics.events_received.get(), 3);
 }
+
+/// Issue 10: idle sockets up to `max_connections` locked every new sender out until
+/// `idle_timeout` (10 min), with no log and no metric. Now the idlest one is shed to make
+/// room, and it is counted.
+#[tokio::test]
+async fn idle_connections_are_shed_to_make_room_for_a_sender() {
+    let (addr, mut rx, shutdown, h, metrics) = start(cfg("tcp", "max_connections = 2")).await;
+    let mut idle1 = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut idle2 = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"<13>Nov 24 12:00:00 h app: gets in\n")
+        .await
+        .unwrap();
+    let batch = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("the new sender is served within 5 s")
+        .unwrap();
+    assert_eq!(msg(&batch[0]), "gets in");
+    assert!(metrics.error_counter(ErrorType::ConnectionLimit).get() >= 1);
+    // One of the idle connections was closed by the server (EOF).
+    let eof = |c: &mut tokio::net::TcpStream| {
+        let mut b = [0u8; 1];
+        let r = c.try_read(&mut b);
+        matches!(r, Ok(0))
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        eof(&mut idle1) || eof(&mut idle2),
+        "no idle connection was shed"
+    );
+    drop(s);
+    shutdown.cancel();
+    drop(h.await);
+}
