@@ -4,6 +4,7 @@
 
 mod support;
 
+mod adversarial;
 mod beats;
 mod cli;
 mod deploy;
