@@ -25,9 +25,11 @@ mod metrics;
 mod noted;
 mod output;
 mod registry;
+mod room;
 
 pub use health::Health;
 pub use labels::{DropReason, ErrorType};
 pub use metrics::{ComponentKind, ComponentMetrics, Telemetry};
 pub use noted::{Limiter, Noted, LOG_EVERY};
 pub use output::{taken, Output, Selector, SendError, Target};
+pub use room::BufferRoom;

@@ -176,6 +176,7 @@ impl Telemetry {
                 .then(|| self.request_duration.with_label_values(&l)),
             health: crate::Health::default(),
             limiters: Default::default(),
+            room: Default::default(),
             dropped: self.events_dropped.clone(),
             errors: self.errors.clone(),
             acks: self.acks.clone(),
@@ -215,6 +216,8 @@ pub struct ComponentMetrics {
     pub request_duration: Option<Histogram>,
     /// Its current problem, for `/health` and `/ready`.
     pub health: crate::Health,
+    /// The room left in its input buffer, in events, when that is bounded (sinks).
+    room: Arc<std::sync::OnceLock<crate::BufferRoom>>,
     /// One log limiter per kind of problem, shared by every handle of the component.
     limiters: Arc<Mutex<HashMap<&'static str, Arc<crate::Limiter>>>>,
     dropped: IntCounterVec,
@@ -256,6 +259,17 @@ impl ComponentMetrics {
     pub fn redactions_counter(&self, detector: &str) -> IntCounter {
         self.redactions
             .with_label_values(&[&self.id, &self.component_type, detector])
+    }
+
+    /// Bounds the component's input buffer to `max_events` events (once; later calls
+    /// keep the first bound).
+    pub fn limit_buffer(&self, max_events: usize) {
+        let _ = self.room.set(crate::BufferRoom::new(max_events));
+    }
+
+    /// The room left in its input buffer, when it is bounded.
+    pub fn buffer_room(&self) -> Option<&crate::BufferRoom> {
+        self.room.get()
     }
 
     /// The log limiter of one kind of problem of this component.

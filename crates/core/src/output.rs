@@ -102,11 +102,17 @@ impl Output {
                 offer(t, b, DropReason::BufferFull)
             } else {
                 let len = b.len() as i64;
+                if let Some(room) = t.metrics.buffer_room() {
+                    room.reserve(b.len()).await;
+                }
                 // Count before sending: the consumer may take it out at once.
                 t.metrics.buffer_events.add(len);
                 let sent = t.tx.send(b).await.is_ok();
                 if !sent {
                     t.metrics.buffer_events.sub(len);
+                    if let Some(room) = t.metrics.buffer_room() {
+                        room.release(len as usize);
+                    }
                 }
                 sent
             };
@@ -142,9 +148,21 @@ impl Output {
 /// `full_reason`. False only when the consumer is gone.
 fn offer(t: &Target, b: EventBatch, full_reason: DropReason) -> bool {
     let len = b.len() as i64;
+    let room = t.metrics.buffer_room();
+    let fits = room.is_none_or(|r| r.try_reserve(b.len()));
     // Count before sending: the consumer may take it out at once.
     t.metrics.buffer_events.add(len);
-    match t.tx.try_send(b) {
+    let sent = if fits {
+        t.tx.try_send(b)
+    } else {
+        Err(mpsc::error::TrySendError::Full(b))
+    };
+    if sent.is_err() && fits {
+        if let Some(r) = room {
+            r.release(len as usize);
+        }
+    }
+    match sent {
         Ok(()) => true,
         Err(mpsc::error::TrySendError::Full(_)) => {
             t.metrics.buffer_events.sub(len);
@@ -200,4 +218,73 @@ fn copy_for(
 /// events; `sluice_buffer_bytes` is reported by buffers that know their byte size.)
 pub fn taken(metrics: &ComponentMetrics, batch: &EventBatch) {
     metrics.buffer_events.sub(batch.len() as i64);
+    if let Some(room) = metrics.buffer_room() {
+        room.release(batch.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ComponentKind, Telemetry};
+    use sluice_event::Event;
+
+    fn batch(n: usize) -> EventBatch {
+        (0..n).map(|_| Event::new()).collect()
+    }
+
+    /// Issue 10: a buffer of `max_events = 10000` held 19,263 events, because channels
+    /// count batches of any size. The room is now counted in events.
+    #[tokio::test]
+    async fn a_buffer_holds_at_most_max_events() {
+        let t = Telemetry::new();
+        let src = t.component("s", "x", ComponentKind::Source);
+        let sink = t.component("o", "x", ComponentKind::Sink);
+        sink.limit_buffer(100);
+        let (tx, mut rx) = mpsc::channel(1000);
+        let dropping = Output::new(
+            src.clone(),
+            vec![Target {
+                tx: tx.clone(),
+                drop_when_full: true,
+                metrics: sink.clone(),
+                select: None,
+            }],
+        );
+        for _ in 0..5 {
+            dropping.send(batch(60)).await.unwrap();
+        }
+        assert_eq!(sink.buffer_events.get(), 60, "only the first batch fits");
+        assert_eq!(sink.dropped_counter(DropReason::BufferFull).get(), 240);
+        // Taking it out makes room again.
+        let b = rx.recv().await.unwrap();
+        taken(&sink, &b);
+        dropping.send(batch(60)).await.unwrap();
+        assert_eq!(sink.buffer_events.get(), 60);
+
+        // A blocking sender waits for room instead.
+        let blocking = Output::new(
+            src,
+            vec![Target {
+                tx,
+                drop_when_full: false,
+                metrics: sink.clone(),
+                select: None,
+            }],
+        );
+        let waiting = tokio::spawn(async move { blocking.send(batch(60)).await });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "sent past max_events");
+        assert!(sink.buffer_events.get() <= 100);
+        let b = rx.recv().await.unwrap();
+        taken(&sink, &b);
+        waiting.await.unwrap().unwrap();
+        assert_eq!(sink.buffer_events.get(), 60);
+        let b = rx.recv().await.unwrap();
+        taken(&sink, &b);
+        assert_eq!(sink.buffer_events.get(), 0);
+        // A batch larger than the whole buffer still enters an empty one.
+        dropping.send(batch(250)).await.unwrap();
+        assert_eq!(rx.recv().await.unwrap().len(), 250);
+    }
 }

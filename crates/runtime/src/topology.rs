@@ -160,6 +160,7 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
     }
     for (id, s) in &p.sinks {
         let m = telemetry.component(id, s.type_name, ComponentKind::Sink);
+        m.limit_buffer(s.buffer.max_events);
         let (tx, rx) = mpsc::channel(capacity(s.buffer.max_events));
         rx_of.insert(id.clone(), rx);
         // A sink's `if` is applied at the fan-out, so that only the events it takes are
