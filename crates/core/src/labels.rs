@@ -68,6 +68,8 @@ pub enum ErrorType {
     Timeout,
     /// `max_connections` was reached.
     ConnectionLimit,
+    /// A templated file path named more files than `max_files`.
+    FileLimit,
 }
 
 impl ErrorType {
@@ -88,6 +90,7 @@ impl ErrorType {
             ErrorType::Shutdown => "shutdown",
             ErrorType::Timeout => "timeout",
             ErrorType::ConnectionLimit => "connection_limit",
+            ErrorType::FileLimit => "file_limit",
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct Config {
     fsync: bool,
     #[serde(default = "default_open_files")]
     max_open_files: usize,
+    #[serde(default = "default_max_files")]
+    max_files: usize,
 }
 
 fn default_backups() -> usize {
@@ -39,6 +41,9 @@ fn default_backups() -> usize {
 }
 fn default_open_files() -> usize {
     256
+}
+fn default_max_files() -> usize {
+    10_000
 }
 
 /// A built file sink's settings.
@@ -62,6 +67,9 @@ pub struct FileSinkConfig {
     pub fsync: bool,
     /// Files open at once (a templated path may name many).
     pub max_open_files: usize,
+    /// Distinct files a templated path may name in one run; events that would name
+    /// another go to the path with every value from the event replaced by `_overflow`.
+    pub max_files: usize,
 }
 
 impl Config {
@@ -93,6 +101,7 @@ impl Config {
             compress: self.compress,
             fsync: self.fsync,
             max_open_files: self.max_open_files.max(1),
+            max_files: self.max_files.max(1),
         })
     }
 }

@@ -135,6 +135,9 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
         }
     }
     let mut generation = ctx.reopen.load(std::sync::atomic::Ordering::Relaxed);
+    // The files a templated path has named so far (bounded by max_files).
+    let mut named: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let file_limit = ctx.metrics.noted(ErrorType::FileLimit);
     while let Some(batch) = rx.blocking_recv() {
         let started = Instant::now();
         let g = ctx.reopen.load(std::sync::atomic::Ordering::Relaxed);
@@ -187,7 +190,27 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
         for e in batch.iter().filter(|_| static_path.is_none()) {
             path_buf.clear();
             cfg.path.render_into_with(e, &mut path_buf, &mut confine);
-            let path = resolve(&ctx.data_dir, &path_buf);
+            let mut path = resolve(&ctx.data_dir, &path_buf);
+            if !named.contains(&path) {
+                if named.len() >= cfg.max_files {
+                    // Senders name files: past the bound, one overflow file takes the rest.
+                    path_buf.clear();
+                    cfg.path.render_into_with(e, &mut path_buf, &mut |_, out| {
+                        out.push_str("_overflow")
+                    });
+                    path = resolve(&ctx.data_dir, &path_buf);
+                    file_limit.note(
+                        1,
+                        &format_args!(
+                            "Over max_files ({}) distinct files: events go to {}",
+                            cfg.max_files,
+                            path.display()
+                        ),
+                    );
+                } else {
+                    named.insert(path.clone());
+                }
+            }
             line.clear();
             encode_line(e, &cfg.encoding, &mut line, &mut scratch);
             let res = files

@@ -242,3 +242,30 @@ fn time_rotation_uses_dated_suffix_and_max_age_expires() {
     );
     assert!(path.exists(), "the live file is never expired");
 }
+
+/// Issue 10: 2,000 hostnames opened 2,000 files. The files a templated path may name are
+/// bounded; the rest of the events go to one overflow file, and nothing is lost.
+#[test]
+fn a_templated_path_names_at_most_max_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = file_cfg("path = \"hosts/%{[host][hostname]}.log\"\nmax_files = 3");
+    let batch: EventBatch = (0..60).map(|i| ev(i, &format!("h{}", i % 6))).collect();
+    let m = run(cfg, dir.path(), vec![batch]);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("hosts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["_overflow.log", "h0.log", "h1.log", "h2.log"]);
+    let lines: usize = names
+        .iter()
+        .map(|n| {
+            std::fs::read_to_string(dir.path().join("hosts").join(n))
+                .unwrap()
+                .lines()
+                .count()
+        })
+        .sum();
+    assert_eq!(lines, 60);
+    assert_eq!(m.error_counter(ErrorType::FileLimit).get(), 30);
+}
