@@ -12,27 +12,48 @@
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use sluice_config::{load_str, TransformNode};
 use sluice_event::Event;
+use sluice_parse::condition::Condition;
 use sluice_parse::syslog::{decode, parse, DecodeOptions, ParseOptions};
+use sluice_transforms::{Run, Transform, TransformConfig};
+use std::sync::Arc;
 
 const BATCH: usize = 256;
 
 const LINE: &[u8] = b"<134>1 2026-11-24T12:00:00.123456+00:00 web-01.example.com django 4242 - - ERROR 2026-11-24 12:00:00,123 views 4242 140234 Database connection failed request_id=req-7f3a response_time:2500ms user=bob";
 
+/// A built transform and its `if`, as the runtime runs it.
+struct TransformNode {
+    transform: Arc<dyn Transform>,
+    condition: Option<Condition>,
+}
+
 /// Applies one transform node to a batch, as the runtime's chain does.
 fn apply(n: &TransformNode, batch: &mut Vec<Event>) {
-    n.transform.apply(
-        batch,
-        &mut sluice_transforms::Run::plain(n.condition.as_ref()),
-    );
+    n.transform
+        .apply(batch, &mut Run::plain(n.condition.as_ref()));
+}
+
+/// A transform from its TOML table, built through the registry as the loader does.
+fn from_table(mut t: toml::Table) -> TransformNode {
+    let ty = t.remove("type").unwrap();
+    t.remove("inputs");
+    let condition = t
+        .remove("if")
+        .map(|c| Condition::parse(c.as_str().unwrap()).unwrap());
+    let mut outer = toml::Table::new();
+    outer.insert(ty.as_str().unwrap().to_owned(), toml::Value::Table(t));
+    let c: TransformConfig = toml::Value::Table(outer).try_into().unwrap();
+    let mut b = sluice_core::config::Build::new("bench.toml");
+    let transform = c.build(&mut b).unwrap();
+    TransformNode {
+        transform,
+        condition,
+    }
 }
 
 fn node(body: &str) -> TransformNode {
-    let text = format!(
-        "[sources.s]\ntype=\"syslog\"\nmode=\"udp\"\naddress=\"127.0.0.1:0\"\n[transforms.t]\ninputs=[\"s\"]\n{body}\n[sinks.o]\ntype=\"blackhole\"\ninputs=[\"t\"]\n"
-    );
-    load_str("bench.toml", &text).unwrap().transforms["t"].clone()
+    from_table(toml::from_str(body).unwrap())
 }
 
 fn opts() -> DecodeOptions {
@@ -108,7 +129,8 @@ fn bench(c: &mut Criterion) {
     }
 
     // The studio chain, as the embedded default runs it.
-    let p = load_str("default.toml", sluice_config::DEFAULT_CONFIG).unwrap();
+    let doc: toml::Table = toml::from_str(include_str!("../../../config/default.toml")).unwrap();
+    let transforms = doc["transforms"].as_table().unwrap();
     let order = [
         "json_records",
         "django",
@@ -124,7 +146,12 @@ fn bench(c: &mut Criterion) {
         "cat_application",
         "redact",
     ];
-    let chain: Vec<&TransformNode> = order.iter().map(|id| &p.transforms[*id]).collect();
+    assert_eq!(order.len(), transforms.len(), "the studio chain changed");
+    let nodes: Vec<TransformNode> = order
+        .iter()
+        .map(|id| from_table(transforms[*id].as_table().unwrap().clone()))
+        .collect();
+    let chain: Vec<&TransformNode> = nodes.iter().collect();
     g.bench_function("studio_chain", |b| {
         b.iter_batched(
             || batch(&[]),
