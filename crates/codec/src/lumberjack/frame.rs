@@ -37,6 +37,9 @@ pub enum LjError {
     #[error("compressed block ends inside a frame")]
     /// A compressed block that ends inside a frame.
     TruncatedBlock,
+    #[error("inflated blocks of all connections fill the source's budget; retry later")]
+    /// Every connection's inflated blocks together hold the shared budget.
+    InflateBudget,
     #[error("compressed block inside a compressed block")]
     /// A compressed block inside a compressed block.
     NestedCompressed,

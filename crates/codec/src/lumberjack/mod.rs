@@ -27,6 +27,8 @@ use bytes::{Bytes, BytesMut};
 use frame::{parse_frame, Parsed};
 use std::collections::VecDeque;
 use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// One decoded frame. Compressed blocks never surface: their frames do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,12 +68,15 @@ impl LjFrame {
 }
 
 /// Limits for [`LumberjackDecoder`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct LjLimits {
     /// Largest frame accepted, compressed blocks included.
     pub max_frame_bytes: usize,
     /// Largest content a compressed block may inflate to.
     pub max_inflated_bytes: usize,
+    /// Inflated bytes all decoders sharing it may hold at once (every connection of a
+    /// source): eight zlib bombs at once must not hold eight times `max_inflated_bytes`.
+    pub budget: Option<InflateBudget>,
 }
 
 impl Default for LjLimits {
@@ -79,7 +84,31 @@ impl Default for LjLimits {
         LjLimits {
             max_frame_bytes: 16 << 20,
             max_inflated_bytes: 64 << 20,
+            budget: None,
         }
+    }
+}
+
+/// Bytes that inflated blocks may hold, shared by decoders.
+#[derive(Clone, Debug)]
+pub struct InflateBudget(Arc<AtomicUsize>);
+
+impl InflateBudget {
+    /// A budget of `bytes`.
+    pub fn new(bytes: usize) -> Self {
+        InflateBudget(Arc::new(AtomicUsize::new(bytes)))
+    }
+
+    fn take(&self, n: usize) -> bool {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(n)
+            })
+            .is_ok()
+    }
+
+    fn give(&self, n: usize) {
+        self.0.fetch_add(n, Ordering::AcqRel);
     }
 }
 
@@ -89,6 +118,14 @@ pub struct LumberjackDecoder {
     limits: LjLimits,
     /// Frames from an inflated block, handed out one by one.
     pending: VecDeque<LjFrame>,
+    /// Bytes of the shared budget the pending frames hold.
+    held: usize,
+}
+
+impl Drop for LumberjackDecoder {
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 impl LumberjackDecoder {
@@ -97,11 +134,47 @@ impl LumberjackDecoder {
         LumberjackDecoder {
             limits,
             pending: VecDeque::new(),
+            held: 0,
+        }
+    }
+
+    /// Gives the budget of the handed-out block back.
+    fn release(&mut self) {
+        if let Some(b) = &self.limits.budget {
+            b.give(std::mem::take(&mut self.held));
         }
     }
 
     fn inflate(&mut self, block: &[u8]) -> Result<(), LjError> {
         let cap = self.limits.max_inflated_bytes;
+        if let Some(b) = &self.limits.budget {
+            // Room for the most a block may inflate to, given back down to what it did.
+            if !b.take(cap) {
+                return Err(LjError::InflateBudget);
+            }
+            self.held = cap;
+        }
+        let r = self.inflate_within(block, cap);
+        if let Some(b) = &self.limits.budget {
+            let used = self.pending_bytes().min(cap);
+            b.give(cap - used);
+            self.held = used;
+        }
+        r
+    }
+
+    fn pending_bytes(&self) -> usize {
+        self.pending
+            .iter()
+            .map(|f| match f {
+                LjFrame::Json { payload, .. } => payload.len(),
+                LjFrame::Data { pairs, .. } => pairs.iter().map(|(k, v)| k.len() + v.len()).sum(),
+                LjFrame::Window { .. } => 0,
+            })
+            .sum()
+    }
+
+    fn inflate_within(&mut self, block: &[u8], cap: usize) -> Result<(), LjError> {
         let mut out = Vec::with_capacity(block.len().saturating_mul(4).min(cap));
         let read = flate2::read::ZlibDecoder::new(block)
             .take(cap as u64 + 1)
@@ -136,6 +209,9 @@ impl tokio_util::codec::Decoder for LumberjackDecoder {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<LjFrame>, LjError> {
         loop {
             if let Some(f) = self.pending.pop_front() {
+                if self.pending.is_empty() {
+                    self.release();
+                }
                 return Ok(Some(f));
             }
             match parse_frame(src, self.limits.max_frame_bytes)? {

@@ -8,6 +8,7 @@ fn decoder() -> LumberjackDecoder {
     LumberjackDecoder::new(LjLimits {
         max_frame_bytes: 1 << 20,
         max_inflated_bytes: 4 << 20,
+        budget: None,
     })
 }
 
@@ -199,4 +200,58 @@ proptest! {
         let mut buf = BytesMut::from(&data[..]);
         while let Ok(Some(_)) = d.decode(&mut buf) {}
     }
+}
+
+/// Issue 10: eight zlib bombs at once held eight times `max_inflated_bytes`. Decoders
+/// that share a budget reserve the most a block may inflate to before inflating it, keep
+/// what it did inflate to until its frames are handed out, and refuse a block when the
+/// budget is used up.
+#[test]
+fn a_shared_budget_bounds_what_all_decoders_inflate() {
+    let budget = InflateBudget::new(6 << 20);
+    let limits = LjLimits {
+        max_frame_bytes: 4 << 20,
+        max_inflated_bytes: 4 << 20,
+        budget: Some(budget.clone()),
+    };
+    let doc = vec![b'x'; 1 << 20];
+    let docs: Vec<(u32, &[u8])> = (1..=3).map(|i| (i, doc.as_slice())).collect();
+    let mut wire = Vec::new();
+    encode_window(&mut wire, &docs, WindowEncoding::Compressed(1));
+    let mut a = LumberjackDecoder::new(limits.clone());
+    let mut b = LumberjackDecoder::new(limits);
+    let mut abuf = BytesMut::from(&wire[..]);
+    let mut bbuf = BytesMut::from(&wire[..]);
+    // A: the window frame, then the first of three inflated frames; the rest wait.
+    assert!(matches!(
+        a.decode(&mut abuf).unwrap(),
+        Some(LjFrame::Window { .. })
+    ));
+    assert!(matches!(
+        a.decode(&mut abuf).unwrap(),
+        Some(LjFrame::Json { .. })
+    ));
+    // B cannot reserve 4 MiB while A holds its 3.
+    assert!(matches!(
+        b.decode(&mut bbuf).unwrap(),
+        Some(LjFrame::Window { .. })
+    ));
+    assert!(matches!(b.decode(&mut bbuf), Err(LjError::InflateBudget)));
+    // A hands out the rest: the budget comes back, and B can go on.
+    assert!(a.decode(&mut abuf).unwrap().is_some());
+    assert!(a.decode(&mut abuf).unwrap().is_some());
+    let mut b = LumberjackDecoder::new(LjLimits {
+        max_frame_bytes: 4 << 20,
+        max_inflated_bytes: 4 << 20,
+        budget: Some(budget.clone()),
+    });
+    let mut bbuf = BytesMut::from(&wire[..]);
+    let mut n = 0;
+    while let Some(f) = b.decode(&mut bbuf).unwrap() {
+        n += usize::from(matches!(f, LjFrame::Json { .. }));
+    }
+    assert_eq!(n, 3);
+    drop(b);
+    drop(a);
+    assert!(budget.take(6 << 20), "all of the budget came back");
 }

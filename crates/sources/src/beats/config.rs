@@ -26,8 +26,9 @@ pub struct Config {
     /// Bytes one window may hold before it is complete; past it the connection is closed
     /// (the client resends the window).
     pub max_window_bytes: ByteSize,
-    /// Bytes of incomplete windows, all connections together. A connection that cannot
-    /// get room within a few seconds is closed; its client resends.
+    /// Bytes of incomplete windows, all connections together (and, apart, of inflated
+    /// compressed blocks). A connection that cannot get room within a few seconds is
+    /// closed; its client resends.
     pub max_inflight_bytes: ByteSize,
 }
 
@@ -62,10 +63,10 @@ impl Config {
                 "must be at least max_frame_bytes (a block inflates to more than it takes on the wire)",
             );
         }
-        if self.max_inflight_bytes.0 < self.max_window_bytes.0 {
+        if self.max_inflight_bytes.0 < self.max_window_bytes.0.max(self.max_inflated_bytes.0) {
             b.push(
                 "max_inflight_bytes",
-                "must be at least max_window_bytes (one whole window must fit)",
+                "must be at least max_window_bytes and max_inflated_bytes (one whole window, and one inflated block, must fit)",
             );
         }
         if self.ack_keepalive.0.is_zero() {

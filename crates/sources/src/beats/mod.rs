@@ -26,7 +26,7 @@ use crate::listener::serve_connections;
 use crate::DRAIN_QUIET;
 use acks::{ack_writer, Outstanding, Pending};
 use futures_util::StreamExt;
-use sluice_codec::lumberjack::{LjFrame, LjLimits, LumberjackDecoder};
+use sluice_codec::lumberjack::{InflateBudget, LjFrame, LjLimits, LumberjackDecoder};
 use sluice_core::{DropReason, ErrorType};
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -55,8 +55,11 @@ pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
             .unwrap_or(usize::MAX)
             .min(Semaphore::MAX_PERMITS),
     ));
+    // Inflated compressed blocks of every connection share one budget of the same size.
+    let inflate =
+        InflateBudget::new(usize::try_from(ctx.config.max_inflight_bytes.0).unwrap_or(usize::MAX));
     serve_connections(listener, &ctx, max, move |s, peer, ctx| {
-        connection(s, peer, ctx, budget.clone())
+        connection(s, peer, ctx, budget.clone(), inflate.clone())
     })
     .await;
 }
@@ -112,6 +115,7 @@ async fn connection(
     peer: SocketAddr,
     ctx: SourceContext,
     budget: Arc<Semaphore>,
+    inflate: InflateBudget,
 ) {
     let (rd, wr) = stream.into_split();
     let (ack_tx, ack_rx) = mpsc::channel::<Pending>(MAX_PENDING_WINDOWS);
@@ -128,6 +132,7 @@ async fn connection(
     let limits = LjLimits {
         max_frame_bytes: ctx.config.max_frame_bytes.0 as usize,
         max_inflated_bytes: ctx.config.max_inflated_bytes.0 as usize,
+        budget: Some(inflate),
     };
     let mut frames = FramedRead::with_capacity(rd, LumberjackDecoder::new(limits), 64 * 1024);
     let builder = events::Builder::new(&ctx, peer);

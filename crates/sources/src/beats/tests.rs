@@ -277,7 +277,10 @@ use std::io::Write;
 /// nothing of the window is delivered (the client resends it).
 #[tokio::test]
 async fn unfinished_windows_are_bounded_in_bytes() {
-    let mut s = beats("max_window_bytes=\"4KiB\"\nmax_inflight_bytes=\"4KiB\"").await;
+    let mut s = beats(
+        "max_frame_bytes=\"2KiB\"\nmax_inflated_bytes=\"2KiB\"\nmax_window_bytes=\"4KiB\"\nmax_inflight_bytes=\"4KiB\"",
+    )
+    .await;
     let big: Vec<Vec<u8>> = (0..8)
         .map(|i| format!(r#"{{"message":"{}","n":{i}}}"#, "x".repeat(1000)).into_bytes())
         .collect();
