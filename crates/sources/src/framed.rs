@@ -54,12 +54,7 @@ pub(crate) async fn read_frames<C>(
             _ = ctx.conn.shed().cancelled() => {
                 // Shed to make room (max_connections): whatever it sent is delivered.
                 tracing::debug!(component = %ctx.id, %peer, "Closing an idle connection to make room for a new one.");
-                let tail = leftovers(frames, &mut decode);
-                if !tail.is_empty() {
-                    ctx.metrics.events_received.inc_by(tail.len() as u64);
-                    let _ = ctx.output.send(tail).await;
-                }
-                return;
+                return deliver_tail(frames, &mut decode, ctx).await;
             }
         };
         ctx.conn.touch();
@@ -68,14 +63,7 @@ pub(crate) async fn read_frames<C>(
                 if !draining {
                     tracing::debug!(component = %ctx.id, %peer, "Closing idle connection.");
                 }
-                // What the peer sent before going quiet is delivered as at EOF: a last
-                // message without its delimiter, or one whose end was still undecided.
-                let tail = leftovers(frames, &mut decode);
-                if !tail.is_empty() {
-                    ctx.metrics.events_received.inc_by(tail.len() as u64);
-                    let _ = ctx.output.send(tail).await;
-                }
-                return;
+                return deliver_tail(frames, &mut decode, ctx).await;
             }
             Ok(None) => break,
             Ok(Some(Err(e))) => {
@@ -120,6 +108,20 @@ pub(crate) async fn read_frames<C>(
         if end {
             break;
         }
+    }
+}
+
+/// Hands on what the peer sent before going quiet (or being shed), as at EOF: a last
+/// message without its delimiter, or one whose end was still undecided.
+async fn deliver_tail<C>(
+    frames: FramedRead<TcpStream, SyslogFramer>,
+    decode: &mut impl FnMut(&[u8], bool, Timestamp) -> Event,
+    ctx: &SourceContext<C>,
+) {
+    let tail = leftovers(frames, decode);
+    if !tail.is_empty() {
+        ctx.metrics.events_received.inc_by(tail.len() as u64);
+        let _ = ctx.output.send(tail).await;
     }
 }
 
