@@ -2,7 +2,7 @@
 # Installs the third-party clients the end-to-end tests drive (Debian packages):
 #   logger (bsdutils), setpriv (util-linux), python3, rsyslogd (rsyslog), promtool (prometheus), socat.
 # and the Python clients pinned in tests/clients/requirements.txt (pylogbeat, python-logstash-async,
-# python-logstash) from PyPI.
+# python-logstash, and noida-db: an Elasticsearch 8.15 API for the Elasticsearch sink's tests) from PyPI.
 # Idempotent; skips what is already there. No daemon is started: policy-rc.d blocks it.
 set -euo pipefail
 need=()

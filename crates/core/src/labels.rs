@@ -20,6 +20,8 @@ pub enum DropReason {
     UnackedWindow,
     /// The kernel dropped datagrams: a UDP socket's receive buffer was full.
     ReceiveBufferFull,
+    /// A sink could not deliver them as they are; they are in its dead-letter file.
+    DeadLetter,
 }
 
 impl DropReason {
@@ -33,6 +35,7 @@ impl DropReason {
             DropReason::IoError => "io_error",
             DropReason::UnackedWindow => "unacked_window",
             DropReason::ReceiveBufferFull => "receive_buffer_full",
+            DropReason::DeadLetter => "dead_letter",
         }
     }
 }

@@ -74,6 +74,10 @@ if = "[never]"
 [sinks.blackhole]
 type = "blackhole"
 inputs = ["route._unmatched"]
+[sinks.elasticsearch]
+type = "elasticsearch"
+inputs = ["route._unmatched"]
+endpoints = ["http://127.0.0.1:9"]
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,7 +130,7 @@ async fn every_component_type_exports_the_standard_metric_set() {
         }
     }
     assert!(missing.is_empty(), "missing: {missing:#?}");
-    assert_eq!(running.components.len(), 17);
+    assert_eq!(running.components.len(), 18);
     running.shutdown();
     running.wait().await;
 }

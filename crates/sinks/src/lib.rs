@@ -19,6 +19,7 @@
 #![warn(unreachable_pub, missing_docs)]
 
 pub mod console;
+pub mod elasticsearch;
 pub mod encode;
 pub mod file;
 pub mod registry;

@@ -13,4 +13,5 @@ sluice_core::registry! {
     "file" => File(crate::file::Config),
     "console" => Console(crate::console::Config),
     "blackhole" => Blackhole(crate::console::BlackholeConfig),
+    "elasticsearch" => Elasticsearch(crate::elasticsearch::Config),
 }
