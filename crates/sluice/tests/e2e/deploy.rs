@@ -41,7 +41,13 @@ fn compose_and_unit_reference_files_that_exist() {
         };
         assert!(p.exists(), "{} is missing", p.display());
     }
-    for port in ["514:514/udp", "514:514/tcp", "5044:5044", "9600:9600"] {
+    for port in [
+        "514:514/udp",
+        "514:514/tcp",
+        "5044:5044",
+        "9600:9600",
+        "5601:5601",
+    ] {
         assert!(compose.contains(port), "compose does not publish {port}");
     }
     let unit = std::fs::read_to_string(root.join("deploy/sluice.service")).unwrap();
@@ -61,11 +67,52 @@ fn the_deployed_pipeline_is_the_studio_pipeline() {
             .replacen(&format!("data_dir = \"{data_dir}\""), "data_dir = X", 1)
             .replacen(&format!("address = \"{admin}\""), "address = X", 1)
     };
-    let deployed = body("deploy/sluice.toml", "/var/lib/sluice", "0.0.0.0:9600");
-    let default = body("config/default.toml", "./data", "127.0.0.1:9600");
+    let deployed = body("deploy/sluice.toml", "/var/lib/sluice", "0.0.0.0:9600")
+        .replace("http://elasticsearch:9200", "http://127.0.0.1:9200")
+        .replace("/var/lib/sluice/dead_letters", "data/dead_letters");
+    let studio = body("config/studio.toml", "./data", "127.0.0.1:9600");
     assert_eq!(
-        deployed, default,
-        "deploy/sluice.toml has drifted from config/default.toml"
+        deployed, studio,
+        "deploy/sluice.toml has drifted from config/studio.toml"
     );
     assert!(deployed.contains("type = \"redact\"") && deployed.contains("security.log"));
+    assert!(deployed.contains("index = \"studio-logs-%{+YYYY.MM.dd}\""));
+    // studio.toml is the embedded default plus the Elasticsearch output.
+    let default = body("config/default.toml", "./data", "127.0.0.1:9600");
+    assert!(
+        studio.starts_with(default.trim_end()),
+        "config/studio.toml has drifted from config/default.toml"
+    );
+}
+
+/// Debian's docker-compose parses and validates the stack (no Docker engine is needed
+/// for `config`): services, ports, volumes, the pipeline it mounts.
+#[test]
+fn docker_compose_accepts_the_stack() {
+    if !have("docker-compose") {
+        return;
+    }
+    let root = workspace_root();
+    let out = Command::new("docker-compose")
+        .args(["-f"])
+        .arg(root.join("deploy/docker-compose.yml"))
+        .arg("config")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for service in [
+        "sluice:",
+        "elasticsearch:",
+        "kibana:",
+        "prometheus:",
+        "filebeat:",
+    ] {
+        assert!(text.contains(service), "no {service} in:\n{text}");
+    }
+    assert!(text.contains("/etc/sluice/sluice.toml"), "{text}");
 }

@@ -312,3 +312,30 @@ fn faults_lose_nothing_and_retry_only_what_failed() {
         9.0
     );
 }
+
+/// config/studio.toml, the mission's pipeline, into Elasticsearch: the Django lines over
+/// Beats land in the daily index of their own date, parsed, redacted and tagged as in
+/// the files.
+#[test]
+fn the_studio_pipeline_writes_daily_indices() {
+    if !have("noida-db") {
+        return;
+    }
+    let es = Noida::start(free_port());
+    let (s, beats) = crate::studio::studio_with_es(Some(es.port));
+    crate::studio::beats_send(
+        beats,
+        &[crate::studio::DJANGO_ERROR, crate::studio::DJANGO_LOGIN],
+    );
+    s.wait_for(30, "2 documents in studio-logs-2026.11.24", || {
+        es.count("studio-logs-2026.11.24") == 2
+    });
+    let (_, body) = es.request("GET", "/studio-logs-2026.11.24/_search?q=level:ERROR");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let doc = &v["hits"]["hits"][0]["_source"];
+    assert_eq!(doc["level"], "ERROR", "{v}");
+    assert_eq!(doc["response_time"], 2500);
+    assert_eq!(doc["process"]["pid"], 4242);
+    assert_eq!(doc["tags"], serde_json::json!(["error"]));
+    assert_eq!(doc["@timestamp"], "2026-11-24T12:00:00.123Z");
+}

@@ -9,12 +9,26 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-const DJANGO_ERROR: &str = "ERROR 2026-11-24 12:00:00,123 views 4242 140234 Database connection failed response_time:2500ms";
-const DJANGO_LOGIN: &str = "INFO 2026-11-24 12:00:01,000 accounts 4242 140235 User login succeeded request_id=req-7f3a response_time:12ms";
+pub(crate) const DJANGO_ERROR: &str = "ERROR 2026-11-24 12:00:00,123 views 4242 140234 Database connection failed response_time:2500ms";
+pub(crate) const DJANGO_LOGIN: &str = "INFO 2026-11-24 12:00:01,000 accounts 4242 140235 User login succeeded request_id=req-7f3a response_time:12ms";
 
-/// config/studio.toml with its listeners on free loopback ports; returns the beats port.
+/// config/studio.toml with its listeners on free loopback ports, without its Elasticsearch
+/// output (or with it pointed at `es`); returns the beats port.
 fn studio() -> (Server, u16) {
-    let text = std::fs::read_to_string(workspace_root().join("config/studio.toml")).unwrap();
+    studio_with_es(None)
+}
+
+pub(crate) fn studio_with_es(es: Option<u16>) -> (Server, u16) {
+    let mut text = std::fs::read_to_string(workspace_root().join("config/studio.toml")).unwrap();
+    match es {
+        Some(port) => text = text.replace("127.0.0.1:9200", &format!("127.0.0.1:{port}")),
+        None => {
+            let at = text
+                .find("[sinks.elasticsearch]")
+                .expect("an Elasticsearch sink");
+            text.truncate(at);
+        }
+    }
     let beats = free_port();
     let json = free_port();
     let body: String = text
@@ -32,7 +46,7 @@ fn studio() -> (Server, u16) {
     (Server::start(&body), beats)
 }
 
-fn beats_send(port: u16, lines: &[&str]) {
+pub(crate) fn beats_send(port: u16, lines: &[&str]) {
     let docs: Vec<Vec<u8>> = lines
         .iter()
         .map(|l| {
