@@ -35,6 +35,31 @@ pub enum Command {
     Run(RunArgs),
     /// Check configuration files; print every problem; exit 1 if any.
     Validate(ValidateArgs),
+    /// Events a sink could not deliver as they were: summarise them, or send them again.
+    #[command(subcommand)]
+    DeadLetters(DeadLettersCommand),
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum DeadLettersCommand {
+    /// Count the dead letters of each sink by status and error type, with a sample reason.
+    List(DeadLettersArgs),
+    /// Send a sink's dead letters through the sink again (after fixing their cause: a
+    /// mapping, a pipeline); only those that fail again stay.
+    Replay(DeadLettersArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DeadLettersArgs {
+    /// The configuration the sink runs with (its data_dir and settings).
+    #[arg(long = "config", short = 'c', required = true)]
+    pub config: Vec<PathBuf>,
+    /// The sink's id (required for replay; list shows every sink without it).
+    #[arg(long)]
+    pub sink: Option<String>,
+    /// Overrides `data_dir`.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone, Default)]

@@ -5,6 +5,7 @@
 
 mod admin;
 mod cli;
+mod dead_letters;
 mod run;
 
 use clap::Parser;
@@ -25,5 +26,6 @@ fn main() -> ExitCode {
     {
         cli::Command::Run(args) => run::run(args),
         cli::Command::Validate(args) => run::validate(args),
+        cli::Command::DeadLetters(cmd) => dead_letters::main(cmd),
     }
 }

@@ -339,3 +339,65 @@ fn the_studio_pipeline_writes_daily_indices() {
     assert_eq!(doc["tags"], serde_json::json!(["error"]));
     assert_eq!(doc["@timestamp"], "2026-11-24T12:00:00.123Z");
 }
+
+/// A mapping conflict ends in the dead-letter file; `dead-letters list` shows it by
+/// reason; after the cause is fixed (here: the index is recreated), `dead-letters replay`
+/// delivers it and the file is empty.
+#[test]
+fn dead_letters_are_listed_and_replayed_after_the_fix() {
+    if !have("noida-db") {
+        return;
+    }
+    let es = Noida::start(free_port());
+    let s = Server::start(&pipeline(es.port, ""));
+    send_json_lines(
+        s.port,
+        &[r#"{"seq":1,"n":1,"message":"number"}"#.to_owned()],
+    );
+    s.wait_for(30, "the first document", || es.count(&today_index()) == 1);
+    send_json_lines(
+        s.port,
+        &[r#"{"seq":2,"n":"text","message":"conflict"}"#.to_owned()],
+    );
+    s.wait_for(30, "a dead letter", || {
+        s.data("dead_letters/es/dead_letters.jsonl").exists()
+    });
+    let cfg = s.dir.path().join("sluice.toml");
+    let run = |cmd: &str| {
+        std::process::Command::new(sluice_bin())
+            .args(["dead-letters", cmd, "--sink", "es", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap()
+    };
+    let out = run("list");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("es: 1 dead letters")
+            && text.contains("status 400")
+            && text.contains("parsing"),
+        "{text}"
+    );
+    // The fix: a fresh index whose `n` is not a number.
+    assert_eq!(es.request("DELETE", &format!("/{}", today_index())).0, 200);
+    let out = run("replay");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("1 delivered, 0 dead-lettered again"),
+        "{text}"
+    );
+    assert_eq!(es.count(&today_index()), 1);
+    assert!(read_json_lines(&s.data("dead_letters/es/dead_letters.jsonl")).is_empty());
+    let out = run("list");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no dead letters"));
+}
