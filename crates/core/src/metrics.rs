@@ -30,6 +30,9 @@ pub struct Telemetry {
     errors: IntCounterVec,
     acks: IntCounterVec,
     redactions: IntCounterVec,
+    items: IntCounterVec,
+    sink_bytes: IntCounterVec,
+    endpoint_up: IntGaugeVec,
     buffer_events: IntGaugeVec,
     buffer_bytes: IntGaugeVec,
     request_duration: HistogramVec,
@@ -127,6 +130,27 @@ impl Telemetry {
                 "Secrets and personal data a redact transform replaced, by detector.",
                 &["component", "component_type", "detector"],
             ),
+            items: counter(
+                r,
+                "sluice_sink_items_total",
+                "Items a sink sent to a remote service, by outcome (delivered, duplicate, retried, dead_letter) and status.",
+                &["component", "component_type", "outcome", "status"],
+            ),
+            sink_bytes: counter(
+                r,
+                "sluice_sink_bytes_total",
+                "Bytes a sink encoded, and sent on the wire (after compression).",
+                &["component", "component_type", "stage"],
+            ),
+            endpoint_up: {
+                let g = IntGaugeVec::new(
+                    Opts::new("sluice_sink_endpoint_up", "1 while a sink's endpoint answers, 0 while it does not."),
+                    &["component", "component_type", "endpoint"],
+                )
+                .expect("static metric definition");
+                r.register(Box::new(g.clone())).expect("metric registered once");
+                g
+            },
             buffer_events: gauge(
                 r,
                 "sluice_buffer_events",
@@ -181,6 +205,9 @@ impl Telemetry {
             errors: self.errors.clone(),
             acks: self.acks.clone(),
             redactions: self.redactions.clone(),
+            items: self.items.clone(),
+            sink_bytes: self.sink_bytes.clone(),
+            endpoint_up: self.endpoint_up.clone(),
         }
     }
 }
@@ -224,6 +251,9 @@ pub struct ComponentMetrics {
     errors: IntCounterVec,
     acks: IntCounterVec,
     redactions: IntCounterVec,
+    items: IntCounterVec,
+    sink_bytes: IntCounterVec,
+    endpoint_up: IntGaugeVec,
 }
 
 impl std::fmt::Debug for ComponentMetrics {
@@ -259,6 +289,24 @@ impl ComponentMetrics {
     pub fn redactions_counter(&self, detector: &str) -> IntCounter {
         self.redactions
             .with_label_values(&[&self.id, &self.component_type, detector])
+    }
+
+    /// A bound counter of items sent to a remote service, by outcome and status.
+    pub fn items_counter(&self, outcome: &str, status: &str) -> IntCounter {
+        self.items
+            .with_label_values(&[&self.id, &self.component_type, outcome, status])
+    }
+
+    /// A bound counter of bytes a sink encoded (`stage = "encoded"`) or sent (`"sent"`).
+    pub fn bytes_counter(&self, stage: &str) -> IntCounter {
+        self.sink_bytes
+            .with_label_values(&[&self.id, &self.component_type, stage])
+    }
+
+    /// The up gauge of one endpoint of a sink.
+    pub fn endpoint_up(&self, endpoint: &str) -> IntGauge {
+        self.endpoint_up
+            .with_label_values(&[&self.id, &self.component_type, endpoint])
     }
 
     /// Bounds the component's input buffer to `max_events` events (once; later calls

@@ -11,6 +11,8 @@ pub(crate) struct Client {
     s: Arc<Settings>,
     conns: Vec<Option<SendRequest<Full<Bytes>>>>,
     next: usize,
+    /// `sluice_sink_endpoint_up` of each endpoint.
+    up: Vec<prometheus::IntGauge>,
 }
 
 /// A request's fate.
@@ -22,12 +24,18 @@ pub(crate) enum Reply {
 }
 
 impl Client {
-    pub(crate) fn new(s: Arc<Settings>) -> Self {
+    pub(crate) fn new(s: Arc<Settings>, metrics: &sluice_core::ComponentMetrics) -> Self {
         let n = s.endpoints.len();
+        let up = s
+            .endpoints
+            .iter()
+            .map(|(e, _)| metrics.endpoint_up(e))
+            .collect();
         Client {
             s,
             conns: (0..n).map(|_| None).collect(),
             next: 0,
+            up,
         }
     }
 
@@ -84,9 +92,13 @@ impl Client {
             )),
         };
         match r {
-            Ok((status, body)) => Reply::Status(status, body),
+            Ok((status, body)) => {
+                self.up[i].set(i64::from(status < 500));
+                Reply::Status(status, body)
+            }
             Err(e) => {
                 // Drop the connection and move on to the next endpoint.
+                self.up[i].set(0);
                 self.conns[i] = None;
                 self.next = (i + 1) % self.conns.len();
                 Reply::Failed(e)

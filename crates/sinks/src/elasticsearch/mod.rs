@@ -52,11 +52,11 @@ enum Fate {
 }
 
 async fn run(s: Arc<Settings>, mut rx: mpsc::Receiver<EventBatch>, ctx: SinkContext) {
-    let mut client = Client::new(s.clone());
+    let mut client = Client::new(s.clone(), &ctx.metrics);
     let dlq = DeadLetters::new(&ctx.data_dir, &ctx.id);
     // The version is read in the background; the pipeline never waits for it.
     {
-        let mut probe = Client::new(s.clone());
+        let mut probe = Client::new(s.clone(), &ctx.metrics);
         let id = ctx.id.clone();
         tokio::spawn(async move {
             let mut wait = Duration::from_secs(1);
@@ -111,6 +111,12 @@ async fn deliver(
         .collect();
     let mut fates: Vec<Fate> = (0..events.len()).map(|_| Fate::Pending).collect();
     let failures = ctx.metrics.noted(ErrorType::Delivery);
+    // (outcome, status) -> items, counted once per batch.
+    let mut outcomes: std::collections::BTreeMap<(&'static str, String), u64> =
+        std::collections::BTreeMap::new();
+    let mut count = |outcome: &'static str, status: String, n: usize| {
+        *outcomes.entry((outcome, status)).or_default() += n as u64;
+    };
     let mut todo: Vec<Vec<usize>> = requests(&items, (0..items.len()).collect(), s.batch_max_bytes);
     let mut backoff = s.retry.initial.0;
     while !todo.is_empty() {
@@ -120,7 +126,10 @@ async fn deliver(
                 items[i].attempts += 1;
             }
             let started = Instant::now();
-            let reply = client.bulk(request_body(&body, &items, &req, s.gzip)).await;
+            let (plain, wire) = request_body(&body, &items, &req, s.gzip);
+            ctx.metrics.bytes_counter("encoded").inc_by(plain as u64);
+            ctx.metrics.bytes_counter("sent").inc_by(wire.len() as u64);
+            let reply = client.bulk(wire).await;
             if let Some(h) = &ctx.metrics.request_duration {
                 h.observe(started.elapsed().as_secs_f64());
             }
@@ -130,10 +139,18 @@ async fn deliver(
                         ctx.metrics.health.clear();
                         for (&i, r) in req.iter().zip(results) {
                             match delivered(&r, s.action) {
-                                Some(_) => fates[i] = Fate::Delivered,
+                                Some(dup) => {
+                                    fates[i] = Fate::Delivered;
+                                    let outcome = if dup { "duplicate" } else { "delivered" };
+                                    count(outcome, r.status.to_string(), 1);
+                                }
                                 None => match s.policy(r.status) {
-                                    OnStatus::Retry => again.push(i),
+                                    OnStatus::Retry => {
+                                        count("retried", r.status.to_string(), 1);
+                                        again.push(i)
+                                    }
                                     OnStatus::DeadLetter => {
+                                        count("dead_letter", r.status.to_string(), 1);
                                         fates[i] = Fate::DeadLetter {
                                             status: Some(r.status),
                                             error_type: r.error_type.unwrap_or_default(),
@@ -146,6 +163,7 @@ async fn deliver(
                     }
                     Err(why) => {
                         failures.note(1, &format_args!("{why}; the request is sent again"));
+                        count("retried", "mismatch".into(), req.len());
                         again.extend(&req);
                     }
                 },
@@ -169,9 +187,11 @@ async fn deliver(
                             failures.note(1, &format_args!(
                                 "Elasticsearch answered {status} to a bulk request of {} items; it is sent again", req.len()
                             ));
+                            count("retried", status.to_string(), req.len());
                             again.extend(&req);
                         }
                         OnStatus::DeadLetter => {
+                            count("dead_letter", status.to_string(), req.len());
                             for &i in &req {
                                 fates[i] = Fate::DeadLetter {
                                     status: Some(status),
@@ -187,6 +207,7 @@ async fn deliver(
                         .health
                         .set_problem(format!("cannot reach Elasticsearch: {why}"));
                     failures.note(1, &format_args!("{why}; the request is sent again"));
+                    count("retried", "none".into(), req.len());
                     again.extend(&req);
                 }
             }
@@ -195,6 +216,7 @@ async fn deliver(
         again.retain(|&i| {
             let over = s.max_retries.is_some_and(|m| items[i].attempts > m);
             if over {
+                count("dead_letter", "max_retries".into(), 1);
                 fates[i] = Fate::DeadLetter {
                     status: None,
                     error_type: "max_retries".into(),
@@ -209,6 +231,9 @@ async fn deliver(
         tokio::time::sleep(jitter(backoff)).await;
         backoff = (backoff * 2).min(s.retry.max.0);
         todo = requests(&items, again, s.batch_max_bytes);
+    }
+    for ((outcome, status), n) in outcomes {
+        ctx.metrics.items_counter(outcome, &status).inc_by(n);
     }
     finish(&events, &items, &fates, dlq, ctx);
 }
@@ -235,13 +260,15 @@ fn requests(items: &[Item], idx: Vec<usize>, max_bytes: usize) -> Vec<Vec<usize>
     out
 }
 
-fn request_body(body: &[u8], items: &[Item], req: &[usize], gzip: bool) -> bytes::Bytes {
+/// The body of one request, and its size before compression.
+fn request_body(body: &[u8], items: &[Item], req: &[usize], gzip: bool) -> (usize, bytes::Bytes) {
     let mut plain = Vec::with_capacity(req.iter().map(|&i| items[i].bytes.len()).sum());
     for &i in req {
         plain.extend_from_slice(&body[items[i].bytes.clone()]);
     }
+    let n = plain.len();
     if !gzip {
-        return plain.into();
+        return (n, plain.into());
     }
     use std::io::Write;
     let mut z = flate2::write::GzEncoder::new(
@@ -250,7 +277,7 @@ fn request_body(body: &[u8], items: &[Item], req: &[usize], gzip: bool) -> bytes
     );
     // Writing into a Vec cannot fail.
     let _ = z.write_all(&plain);
-    z.finish().unwrap_or_default().into()
+    (n, z.finish().unwrap_or_default().into())
 }
 
 /// `d` give or take a quarter, so that many senders do not retry in step.

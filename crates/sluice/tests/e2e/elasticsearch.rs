@@ -311,6 +311,28 @@ fn faults_lose_nothing_and_retry_only_what_failed() {
         s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#),
         9.0
     );
+    // Items by outcome and status: every attempt accounted for.
+    let items = |outcome: &str, status: &str| {
+        s.metric(&format!(
+            r#"sluice_sink_items_total{{component="es",component_type="elasticsearch",outcome="{outcome}",status="{status}"}}"#
+        ))
+    };
+    assert_eq!(items("retried", "503"), 10.0);
+    assert_eq!(items("retried", "none"), 10.0);
+    assert_eq!(items("retried", "429"), 5.0);
+    assert_eq!(items("dead_letter", "400"), 1.0);
+    assert_eq!(items("delivered", "201"), 9.0);
+    assert_eq!(
+        s.metric(&format!(
+            r#"sluice_sink_endpoint_up{{component="es",component_type="elasticsearch",endpoint="127.0.0.1:{port}"}}"#
+        )),
+        1.0
+    );
+    assert!(
+        s.metric(
+            r#"sluice_sink_bytes_total{component="es",component_type="elasticsearch",stage="sent"}"#
+        ) > 0.0
+    );
 }
 
 /// config/studio.toml, the mission's pipeline, into Elasticsearch: the Django lines over
