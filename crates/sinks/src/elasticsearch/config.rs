@@ -99,6 +99,8 @@ pub struct Config {
     batch_timeout: HumanDuration,
     #[serde(default = "default_request_timeout")]
     request_timeout: HumanDuration,
+    #[serde(default = "default_in_flight")]
+    max_in_flight: usize,
     #[serde(default)]
     retry: RetryConfig,
     /// Attempts per item before it is dead-lettered; absent: forever.
@@ -125,6 +127,9 @@ fn default_batch_bytes() -> ByteSize {
 }
 fn default_batch_timeout() -> HumanDuration {
     HumanDuration(Duration::from_secs(1))
+}
+fn default_in_flight() -> usize {
+    4
 }
 fn default_request_timeout() -> HumanDuration {
     HumanDuration(Duration::from_secs(60))
@@ -155,6 +160,8 @@ pub struct Settings {
     pub batch_timeout: Duration,
     /// One request's time limit.
     pub request_timeout: Duration,
+    /// Requests at once (each batch is one or more requests, sent in order).
+    pub max_in_flight: usize,
     /// Back-off.
     pub retry: RetryConfig,
     /// Attempts per item; `None`: forever.
@@ -250,6 +257,7 @@ impl Config {
             .as_deref()
             .and_then(|t| b.template(t, "document_id"));
         b.at_least_one("batch_max_events", self.batch_max_events);
+        b.at_least_one("max_in_flight", self.max_in_flight);
         let mut on_status = BTreeMap::new();
         for (k, v) in &self.on_status {
             match k.parse::<u16>() {
@@ -286,6 +294,7 @@ impl Config {
             batch_max_bytes: self.batch_max_bytes.0 as usize,
             batch_timeout: self.batch_timeout.0,
             request_timeout: self.request_timeout.0,
+            max_in_flight: self.max_in_flight,
             retry: self.retry,
             max_retries: self.max_retries,
             on_status,

@@ -13,6 +13,8 @@ const BACKUPS: usize = 5;
 pub(crate) struct DeadLetters {
     path: PathBuf,
     sink: String,
+    /// One writer at a time (requests in flight finish concurrently).
+    lock: std::sync::Mutex<()>,
 }
 
 /// Why one event is dead-lettered.
@@ -32,6 +34,7 @@ impl DeadLetters {
                 .join(sink)
                 .join("dead_letters.jsonl"),
             sink: sink.to_owned(),
+            lock: std::sync::Mutex::new(()),
         }
     }
 
@@ -48,6 +51,7 @@ impl DeadLetters {
         &self,
         records: impl Iterator<Item = (&'a Event, Why<'a>)>,
     ) -> std::io::Result<usize> {
+        let _one = self.lock.lock();
         if let Some(d) = self.path.parent() {
             std::fs::create_dir_all(d)?;
         }

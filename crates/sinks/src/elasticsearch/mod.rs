@@ -52,8 +52,15 @@ enum Fate {
 }
 
 async fn run(s: Arc<Settings>, mut rx: mpsc::Receiver<EventBatch>, ctx: SinkContext) {
-    let mut client = Client::new(s.clone(), &ctx.metrics);
-    let dlq = DeadLetters::new(&ctx.data_dir, &ctx.id);
+    // `max_in_flight` requests at once, each with its own connections.
+    let clients: Arc<std::sync::Mutex<Vec<Client>>> = Arc::new(std::sync::Mutex::new(
+        (0..s.max_in_flight)
+            .map(|_| Client::new(s.clone(), &ctx.metrics))
+            .collect(),
+    ));
+    let slots = Arc::new(tokio::sync::Semaphore::new(s.max_in_flight));
+    let mut inflight = tokio::task::JoinSet::new();
+    let dlq = Arc::new(DeadLetters::new(&ctx.data_dir, &ctx.id));
     // The version is read in the background; the pipeline never waits for it.
     {
         let mut probe = Client::new(s.clone(), &ctx.metrics);
@@ -91,8 +98,25 @@ async fn run(s: Arc<Settings>, mut rx: mpsc::Receiver<EventBatch>, ctx: SinkCont
                 _ = tokio::time::sleep_until(deadline) => break,
             }
         }
-        deliver(&s, &mut client, &dlq, events, &ctx).await;
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        // A free slot means a free client.
+        let Some(mut client) = clients.lock().ok().and_then(|mut c| c.pop()) else {
+            break;
+        };
+        let (s, dlq, ctx, clients) = (s.clone(), dlq.clone(), ctx.clone(), clients.clone());
+        inflight.spawn(async move {
+            deliver(&s, &mut client, &dlq, events, &ctx).await;
+            if let Ok(mut c) = clients.lock() {
+                c.push(client);
+            }
+            drop(slot);
+        });
+        // Reap finished requests so the set does not grow.
+        while inflight.try_join_next().is_some() {}
     }
+    while inflight.join_next().await.is_some() {}
 }
 
 /// Sends `events` until each is delivered or dead-lettered.

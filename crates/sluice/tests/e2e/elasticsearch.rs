@@ -282,7 +282,7 @@ fn serve_faults(conn: TcpStream, seen: &Mutex<Seen>) {
 fn faults_lose_nothing_and_retry_only_what_failed() {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let port = fault_server(seen.clone());
-    let s = Server::start(&pipeline(port, "batch_max_events = 20"));
+    let s = Server::start(&pipeline(port, "batch_max_events = 20\nmax_in_flight = 1"));
     let lines: Vec<String> = (1..=10)
         .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
         .collect();
