@@ -182,23 +182,54 @@ struct Seen {
     requests: u32,
 }
 
-/// Serves `_bulk` with scripted faults, by request number: 1: 503; 2: the connection is
-/// dropped after reading (fate unknown); 3: per item, id 3 is a 400 mapping error, even
-/// ids are 429, the rest 201; 4 and after: 201 for all. Stores what it accepts.
-fn fault_server(seen: Arc<Mutex<Seen>>) -> u16 {
+/// How the fault server answers one `_bulk` request.
+enum Answer {
+    /// This status for the whole request.
+    Whole(u16),
+    /// No answer: the connection is closed after the request was read.
+    Drop,
+    /// A status per item, after a pause.
+    Items(Vec<u16>, Duration),
+}
+
+/// `(request number from 1, the ids, the body's length) -> the answer`.
+type Script = Arc<dyn Fn(u32, &[String], usize) -> Answer + Send + Sync>;
+
+/// The first script: 1: 503; 2: the connection is dropped after reading (fate unknown);
+/// 3: per item, id 3 is a 400 mapping error, even ids are 429, the rest 201; 4 and after:
+/// 201 for all.
+fn first_script() -> Script {
+    Arc::new(|n, ids, _| match n {
+        1 => Answer::Whole(503),
+        2 => Answer::Drop,
+        n => Answer::Items(
+            ids.iter()
+                .map(|id| match (n, id.parse::<u32>().unwrap_or(0)) {
+                    (3, 3) => 400,
+                    (3, i) if i % 2 == 0 => 429,
+                    _ => 201,
+                })
+                .collect(),
+            Duration::ZERO,
+        ),
+    })
+}
+
+/// Serves `_bulk` by `script`; stores (counts, by id) the items it accepts with 201.
+fn fault_server(seen: Arc<Mutex<Seen>>, script: Script) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for conn in l.incoming() {
             let Ok(conn) = conn else { return };
-            let seen = seen.clone();
-            std::thread::spawn(move || serve_faults(conn, &seen));
+            let (seen, script) = (seen.clone(), script.clone());
+            std::thread::spawn(move || serve_faults(conn, &seen, &script));
         }
     });
     port
 }
 
-fn serve_faults(conn: TcpStream, seen: &Mutex<Seen>) {
+fn serve_faults(conn: TcpStream, seen: &Mutex<Seen>, script: &Script) {
     let mut r = BufReader::new(conn.try_clone().unwrap());
     let mut w = conn;
     loop {
@@ -236,20 +267,21 @@ fn serve_faults(conn: TcpStream, seen: &Mutex<Seen>) {
                     v["index"]["_id"].as_str().unwrap().to_owned()
                 })
                 .collect();
-            let mut seen = seen.lock().unwrap();
-            seen.requests += 1;
-            match seen.requests {
-                1 => (503, r#"{"error":"unavailable"}"#.to_owned()),
-                2 => return, // dropped mid-request: the sender cannot know what happened
-                n => {
+            let n = {
+                let mut seen = seen.lock().unwrap();
+                seen.requests += 1;
+                seen.requests
+            };
+            match script(n, &ids, body.len()) {
+                Answer::Whole(status) => (status, r#"{"error":"scripted"}"#.to_owned()),
+                Answer::Drop => return, // the sender cannot know what happened
+                Answer::Items(statuses, pause) => {
+                    std::thread::sleep(pause);
+                    let mut seen = seen.lock().unwrap();
                     let items: Vec<String> = ids
                         .iter()
-                        .map(|id| {
-                            let status = match (n, id.parse::<u32>().unwrap_or(0)) {
-                                (3, 3) => 400,
-                                (3, i) if i % 2 == 0 => 429,
-                                _ => 201,
-                            };
+                        .zip(statuses)
+                        .map(|(id, status)| {
                             if status == 201 {
                                 *seen.stored.entry(id.clone()).or_default() += 1;
                             }
@@ -281,7 +313,7 @@ fn serve_faults(conn: TcpStream, seen: &Mutex<Seen>) {
 #[test]
 fn faults_lose_nothing_and_retry_only_what_failed() {
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let port = fault_server(seen.clone());
+    let port = fault_server(seen.clone(), first_script());
     let s = Server::start(&pipeline(port, "batch_max_events = 20\nmax_in_flight = 1"));
     let lines: Vec<String> = (1..=10)
         .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
@@ -422,4 +454,58 @@ fn dead_letters_are_listed_and_replayed_after_the_fix() {
     assert!(read_json_lines(&s.data("dead_letters/es/dead_letters.jsonl")).is_empty());
     let out = run("list");
     assert!(String::from_utf8_lossy(&out.stdout).contains("no dead letters"));
+}
+
+/// A 413 splits the request until the document that is too large stands alone; it is
+/// dead-lettered with that reason and the rest is delivered. A request slower than
+/// `request_timeout` is sent again; with `document_id` that indexes the same ids again
+/// rather than adding documents.
+#[test]
+fn too_large_requests_split_and_slow_ones_are_retried() {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let script: Script = Arc::new(|n, ids, len| {
+        if len > 3000 {
+            Answer::Whole(413)
+        } else {
+            let pause = if n == 1 {
+                Duration::from_millis(1500)
+            } else {
+                Duration::ZERO
+            };
+            Answer::Items(vec![201; ids.len()], pause)
+        }
+    });
+    let port = fault_server(seen.clone(), script);
+    let s = Server::start(&pipeline(
+        port,
+        "batch_max_events = 50\nmax_in_flight = 1\nrequest_timeout = \"500ms\"",
+    ));
+    let mut lines: Vec<String> = (1..=10)
+        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
+        .collect();
+    lines.insert(
+        5,
+        format!(r#"{{"seq":99,"message":"{}"}}"#, "x".repeat(4000)),
+    );
+    // The first request (small) is answered too late, then everything else goes through.
+    send_json_lines(s.port, &lines[..1]);
+    std::thread::sleep(Duration::from_millis(300));
+    send_json_lines(s.port, &lines[1..]);
+    s.wait_for(30, "10 delivered and 1 dead-lettered", || {
+        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#) >= 10.0
+            && s.metric(r#"sluice_events_dropped_total{component="es",component_type="elasticsearch",reason="dead_letter"}"#) >= 1.0
+    });
+    let dl = read_json_lines(&s.data("dead_letters/es/dead_letters.jsonl"));
+    assert_eq!(dl.len(), 1);
+    assert_eq!(dl[0]["event"]["seq"], 99);
+    assert_eq!(dl[0]["status"], 413);
+    let seen = seen.lock().unwrap();
+    let mut ids: Vec<u32> = seen.stored.keys().map(|i| i.parse().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, (1..=10).collect::<Vec<u32>>());
+    // The slow request's document was indexed twice under one id: no extra document.
+    assert!(seen.stored["1"] <= 2);
+    assert!(
+        s.metric(r#"sluice_sink_items_total{component="es",component_type="elasticsearch",outcome="retried",status="none"}"#) >= 1.0
+    );
 }
