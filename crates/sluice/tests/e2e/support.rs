@@ -25,11 +25,29 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// A free TCP port on 127.0.0.1 (that is also free for UDP with high probability).
+///
+/// The ports come from below the kernel's ephemeral range (32768 and up on Linux), and
+/// each is handed out once per test process: the tests run in parallel in one process, and
+/// a port taken from the ephemeral range could be given to some test's outgoing
+/// connection between our check and the server's bind.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // Processes that run at once (several test binaries) start at different places.
+    let _ = NEXT.compare_exchange(
+        0,
+        20_000 + (std::process::id() % 500) as u16 * 20,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
     loop {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let p = l.local_addr().unwrap().port();
-        if std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok() {
+        let p = NEXT.fetch_add(1, Ordering::SeqCst);
+        if p >= 32_000 {
+            NEXT.store(20_000, Ordering::SeqCst);
+            continue;
+        }
+        let tcp = TcpListener::bind(("127.0.0.1", p));
+        if tcp.is_ok() && std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok() {
             return p;
         }
     }
