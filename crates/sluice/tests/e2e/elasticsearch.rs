@@ -509,3 +509,48 @@ fn too_large_requests_split_and_slow_ones_are_retried() {
         s.metric(r#"sluice_sink_items_total{component="es",component_type="elasticsearch",outcome="retried",status="none"}"#) >= 1.0
     );
 }
+
+/// A storm of 429s: the items wait and are delivered when it ends; with `max_retries`,
+/// items still refused after that many attempts are dead-lettered instead.
+#[test]
+fn a_429_storm_delays_but_loses_nothing() {
+    let script: Script = Arc::new(|n, ids, _| {
+        if n <= 6 {
+            Answer::Whole(429)
+        } else {
+            Answer::Items(vec![201; ids.len()], Duration::ZERO)
+        }
+    });
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let port = fault_server(seen.clone(), script.clone());
+    let s = Server::start(&pipeline(port, "max_in_flight = 1"));
+    let lines: Vec<String> = (1..=20)
+        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
+        .collect();
+    send_json_lines(s.port, &lines);
+    s.wait_for(30, "20 delivered after the storm", || {
+        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
+            >= 20.0
+    });
+    assert_eq!(seen.lock().unwrap().stored.len(), 20);
+    assert!(
+        s.metric(r#"sluice_sink_items_total{component="es",component_type="elasticsearch",outcome="retried",status="429"}"#) >= 20.0
+    );
+    assert!(!s.data("dead_letters/es/dead_letters.jsonl").exists());
+
+    // The same storm with max_retries = 2: dead letters, with that reason.
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let port = fault_server(seen, script);
+    let s = Server::start(&pipeline(port, "max_in_flight = 1\nmax_retries = 2"));
+    send_json_lines(s.port, &lines[..5]);
+    s.wait_for(30, "5 dead letters", || {
+        s.metric(r#"sluice_events_dropped_total{component="es",component_type="elasticsearch",reason="dead_letter"}"#) >= 5.0
+    });
+    let dl = read_json_lines(&s.data("dead_letters/es/dead_letters.jsonl"));
+    assert_eq!(dl.len(), 5);
+    assert!(
+        dl.iter()
+            .all(|d| d["error"]["type"] == "max_retries" && d["attempts"] == 3),
+        "{dl:#?}"
+    );
+}
