@@ -30,6 +30,6 @@ mod room;
 pub use health::Health;
 pub use labels::{DropReason, ErrorType};
 pub use metrics::{ComponentKind, ComponentMetrics, Telemetry};
-pub use noted::{Limiter, Noted, LOG_EVERY};
+pub use noted::{now_ms, Limiter, Noted, LOG_EVERY};
 pub use output::{taken, Output, Selector, SendError, Target};
 pub use room::BufferRoom;

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 /// How often one kind of problem of one component is logged at most.
 pub const LOG_EVERY: Duration = Duration::from_secs(10);
 
-fn now_ms() -> u64 {
+/// Milliseconds since the process first asked, never 0 (0 can then mean "never"):
+/// cheap timestamps for "when last", shared by whoever needs them.
+pub fn now_ms() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
-    // +1: zero means "never logged".
     START.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1
 }
 

@@ -63,6 +63,15 @@ fn default_batch() -> usize {
     DEFAULT_BATCH
 }
 
+/// A semaphore of `bytes` permits: memory budgets shared by a source's connections.
+fn byte_budget(bytes: sluice_core::config::ByteSize) -> Arc<tokio::sync::Semaphore> {
+    Arc::new(tokio::sync::Semaphore::new(
+        usize::try_from(bytes.0)
+            .unwrap_or(usize::MAX)
+            .min(tokio::sync::Semaphore::MAX_PERMITS),
+    ))
+}
+
 /// A listener bound and ready to serve.
 #[derive(Debug)]
 pub enum Bound {

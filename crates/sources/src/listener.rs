@@ -57,16 +57,6 @@ pub struct Conn {
     shed: CancellationToken,
 }
 
-/// Milliseconds since the process started (never 0).
-fn now_ms() -> u64 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_millis() as u64
-        + 1
-}
-
 impl Conn {
     fn new() -> Self {
         let c = Conn::default();
@@ -76,7 +66,7 @@ impl Conn {
 
     /// The peer sent something (or awaits an answer): not idle.
     pub fn touch(&self) {
-        self.last.store(now_ms(), Ordering::Relaxed);
+        self.last.store(sluice_core::now_ms(), Ordering::Relaxed);
     }
 
     /// Cancelled when the connection is shed: close it.
@@ -85,7 +75,7 @@ impl Conn {
     }
 
     fn idle_ms(&self) -> u64 {
-        now_ms().saturating_sub(self.last.load(Ordering::Relaxed))
+        sluice_core::now_ms().saturating_sub(self.last.load(Ordering::Relaxed))
     }
 }
 

@@ -129,9 +129,7 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
         // Found now rather than on the first event: a path that cannot be written.
         if let Err(e) = files.get(path, cfg, chrono::Utc::now()) {
             tracing::error!(component = %ctx.id, path = %path.display(), error = %e, "Cannot open the sink's file; events will be dropped until it can be written.");
-            ctx.metrics
-                .health
-                .set_problem(format!("cannot write {}: {e}", path.display()));
+            cannot_write(&ctx.metrics, path, &e);
         }
     }
     let mut generation = ctx.reopen.load(std::sync::atomic::Ordering::Relaxed);
@@ -178,9 +176,7 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
             if let Some(err) = error {
                 io_errors.inc();
                 files.open.remove(path);
-                ctx.metrics
-                    .health
-                    .set_problem(format!("cannot write {}: {err}", path.display()));
+                cannot_write(&ctx.metrics, path, &err);
                 if errors_logged.is_multiple_of(1000) {
                     tracing::error!(component = %ctx.id, path = %path.display(), error = %err, "Cannot write to file; events dropped.");
                 }
@@ -222,9 +218,7 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
                     failed += 1;
                     io_errors.inc();
                     files.open.remove(&path);
-                    ctx.metrics
-                        .health
-                        .set_problem(format!("cannot write {}: {err}", path.display()));
+                    cannot_write(&ctx.metrics, &path, &err);
                     if errors_logged.is_multiple_of(1000) {
                         tracing::error!(component = %ctx.id, path = %path.display(), error = %err, "Cannot write to file; events dropped.");
                     }
@@ -238,9 +232,7 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
             if let Err(err) = f.flush(cfg.fsync) {
                 flush_failed = true;
                 io_errors.inc();
-                ctx.metrics
-                    .health
-                    .set_problem(format!("cannot write {}: {err}", p.display()));
+                cannot_write(&ctx.metrics, p, &err);
                 tracing::error!(component = %ctx.id, path = %p.display(), error = %err, "Flush failed.");
             }
         }
@@ -269,6 +261,12 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
     for (_, (mut f, _)) in files.open.drain() {
         let _ = f.flush(cfg.fsync);
     }
+}
+
+/// `/health` and `/ready` say which file cannot be written, and why.
+fn cannot_write(m: &ComponentMetrics, path: &std::path::Path, e: &dyn std::fmt::Display) {
+    m.health
+        .set_problem(format!("cannot write {}: {e}", path.display()));
 }
 
 fn resolve(data_dir: &std::path::Path, p: &str) -> PathBuf {

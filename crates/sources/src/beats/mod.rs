@@ -50,11 +50,7 @@ const BUDGET_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
-    let budget = Arc::new(Semaphore::new(
-        usize::try_from(ctx.config.max_inflight_bytes.0)
-            .unwrap_or(usize::MAX)
-            .min(Semaphore::MAX_PERMITS),
-    ));
+    let budget = crate::byte_budget(ctx.config.max_inflight_bytes);
     // Inflated compressed blocks of every connection share one budget of the same size.
     let inflate =
         InflateBudget::new(usize::try_from(ctx.config.max_inflight_bytes.0).unwrap_or(usize::MAX));

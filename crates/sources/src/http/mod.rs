@@ -42,11 +42,7 @@ pub type SourceContext = crate::SourceContext<Config>;
 pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
     // Bytes of request bodies being read or parsed, across every connection.
-    let inflight = Arc::new(Semaphore::new(
-        usize::try_from(ctx.config.max_inflight_bytes.0)
-            .unwrap_or(usize::MAX)
-            .min(Semaphore::MAX_PERMITS),
-    ));
+    let inflight = crate::byte_budget(ctx.config.max_inflight_bytes);
     serve_connections(listener, &ctx, max, move |s, peer, ctx| {
         connection(s, peer, ctx, inflight.clone())
     })
@@ -99,6 +95,19 @@ fn refuse(
         .noted(kind)
         .note(1, &format_args!("Refused a request with {status}: {msg}"));
     answer(status, serde_json::json!({ "error": msg }))
+}
+
+/// 429 with `Retry-After: 1`: back-pressure the client can act on.
+fn retry_later(ctx: &SourceContext, msg: &str) -> Response<Full<Bytes>> {
+    let mut r = refuse(
+        ctx,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorType::Backpressure,
+        msg,
+    );
+    r.headers_mut()
+        .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
 }
 
 /// Compares without an early exit, so the token cannot be guessed byte by byte by timing.
@@ -177,15 +186,10 @@ async fn handle(
     // most a body may be; returned when the request has been answered.
     let reserve = declared.map_or(max, |n| n as usize).max(1);
     let Ok(_budget) = inflight.try_acquire_many(u32::try_from(reserve).unwrap_or(u32::MAX)) else {
-        let mut r = refuse(
+        return retry_later(
             ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorType::Backpressure,
             "too many request bodies in flight (max_inflight_bytes); retry later",
         );
-        r.headers_mut()
-            .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return r;
     };
     let collected = tokio::time::timeout(
         cfg.body_timeout.0,
@@ -260,15 +264,7 @@ async fn handle(
         return answer(StatusCode::OK, serde_json::json!({ "accepted": 0 }));
     }
     if !ctx.output.has_room() {
-        let mut r = refuse(
-            ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorType::Backpressure,
-            "pipeline is full; retry later",
-        );
-        r.headers_mut()
-            .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return r;
+        return retry_later(ctx, "pipeline is full; retry later");
     }
     let n = objects.len();
     let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3);
