@@ -417,13 +417,7 @@ fn dead_letters_are_listed_and_replayed_after_the_fix() {
         s.data("dead_letters/es/dead_letters.jsonl").exists()
     });
     let cfg = s.dir.path().join("sluice.toml");
-    let run = |cmd: &str| {
-        std::process::Command::new(sluice_bin())
-            .args(["dead-letters", cmd, "--sink", "es", "--config"])
-            .arg(&cfg)
-            .output()
-            .unwrap()
-    };
+    let run = |cmd: &str| sluice(&["dead-letters", cmd, "--sink", "es"], &cfg);
     let out = run("list");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(

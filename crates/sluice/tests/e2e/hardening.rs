@@ -165,11 +165,7 @@ path = "out.log"
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(sluice_bin())
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .output()
-        .unwrap();
+    let out = sluice(&["run"], &cfg);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "second instance: {err}");
     assert!(
@@ -222,11 +218,7 @@ inputs = ["f"]
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(sluice_bin())
-        .args(["validate", "--config"])
-        .arg(&cfg)
-        .output()
-        .unwrap();
+    let out = sluice(&["validate"], &cfg);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -305,11 +297,7 @@ fn unwritable_sink_paths_are_found_early_and_reflected_in_health() {
     )
     .unwrap();
     for cmd in ["validate", "run"] {
-        let out = std::process::Command::new(sluice_bin())
-            .args([cmd, "--config"])
-            .arg(&cfg)
-            .output()
-            .unwrap();
+        let out = sluice(&[cmd], &cfg);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
         assert!(
@@ -432,11 +420,7 @@ fn rough_edges_of_the_command_line() {
         "typo.toml",
         "[sources.parse]\ntype = \"syslog\"\nmode = \"udp\"\nadress = \"127.0.0.1:0\"\n[sinks.o]\ntype = \"blackhol\"\ninputs = [\"prase\"]\n",
     );
-    let out = std::process::Command::new(sluice_bin())
-        .args(["validate", "--config"])
-        .arg(&typo)
-        .output()
-        .unwrap();
+    let out = sluice(&["validate"], &typo);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(err.contains("did you mean `address`?"), "{err}");
@@ -444,11 +428,7 @@ fn rough_edges_of_the_command_line() {
 
     // A file that is not TOML gives one error, not a cascade.
     let broken = write_cfg(dir.path(), "broken.toml", "[sources.s\ntype = ");
-    let out = std::process::Command::new(sluice_bin())
-        .args(["validate", "--config"])
-        .arg(&broken)
-        .output()
-        .unwrap();
+    let out = sluice(&["validate"], &broken);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.starts_with("sluice: configuration has 1 problem(s):"),
@@ -460,11 +440,7 @@ fn rough_edges_of_the_command_line() {
     );
 
     // --log-format json covers config errors: one JSON object per problem.
-    let out = std::process::Command::new(sluice_bin())
-        .args(["--log-format", "json", "validate", "--config"])
-        .arg(&typo)
-        .output()
-        .unwrap();
+    let out = sluice(&["--log-format", "json", "validate"], &typo);
     assert_eq!(out.status.code(), Some(1));
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
         .lines()

@@ -46,6 +46,13 @@ pub(crate) fn studio_with_es(es: Option<u16>) -> (Server, u16) {
     (Server::start(&body), beats)
 }
 
+/// Runs a Python script (text) with the server's syslog port as its argument.
+fn run_python(s: &Server, name: &str, script: &str) {
+    let path = s.dir.path().join(name);
+    std::fs::write(&path, script).unwrap();
+    sh(&format!("python3 {} {}", path.display(), s.port));
+}
+
 pub(crate) fn beats_send(port: u16, lines: &[&str]) {
     let docs: Vec<Vec<u8>> = lines
         .iter()
@@ -332,9 +339,7 @@ fn python_sysloghandler_json_records_are_parsed_categorised_and_redacted() {
         return;
     }
     let (s, _) = studio();
-    let script = s.dir.path().join("py_json_syslog.py");
-    std::fs::write(&script, PY_JSON_SYSLOG).unwrap();
-    sh(&format!("python3 {} {}", script.display(), s.port));
+    run_python(&s, "py_json_syslog.py", PY_JSON_SYSLOG);
     // Each file is its own sink, written on its own schedule: wait for all three.
     s.wait_for(20, "2 lines, 1 security, 1 error", || {
         read_json_lines(&s.data("logs/studio.log")).len() == 2
@@ -389,9 +394,7 @@ fn python_tracebacks_over_tcp_and_template_json_arrive_whole() {
         return;
     }
     let (s, _) = studio();
-    let script = s.dir.path().join("py_template_json.py");
-    std::fs::write(&script, PY_TEMPLATE_JSON_TCP).unwrap();
-    sh(&format!("python3 {} {}", script.display(), s.port));
+    run_python(&s, "py_template_json.py", PY_TEMPLATE_JSON_TCP);
     s.wait_for(20, "2 events in studio.log and 1 error", || {
         read_json_lines(&s.data("logs/studio.log")).len() >= 2
             && !read_json_lines(&s.data("logs/studio_error.log")).is_empty()

@@ -249,6 +249,16 @@ impl Drop for Server {
     }
 }
 
+/// Runs `sluice ARGS... --config CONFIG` to the end: its exit status and output.
+pub fn sluice(args: &[&str], config: &Path) -> std::process::Output {
+    Command::new(sluice_bin())
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("run sluice")
+}
+
 /// Minimal HTTP/1.0 GET against 127.0.0.1: (status, body).
 pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
