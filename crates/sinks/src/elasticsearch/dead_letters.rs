@@ -51,13 +51,6 @@ impl DeadLetters {
         &self,
         records: impl Iterator<Item = (&'a Event, Why<'a>)>,
     ) -> std::io::Result<usize> {
-        let _one = self.lock.lock();
-        if let Some(d) = self.path.parent() {
-            std::fs::create_dir_all(d)?;
-        }
-        if std::fs::metadata(&self.path).is_ok_and(|m| m.len() > MAX_BYTES) {
-            self.rotate();
-        }
         let mut out = Vec::new();
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut n = 0;
@@ -78,8 +71,16 @@ impl DeadLetters {
             out.extend_from_slice(b"}\n");
             n += 1;
         }
+        // Most batches have no dead letter: no file system work for them.
         if n == 0 {
             return Ok(0);
+        }
+        let _one = self.lock.lock();
+        if let Some(d) = self.path.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        if std::fs::metadata(&self.path).is_ok_and(|m| m.len() > MAX_BYTES) {
+            self.rotate();
         }
         let mut f = std::fs::OpenOptions::new()
             .create(true)
