@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the third-party clients the end-to-end tests drive (Debian packages):
-#   logger (bsdutils), setpriv (util-linux), python3, rsyslogd (rsyslog), promtool (prometheus), socat,
+#   logger (bsdutils), setpriv (util-linux), python3, rsyslogd (rsyslog), promtool (prometheus), socat, openssl (test certificates),
 #   docker-compose (only `docker-compose config` checks deploy/docker-compose.yml; no engine runs).
 # and the Python clients pinned in tests/clients/requirements.txt (pylogbeat, python-logstash-async,
 # python-logstash, and noida-db: an Elasticsearch 8.15 API for the Elasticsearch sink's tests) from PyPI.
@@ -14,6 +14,7 @@ command -v rsyslogd >/dev/null || need+=(rsyslog)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v socat    >/dev/null || need+=(socat)
 command -v curl     >/dev/null || need+=(curl)
+command -v openssl  >/dev/null || need+=(openssl)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if ((${#need[@]})); then

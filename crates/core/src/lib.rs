@@ -26,6 +26,7 @@ mod noted;
 mod output;
 mod registry;
 mod room;
+pub mod tls;
 
 pub use health::Health;
 pub use labels::{DropReason, ErrorType};

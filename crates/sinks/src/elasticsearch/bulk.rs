@@ -4,17 +4,19 @@
 //! a range of the body, so that a retry sends the failed items' bytes again without
 //! encoding them again.
 
-use super::config::{Action, Settings};
+use super::config::{Action, Settings, Target};
 use sluice_event::Event;
 use std::ops::Range;
 
-/// One document of a batch: its bytes in the body and where it went.
+/// One document of a batch: its bytes in the body.
 #[derive(Clone, Debug)]
 pub(crate) struct Item {
     pub(crate) bytes: Range<usize>,
-    pub(crate) index: String,
     /// Attempts made so far.
     pub(crate) attempts: u32,
+    /// An attempt had an unknown fate (no answer after the request was sent): it may be
+    /// stored already.
+    pub(crate) unknown: bool,
 }
 
 fn json_str(out: &mut Vec<u8>, s: &str) {
@@ -22,16 +24,29 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// Appends `e` as an action line and a document line; returns its item.
-pub(crate) fn encode(e: &Event, s: &Settings, out: &mut Vec<u8>, scratch: &mut String) -> Item {
+/// Writes the index (or data stream) `e` goes to into `out`.
+pub(crate) fn index_into(e: &Event, s: &Settings, out: &mut String) {
+    match &s.target {
+        Target::Index(t) => {
+            t.render_into(e, out);
+        }
+        Target::DataStream(d) => d.name_into(e, out),
+    }
+}
+
+/// Appends `e` as an action line and a document line; returns its item. With a data
+/// stream, `e`'s `data_stream.*` fields are synced first.
+pub(crate) fn encode(e: &mut Event, s: &Settings, out: &mut Vec<u8>, scratch: &mut String) -> Item {
     let start = out.len();
+    if let Target::DataStream(d) = &s.target {
+        d.sync(e);
+    }
     scratch.clear();
-    s.index.render_into(e, scratch);
-    let index = scratch.clone();
+    index_into(e, s, scratch);
     out.extend_from_slice(b"{\"");
     out.extend_from_slice(s.action.as_str().as_bytes());
     out.extend_from_slice(b"\":{\"_index\":");
-    json_str(out, &index);
+    json_str(out, scratch);
     if let Some(id) = &s.document_id {
         scratch.clear();
         id.render_into(e, scratch);
@@ -43,8 +58,8 @@ pub(crate) fn encode(e: &Event, s: &Settings, out: &mut Vec<u8>, scratch: &mut S
     out.push(b'\n');
     Item {
         bytes: start..out.len(),
-        index,
         attempts: 0,
+        unknown: false,
     }
 }
 

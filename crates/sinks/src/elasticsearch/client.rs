@@ -1,63 +1,193 @@
-//! The HTTP/1.1 client: one kept-alive connection per endpoint, round-robin, a failed
-//! endpoint left for the next attempt.
+//! The HTTP/1.1 client: requests go round-robin over the healthy endpoints; an endpoint
+//! that failed (no answer, or a 5xx) is rested with back-off, shared by every request in
+//! flight; each client keeps one kept-alive connection per endpoint, plain or TLS.
 
-use super::config::Settings;
+use super::config::{Endpoint, Settings};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
-pub(crate) struct Client {
+/// The first rest of a failed endpoint; each failure in a row doubles it, up to `REST_MAX`.
+const REST_MIN: Duration = Duration::from_secs(1);
+const REST_MAX: Duration = Duration::from_secs(60);
+
+/// What `GET /` said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Version {
+    /// `elasticsearch` or `opensearch`.
+    pub(crate) distribution: String,
+    pub(crate) number: String,
+    pub(crate) major: u32,
+    pub(crate) minor: u32,
+}
+
+impl Version {
+    /// From a `GET /` answer; `None` when it is not one.
+    pub(crate) fn parse(body: &[u8]) -> Option<Version> {
+        let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let number = v["version"]["number"].as_str()?.to_owned();
+        let mut parts = number.split(['.', '-']).map(|p| p.parse::<u32>().ok());
+        let major = parts.next()??;
+        let minor = parts.next().flatten().unwrap_or(0);
+        let distribution = v["version"]["distribution"]
+            .as_str()
+            .unwrap_or("elasticsearch")
+            .to_owned();
+        Some(Version {
+            distribution,
+            number,
+            major,
+            minor,
+        })
+    }
+
+    /// Data streams: Elasticsearch 7.9 and later, every OpenSearch.
+    pub(crate) fn has_data_streams(&self) -> bool {
+        self.distribution == "opensearch" || (self.major, self.minor) >= (7, 9)
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+struct Rest {
+    failures: u32,
+    until: Option<Instant>,
+}
+
+/// The endpoints and their health, shared by the sink's clients.
+pub(crate) struct Pool {
     s: Arc<Settings>,
-    conns: Vec<Option<SendRequest<Full<Bytes>>>>,
-    next: usize,
+    rest: Mutex<Vec<Rest>>,
+    next: AtomicUsize,
     /// `sluice_sink_endpoint_up` of each endpoint.
     up: Vec<prometheus::IntGauge>,
+    tls: Option<tokio_rustls::TlsConnector>,
+    /// Read from `GET /` in the background.
+    pub(crate) version: OnceLock<Version>,
+}
+
+impl Pool {
+    pub(crate) fn new(s: Arc<Settings>, metrics: &sluice_core::ComponentMetrics) -> Arc<Pool> {
+        let up = s
+            .endpoints
+            .iter()
+            .map(|e| metrics.endpoint_up(&e.addr))
+            .collect();
+        let tls = s.tls.clone().map(tokio_rustls::TlsConnector::from);
+        Arc::new(Pool {
+            rest: Mutex::new(vec![Rest::default(); s.endpoints.len()]),
+            s,
+            next: AtomicUsize::new(0),
+            up,
+            tls,
+            version: OnceLock::new(),
+        })
+    }
+
+    /// The next endpoint that is not resting; when all are, the one that rests least.
+    fn pick(&self) -> usize {
+        let n = self.s.endpoints.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        let Ok(rest) = self.rest.lock() else {
+            return start;
+        };
+        let now = Instant::now();
+        (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&i| rest[i].until.is_none_or(|u| u <= now))
+            .unwrap_or_else(|| (0..n).min_by_key(|&i| rest[i].until).unwrap_or(start))
+    }
+
+    fn failed(&self, i: usize) {
+        self.up[i].set(0);
+        if let Ok(mut rest) = self.rest.lock() {
+            let r = &mut rest[i];
+            r.failures = r.failures.saturating_add(1);
+            let wait = REST_MIN.saturating_mul(1 << r.failures.min(7).saturating_sub(1));
+            r.until = Some(Instant::now() + wait.min(REST_MAX));
+        }
+    }
+
+    fn ok(&self, i: usize) {
+        self.up[i].set(1);
+        if let Ok(mut rest) = self.rest.lock() {
+            rest[i] = Rest::default();
+        }
+    }
 }
 
 /// A request's fate.
 pub(crate) enum Reply {
     /// An HTTP status and body.
     Status(u16, Bytes),
-    /// No answer: refused, reset, timed out. Whether it was applied is unknown.
-    Failed(String),
+    /// No answer: refused, reset, timed out.
+    Failed {
+        why: String,
+        /// The request may have reached Elasticsearch (it was written, or being written,
+        /// when the connection failed): whether it was applied is unknown.
+        maybe_applied: bool,
+    },
+}
+
+/// One request at a time, with a connection per endpoint.
+pub(crate) struct Client {
+    pool: Arc<Pool>,
+    conns: Vec<Option<SendRequest<Full<Bytes>>>>,
+    /// The endpoint of the latest request.
+    last: usize,
+    /// Set once the request is handed to the connection.
+    sending: bool,
 }
 
 impl Client {
-    pub(crate) fn new(s: Arc<Settings>, metrics: &sluice_core::ComponentMetrics) -> Self {
-        let n = s.endpoints.len();
-        let up = s
-            .endpoints
-            .iter()
-            .map(|(e, _)| metrics.endpoint_up(e))
-            .collect();
+    pub(crate) fn new(pool: Arc<Pool>) -> Self {
+        let n = pool.s.endpoints.len();
         Client {
-            s,
+            pool,
             conns: (0..n).map(|_| None).collect(),
-            next: 0,
-            up,
+            last: 0,
+            sending: false,
         }
     }
 
-    /// The endpoint the next request goes to.
+    /// The endpoint of the latest request.
     pub(crate) fn endpoint(&self) -> &str {
-        &self.s.endpoints[self.next].0
+        &self.pool.s.endpoints[self.last].addr
     }
 
-    async fn connect(&self, i: usize) -> Result<SendRequest<Full<Bytes>>, String> {
-        let addr = &self.s.endpoints[i].0;
-        let stream = tokio::net::TcpStream::connect(addr)
+    async fn connect(&self, e: &Endpoint) -> Result<SendRequest<Full<Bytes>>, String> {
+        let stream = tokio::net::TcpStream::connect(&e.addr)
             .await
-            .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+            .map_err(|err| format!("cannot connect to {}: {err}", e.addr))?;
         let _ = stream.set_nodelay(true);
-        let (send, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .map_err(|e| format!("HTTP handshake with {addr} failed: {e}"))?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        Ok(send)
+        let handshake_failed =
+            |err: hyper::Error| format!("HTTP handshake with {} failed: {err}", e.addr);
+        match (&self.pool.tls, e.tls) {
+            (Some(tls), true) => {
+                let name = rustls::pki_types::ServerName::try_from(e.host.clone())
+                    .map_err(|err| format!("`{}` is not a TLS server name: {err}", e.host))?;
+                let stream = tls
+                    .connect(name, stream)
+                    .await
+                    .map_err(|err| format!("TLS handshake with {} failed: {err}", e.addr))?;
+                let (send, conn) =
+                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                        .await
+                        .map_err(handshake_failed)?;
+                tokio::spawn(conn);
+                Ok(send)
+            }
+            _ => {
+                let (send, conn) =
+                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                        .await
+                        .map_err(handshake_failed)?;
+                tokio::spawn(conn);
+                Ok(send)
+            }
+        }
     }
 
     /// A GET of `path` (for the version at start), with the request timeout.
@@ -70,7 +200,7 @@ impl Client {
         let mut path =
             "/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
                 .to_owned();
-        if let Some(p) = &self.s.pipeline {
+        if let Some(p) = &self.pool.s.pipeline {
             path.push_str("&pipeline=");
             path.push_str(p);
         }
@@ -78,9 +208,12 @@ impl Client {
     }
 
     async fn request(&mut self, method: hyper::Method, path: &str, body: Bytes) -> Reply {
-        let i = self.next;
+        let pool = self.pool.clone();
+        let i = pool.pick();
+        self.last = i;
+        self.sending = false;
         let r = tokio::time::timeout(
-            self.s.request_timeout,
+            pool.s.request_timeout,
             self.try_request(i, method, path, body),
         )
         .await;
@@ -88,20 +221,25 @@ impl Client {
             Ok(r) => r,
             Err(_) => Err(format!(
                 "no answer from {} within request_timeout",
-                self.s.endpoints[i].0
+                pool.s.endpoints[i].addr
             )),
         };
         match r {
             Ok((status, body)) => {
-                self.up[i].set(i64::from(status < 500));
+                if status >= 500 {
+                    pool.failed(i);
+                } else {
+                    pool.ok(i);
+                }
                 Reply::Status(status, body)
             }
-            Err(e) => {
-                // Drop the connection and move on to the next endpoint.
-                self.up[i].set(0);
+            Err(why) => {
+                pool.failed(i);
                 self.conns[i] = None;
-                self.next = (i + 1) % self.conns.len();
-                Reply::Failed(e)
+                Reply::Failed {
+                    why,
+                    maybe_applied: self.sending,
+                }
             }
         }
     }
@@ -113,40 +251,65 @@ impl Client {
         path: &str,
         body: Bytes,
     ) -> Result<(u16, Bytes), String> {
+        let pool = self.pool.clone();
+        let e = &pool.s.endpoints[i];
         let mut send = match self.conns[i].take() {
             Some(s) if !s.is_closed() => s,
-            _ => self.connect(i).await?,
+            _ => self.connect(e).await?,
         };
         send.ready()
             .await
-            .map_err(|e| format!("connection to {} closed: {e}", self.s.endpoints[i].0))?;
-        let (host, prefix) = &self.s.endpoints[i];
+            .map_err(|err| format!("connection to {} closed: {err}", e.addr))?;
         let mut req = hyper::Request::builder()
             .method(method)
-            .uri(format!("{prefix}{path}"))
-            .header(hyper::header::HOST, host.as_str())
+            .uri(format!("{}{path}", e.prefix))
+            .header(hyper::header::HOST, e.addr.as_str())
             .header(hyper::header::CONTENT_TYPE, "application/x-ndjson");
-        if self.s.gzip && !body.is_empty() {
+        if pool.s.gzip && !body.is_empty() {
             req = req.header(hyper::header::CONTENT_ENCODING, "gzip");
         }
-        if let Some(a) = &self.s.authorization {
+        if let Some(a) = &pool.s.authorization {
             req = req.header(hyper::header::AUTHORIZATION, a.as_str());
         }
         let req = req
             .body(Full::new(body))
-            .map_err(|e| format!("cannot build the request: {e}"))?;
+            .map_err(|err| format!("cannot build the request: {err}"))?;
+        self.sending = true;
         let resp = send
             .send_request(req)
             .await
-            .map_err(|e| format!("request to {host} failed: {e}"))?;
+            .map_err(|err| format!("request to {} failed: {err}", e.addr))?;
         let status = resp.status().as_u16();
         let body = resp
             .into_body()
             .collect()
             .await
-            .map_err(|e| format!("reading the answer of {host} failed: {e}"))?
+            .map_err(|err| format!("reading the answer of {} failed: {err}", e.addr))?
             .to_bytes();
         self.conns[i] = Some(send);
         Ok((status, body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Version;
+
+    #[test]
+    fn versions_of_elasticsearch_and_opensearch() {
+        let es = Version::parse(br#"{"version":{"number":"8.15.3"}}"#).unwrap();
+        assert_eq!(
+            (es.distribution.as_str(), es.major, es.minor),
+            ("elasticsearch", 8, 15)
+        );
+        assert!(es.has_data_streams());
+        let old = Version::parse(br#"{"version":{"number":"7.8.1"}}"#).unwrap();
+        assert!(!old.has_data_streams());
+        let os = Version::parse(br#"{"version":{"distribution":"opensearch","number":"2.11.0"}}"#)
+            .unwrap();
+        assert_eq!((os.distribution.as_str(), os.major), ("opensearch", 2));
+        assert!(os.has_data_streams());
+        assert!(Version::parse(b"{}").is_none());
+        assert!(Version::parse(b"<html>").is_none());
     }
 }

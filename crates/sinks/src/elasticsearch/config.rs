@@ -1,9 +1,12 @@
 //! The Elasticsearch sink's settings (★ keys).
 
+use super::data_stream::{DataStream, DataStreamConfig};
 use serde::Deserialize;
 use sluice_core::config::{Build, ByteSize, HumanDuration};
+use sluice_core::tls::ClientTlsConfig;
 use sluice_parse::template::Template;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// `action`.
@@ -79,10 +82,12 @@ impl Default for RetryConfig {
 #[serde(deny_unknown_fields)]
 pub struct Config {
     endpoints: Vec<String>,
-    #[serde(default = "default_index")]
-    index: String,
+    /// Absent: `logstash-%{+YYYY.MM.dd}`, unless `data_stream` is set.
     #[serde(default)]
-    action: Action,
+    index: Option<String>,
+    /// Absent: `index`, or `create` with `data_stream`.
+    #[serde(default)]
+    action: Option<Action>,
     #[serde(default)]
     document_id: Option<String>,
     #[serde(default)]
@@ -108,17 +113,14 @@ pub struct Config {
     max_retries: Option<u32>,
     #[serde(default)]
     on_status: BTreeMap<String, OnStatus>,
-    /// Accepted so that a config naming it gets a clear "not yet" from `build`.
+    /// For `https://` endpoints: `{ ca_file, verify }`; absent: the system's trust store.
     #[serde(default)]
-    tls: Option<serde::de::IgnoredAny>,
-    /// Accepted so that a config naming it gets a clear "not yet" from `build`.
+    tls: Option<ClientTlsConfig>,
     #[serde(default)]
-    data_stream: Option<serde::de::IgnoredAny>,
+    data_stream: Option<DataStreamConfig>,
 }
 
-fn default_index() -> String {
-    "logstash-%{+YYYY.MM.dd}".into()
-}
+const DEFAULT_INDEX: &str = "logstash-%{+YYYY.MM.dd}";
 fn default_batch_events() -> usize {
     1000
 }
@@ -135,13 +137,91 @@ fn default_request_timeout() -> HumanDuration {
     HumanDuration(Duration::from_secs(60))
 }
 
+/// Where events are written.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// An index, by template.
+    Index(Template),
+    /// A data stream, by event or by config.
+    DataStream(DataStream),
+}
+
+/// One node: `http[s]://host[:port][/prefix]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `https://`.
+    pub tls: bool,
+    /// The host name or address (for TLS's server name), without brackets.
+    pub host: String,
+    /// `host:port`, to connect to and for the `Host` header and metric labels.
+    pub addr: String,
+    /// A path prefix (a proxy's), without a trailing slash; empty for none.
+    pub prefix: String,
+}
+
+impl Endpoint {
+    /// Parses an endpoint URL; the port defaults to 9200.
+    pub fn parse(url: &str) -> Result<Endpoint, String> {
+        let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
+            (true, r)
+        } else if let Some(r) = url.strip_prefix("http://") {
+            (false, r)
+        } else {
+            return Err(format!("`{url}` is not an http:// or https:// URL"));
+        };
+        let rest = rest.trim_end_matches('/');
+        let (hostport, prefix) = match rest.split_once('/') {
+            Some((h, p)) => (h, format!("/{p}")),
+            None => (rest, String::new()),
+        };
+        if hostport.contains('@') {
+            return Err(format!(
+                "`{url}` has credentials in it; use `auth = {{ user, password }}`"
+            ));
+        }
+        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+            let (h, after) = v6
+                .split_once(']')
+                .ok_or_else(|| format!("`{url}` has an unclosed `[`"))?;
+            (h, after.strip_prefix(':'))
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (hostport, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(format!("`{url}` has no host"));
+        }
+        let port: u16 = match port {
+            Some(p) => p
+                .parse()
+                .map_err(|_| format!("`{url}` has a bad port `{p}`"))?,
+            None => 9200,
+        };
+        let addr = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        Ok(Endpoint {
+            tls,
+            host: host.to_owned(),
+            addr,
+            prefix,
+        })
+    }
+}
+
 /// A built Elasticsearch sink's settings.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// `host:port` of each endpoint (plain HTTP).
-    pub endpoints: Vec<(String, String)>,
-    /// The index of each event.
-    pub index: Template,
+    /// The nodes requests go to.
+    pub endpoints: Vec<Endpoint>,
+    /// The TLS client of the `https://` endpoints.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Where each event goes.
+    pub target: Target,
     /// index or create.
     pub action: Action,
     /// The id of each event, when set: retries then never duplicate.
@@ -215,43 +295,52 @@ impl Config {
         }
         let mut endpoints = Vec::new();
         for (i, e) in self.endpoints.iter().enumerate() {
-            let key = format!("endpoints[{i}]");
-            if e.starts_with("https://") {
-                b.push(
-                    key,
-                    "https endpoints are not implemented yet (TLS is a later issue); use http://",
-                );
-                continue;
+            match Endpoint::parse(e) {
+                Ok(e) => endpoints.push(e),
+                Err(why) => b.push(format!("endpoints[{i}]"), why),
             }
-            let Some(rest) = e.strip_prefix("http://") else {
-                b.push(key, format!("`{e}` is not an http:// URL"));
-                continue;
-            };
-            let rest = rest.trim_end_matches('/');
-            let (hostport, prefix) = match rest.split_once('/') {
-                Some((h, p)) => (h, format!("/{p}")),
-                None => (rest, String::new()),
-            };
-            let hostport = if hostport.contains(':') {
-                hostport.to_owned()
-            } else {
-                format!("{hostport}:9200")
-            };
-            endpoints.push((hostport, prefix));
         }
-        if self.tls.is_some() {
-            b.push(
-                "tls",
-                "TLS is not implemented yet for this sink (a later issue)",
-            );
+        let tls = if endpoints.iter().any(|e| e.tls) {
+            match self.tls.clone().unwrap_or_default().build() {
+                Ok(c) => Some(c),
+                Err(why) => {
+                    b.push("tls", why);
+                    None
+                }
+            }
+        } else {
+            if self.tls.is_some() {
+                b.push("tls", "is set, but no endpoint is https://");
+            }
+            None
+        };
+        if self.tls.as_ref().is_some_and(|t| !t.verify) {
+            tracing::warn!("An Elasticsearch sink has tls.verify = false: it trusts any server.");
         }
-        if self.data_stream.is_some() {
-            b.push(
-                "data_stream",
-                "data streams are not implemented yet; use `index` with action = \"create\"",
-            );
-        }
-        let index = b.template(&self.index, "index");
+        let target = match self.data_stream {
+            Some(ds) => {
+                if self.index.is_some() {
+                    b.push(
+                        "index",
+                        "a data stream's name comes from data_stream.{type,dataset,namespace}; remove `index`",
+                    );
+                }
+                if self.action == Some(Action::Index) {
+                    b.push(
+                        "action",
+                        "data streams take only `create` (they are append-only); remove `action`",
+                    );
+                }
+                ds.build(b).map(Target::DataStream)
+            }
+            None => b
+                .template(self.index.as_deref().unwrap_or(DEFAULT_INDEX), "index")
+                .map(Target::Index),
+        };
+        let action = match (&target, self.action) {
+            (Some(Target::DataStream(_)), _) => Action::Create,
+            (_, a) => a.unwrap_or_default(),
+        };
         let document_id = self
             .document_id
             .as_deref()
@@ -284,8 +373,9 @@ impl Config {
         }
         Some(Settings {
             endpoints,
-            index: index?,
-            action: self.action,
+            tls,
+            target: target?,
+            action,
             document_id,
             pipeline: self.pipeline,
             authorization,
@@ -304,6 +394,32 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    use super::Endpoint;
+
+    #[test]
+    fn endpoints_parse_with_their_defaults() {
+        let e = Endpoint::parse("https://es.example:9243/proxy/").unwrap();
+        assert_eq!(
+            e,
+            Endpoint {
+                tls: true,
+                host: "es.example".into(),
+                addr: "es.example:9243".into(),
+                prefix: "/proxy".into()
+            }
+        );
+        let e = Endpoint::parse("http://[::1]").unwrap();
+        assert_eq!((e.host.as_str(), e.addr.as_str()), ("::1", "[::1]:9200"));
+        assert!(Endpoint::parse("es:9200")
+            .unwrap_err()
+            .contains("not an http"));
+        assert!(Endpoint::parse("http://u:p@es")
+            .unwrap_err()
+            .contains("auth"));
+        assert!(Endpoint::parse("http://es:port")
+            .unwrap_err()
+            .contains("bad port"));
+    }
     #[test]
     fn base64_as_rfc_4648() {
         assert_eq!(super::base64(b"user:pass"), "dXNlcjpwYXNz");

@@ -19,7 +19,7 @@ pub(crate) struct DeadLetters {
 
 /// Why one event is dead-lettered.
 pub(crate) struct Why<'a> {
-    pub(crate) index: &'a str,
+    pub(crate) index: String,
     pub(crate) status: Option<u16>,
     pub(crate) error_type: &'a str,
     pub(crate) reason: &'a str,

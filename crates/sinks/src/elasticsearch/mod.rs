@@ -19,13 +19,15 @@
 mod bulk;
 mod client;
 mod config;
+mod data_stream;
 mod dead_letters;
 
-pub use config::{Action, Auth, Config, OnStatus, RetryConfig, Settings};
+pub use config::{Action, Auth, Config, Endpoint, OnStatus, RetryConfig, Settings, Target};
+pub use data_stream::{DataStream, DataStreamConfig};
 
 use crate::{received, Sink, SinkContext};
-use bulk::{delivered, encode, parse_response, Item};
-use client::{Client, Reply};
+use bulk::{delivered, encode, index_into, parse_response, Item};
+use client::{Client, Pool, Reply, Version};
 use dead_letters::{DeadLetters, Why};
 use sluice_core::{DropReason, ErrorType};
 use sluice_event::{Event, EventBatch};
@@ -52,35 +54,19 @@ enum Fate {
 }
 
 async fn run(s: Arc<Settings>, mut rx: mpsc::Receiver<EventBatch>, ctx: SinkContext) {
-    // `max_in_flight` requests at once, each with its own connections.
+    // `max_in_flight` requests at once, each with its own connections, sharing the
+    // endpoints' health.
+    let pool = Pool::new(s.clone(), &ctx.metrics);
     let clients: Arc<std::sync::Mutex<Vec<Client>>> = Arc::new(std::sync::Mutex::new(
         (0..s.max_in_flight)
-            .map(|_| Client::new(s.clone(), &ctx.metrics))
+            .map(|_| Client::new(pool.clone()))
             .collect(),
     ));
     let slots = Arc::new(tokio::sync::Semaphore::new(s.max_in_flight));
     let mut inflight = tokio::task::JoinSet::new();
     let dlq = Arc::new(DeadLetters::new(&ctx.data_dir, &ctx.id));
     // The version is read in the background; the pipeline never waits for it.
-    {
-        let mut probe = Client::new(s.clone(), &ctx.metrics);
-        let id = ctx.id.clone();
-        tokio::spawn(async move {
-            let mut wait = Duration::from_secs(1);
-            loop {
-                match probe.get("/").await {
-                    Reply::Status(200, body) => {
-                        let v: serde_json::Value =
-                            serde_json::from_slice(&body).unwrap_or_default();
-                        tracing::info!(component = %id, endpoint = probe.endpoint(), version = %v["version"]["number"], distribution = %v["version"]["distribution"], "Elasticsearch reached.");
-                        return;
-                    }
-                    _ => tokio::time::sleep(wait).await,
-                }
-                wait = (wait * 2).min(Duration::from_secs(60));
-            }
-        });
-    }
+    tokio::spawn(probe(s.clone(), pool, ctx.id.clone()));
     loop {
         let Some(first) = rx.recv().await else { break };
         received(&first, &ctx.metrics);
@@ -119,18 +105,38 @@ async fn run(s: Arc<Settings>, mut rx: mpsc::Receiver<EventBatch>, ctx: SinkCont
     while inflight.join_next().await.is_some() {}
 }
 
+/// Reads the cluster's version from `GET /`, again with back-off while nothing answers.
+async fn probe(s: Arc<Settings>, pool: Arc<Pool>, id: String) {
+    let mut client = Client::new(pool.clone());
+    let mut wait = Duration::from_secs(1);
+    loop {
+        if let Reply::Status(200, body) = client.get("/").await {
+            if let Some(v) = Version::parse(&body) {
+                tracing::info!(component = %id, endpoint = client.endpoint(), version = %v.number, distribution = %v.distribution, "Elasticsearch reached.");
+                if matches!(s.target, Target::DataStream(_)) && !v.has_data_streams() {
+                    tracing::warn!(component = %id, version = %v.number, "This sink writes to a data stream, which Elasticsearch has from 7.9 on: the cluster will create plain indices instead.");
+                }
+                let _ = pool.version.set(v);
+                return;
+            }
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(60));
+    }
+}
+
 /// Sends `events` until each is delivered or dead-lettered.
 async fn deliver(
     s: &Settings,
     client: &mut Client,
     dlq: &DeadLetters,
-    events: EventBatch,
+    mut events: EventBatch,
     ctx: &SinkContext,
 ) {
     let mut body = Vec::with_capacity(events.len() * 256);
     let mut scratch = String::new();
     let mut items: Vec<Item> = events
-        .iter()
+        .iter_mut()
         .map(|e| encode(e, s, &mut body, &mut scratch))
         .collect();
     let mut fates: Vec<Fate> = (0..events.len()).map(|_| Fate::Pending).collect();
@@ -167,6 +173,11 @@ async fn deliver(
                                     fates[i] = Fate::Delivered;
                                     let outcome = if dup { "duplicate" } else { "delivered" };
                                     count(outcome, r.status.to_string(), 1);
+                                    // Sent again after an attempt of unknown fate, and
+                                    // without an id that would make that harmless.
+                                    if items[i].unknown && s.document_id.is_none() && !dup {
+                                        count("possible_duplicate", r.status.to_string(), 1);
+                                    }
                                 }
                                 None => match s.policy(r.status) {
                                     OnStatus::Retry => {
@@ -188,6 +199,9 @@ async fn deliver(
                     Err(why) => {
                         failures.note(1, &format_args!("{why}; the request is sent again"));
                         count("retried", "mismatch".into(), req.len());
+                        for &i in &req {
+                            items[i].unknown = true;
+                        }
                         again.extend(&req);
                     }
                 },
@@ -208,6 +222,12 @@ async fn deliver(
                     };
                     match policy {
                         OnStatus::Retry => {
+                            // A gateway that timed out may have passed the request on.
+                            if status == 504 {
+                                for &i in &req {
+                                    items[i].unknown = true;
+                                }
+                            }
                             failures.note(1, &format_args!(
                                 "Elasticsearch answered {status} to a bulk request of {} items; it is sent again", req.len()
                             ));
@@ -226,12 +246,15 @@ async fn deliver(
                         }
                     }
                 }
-                Reply::Failed(why) => {
+                Reply::Failed { why, maybe_applied } => {
                     ctx.metrics
                         .health
                         .set_problem(format!("cannot reach Elasticsearch: {why}"));
                     failures.note(1, &format_args!("{why}; the request is sent again"));
                     count("retried", "none".into(), req.len());
+                    for &i in &req {
+                        items[i].unknown |= maybe_applied;
+                    }
                     again.extend(&req);
                 }
             }
@@ -259,7 +282,7 @@ async fn deliver(
     for ((outcome, status), n) in outcomes {
         ctx.metrics.items_counter(outcome, &status).inc_by(n);
     }
-    finish(&events, &items, &fates, dlq, ctx);
+    finish(s, &events, &items, &fates, dlq, ctx);
 }
 
 /// Splits `idx` into requests of at most `max_bytes` of body each (one item at least).
@@ -314,7 +337,14 @@ fn jitter(d: Duration) -> Duration {
 }
 
 /// Counts, dead-letters and releases the batch.
-fn finish(events: &[Event], items: &[Item], fates: &[Fate], dlq: &DeadLetters, ctx: &SinkContext) {
+fn finish(
+    s: &Settings,
+    events: &[Event],
+    items: &[Item],
+    fates: &[Fate],
+    dlq: &DeadLetters,
+    ctx: &SinkContext,
+) {
     let delivered = fates
         .iter()
         .filter(|f| matches!(f, Fate::Delivered))
@@ -332,7 +362,11 @@ fn finish(events: &[Event], items: &[Item], fates: &[Fate], dlq: &DeadLetters, c
             } => Some((
                 e,
                 Why {
-                    index: &it.index,
+                    index: {
+                        let mut index = String::new();
+                        index_into(e, s, &mut index);
+                        index
+                    },
                     status: *status,
                     error_type,
                     reason,

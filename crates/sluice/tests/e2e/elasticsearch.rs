@@ -145,7 +145,7 @@ fn events_land_in_todays_index_and_a_mapping_conflict_is_dead_lettered() {
 }
 
 /// Elasticsearch down at start: the events wait, the instance says it is degraded, and
-/// every one lands once Elasticsearch comes up.
+/// every one lands once Elasticsearch comes up; 1000 more then land exactly once.
 #[test]
 fn events_wait_while_elasticsearch_is_down_and_land_when_it_comes_up() {
     if !have("noida-db") {
@@ -173,13 +173,34 @@ fn events_wait_while_elasticsearch_is_down_and_land_when_it_comes_up() {
     s.wait_for(10, "/health to recover", || {
         http_get(s.admin, "/health").is_ok_and(|(c, _)| c == 200)
     });
+    // 1000 more land exactly once in today's index.
+    let more: Vec<String> = (501..=1500)
+        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
+        .collect();
+    send_json_lines(s.port, &more);
+    s.wait_for(60, "1500 delivered", || {
+        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
+            >= 1500.0
+    });
+    assert_eq!(es.count(&today_index()), 1500);
+    let (_, body) = es.request(
+        "GET",
+        &format!("/{}/_search?size=0&track_total_hits=true", today_index()),
+    );
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["hits"]["total"]["value"], 1500, "{v}");
 }
 
-/// What our fault-injecting `_bulk` endpoint saw: documents stored by id, and requests.
+/// What our fault-injecting `_bulk` endpoint saw: documents stored by id (`_id`, else the
+/// document's `seq`), requests, the bulk actions and indices; `root` is what it answers
+/// to `GET /` (an Elasticsearch 8 by default).
 #[derive(Default)]
 struct Seen {
     stored: HashMap<String, u32>,
     requests: u32,
+    actions: Vec<String>,
+    indices: Vec<String>,
+    root: Option<String>,
 }
 
 /// How the fault server answers one `_bulk` request.
@@ -188,6 +209,8 @@ enum Answer {
     Whole(u16),
     /// No answer: the connection is closed after the request was read.
     Drop,
+    /// The items are stored (201), then the connection is closed without an answer.
+    StoreThenDrop,
     /// A status per item, after a pause.
     Items(Vec<u16>, Duration),
 }
@@ -256,25 +279,43 @@ fn serve_faults(conn: TcpStream, seen: &Mutex<Seen>, script: &Script) {
             return;
         }
         let (status, answer) = if path == "/" {
-            (200, r#"{"version":{"number":"8.15.0"}}"#.to_owned())
+            let root = seen.lock().unwrap().root.clone();
+            (
+                200,
+                root.unwrap_or_else(|| r#"{"version":{"number":"8.15.0"}}"#.to_owned()),
+            )
         } else {
             let text = String::from_utf8_lossy(&body).into_owned();
-            let ids: Vec<String> = text
+            let lines: Vec<serde_json::Value> = text
                 .lines()
-                .step_by(2)
-                .map(|a| {
-                    let v: serde_json::Value = serde_json::from_str(a).unwrap();
-                    v["index"]["_id"].as_str().unwrap().to_owned()
-                })
+                .map(|l| serde_json::from_str(l).unwrap())
                 .collect();
+            let mut ids = Vec::new();
             let n = {
                 let mut seen = seen.lock().unwrap();
                 seen.requests += 1;
+                for pair in lines.chunks(2) {
+                    let (action, meta) = pair[0].as_object().unwrap().iter().next().unwrap();
+                    seen.actions.push(action.clone());
+                    seen.indices
+                        .push(meta["_index"].as_str().unwrap().to_owned());
+                    ids.push(match meta["_id"].as_str() {
+                        Some(id) => id.to_owned(),
+                        None => pair[1]["seq"].to_string(),
+                    });
+                }
                 seen.requests
             };
             match script(n, &ids, body.len()) {
                 Answer::Whole(status) => (status, r#"{"error":"scripted"}"#.to_owned()),
                 Answer::Drop => return, // the sender cannot know what happened
+                Answer::StoreThenDrop => {
+                    let mut seen = seen.lock().unwrap();
+                    for id in &ids {
+                        *seen.stored.entry(id.clone()).or_default() += 1;
+                    }
+                    return;
+                }
                 Answer::Items(statuses, pause) => {
                     std::thread::sleep(pause);
                     let mut seen = seen.lock().unwrap();
@@ -546,5 +587,297 @@ fn a_429_storm_delays_but_loses_nothing() {
         dl.iter()
             .all(|d| d["error"]["type"] == "max_retries" && d["attempts"] == 3),
         "{dl:#?}"
+    );
+}
+
+/// `data_stream`: events go with `create` to `logs-<dataset>-<namespace>`, carry their
+/// `data_stream.*` fields, and an event's own dataset routes it (auto-routing). noida-db
+/// stores them; it does not enforce data-stream rules (append-only, `@timestamp`), which
+/// only a real Elasticsearch does (deploy/docker-compose.yml).
+#[test]
+fn data_streams_are_written_with_create_and_routed_by_the_events() {
+    if !have("noida-db") {
+        return;
+    }
+    let es = Noida::start(free_port());
+    let cfg = format!(
+        r#"
+[sources.json]
+type = "json_lines"
+address = "127.0.0.1:{{PORT}}"
+[sinks.es]
+type = "elasticsearch"
+inputs = ["json"]
+endpoints = ["http://127.0.0.1:{}"]
+data_stream = {{ dataset = "studio", namespace = "prod" }}
+batch_timeout = "100ms"
+"#,
+        es.port
+    );
+    let s = Server::start(&cfg);
+    let mut lines: Vec<String> = (1..=20)
+        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
+        .collect();
+    lines.push(r#"{"seq":21,"message":"from nginx","data_stream":{"dataset":"nginx"}}"#.into());
+    send_json_lines(s.port, &lines);
+    s.wait_for(
+        30,
+        "20 events in logs-studio-prod and 1 in logs-nginx-prod",
+        || es.count("logs-studio-prod") == 20 && es.count("logs-nginx-prod") == 1,
+    );
+    let (_, body) = es.request("GET", "/logs-studio-prod/_search?size=1");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let doc = &v["hits"]["hits"][0]["_source"];
+    assert_eq!(
+        doc["data_stream"],
+        serde_json::json!({"type": "logs", "dataset": "studio", "namespace": "prod"}),
+        "{v}"
+    );
+    assert!(doc["@timestamp"].is_string(), "{doc}");
+
+    // The action is `create`, whatever the sink would index with otherwise.
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let port = fault_server(
+        seen.clone(),
+        Arc::new(|_, ids, _| Answer::Items(vec![201; ids.len()], Duration::ZERO)),
+    );
+    let s = Server::start(&cfg.replace(&es.port.to_string(), &port.to_string()));
+    send_json_lines(s.port, &lines[..3]);
+    s.wait_for(30, "3 delivered", || {
+        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
+            >= 3.0
+    });
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.actions, ["create"; 3]);
+    assert_eq!(seen.indices, ["logs-studio-prod"; 3]);
+}
+
+/// A config mixing `data_stream` with `index` or `action = "index"` is refused, naming
+/// the keys; so is a stream name Elasticsearch would refuse.
+#[test]
+fn data_stream_configs_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("es.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+[sources.json]
+type = "json_lines"
+address = "127.0.0.1:0"
+[sinks.es]
+type = "elasticsearch"
+inputs = ["json"]
+endpoints = ["http://127.0.0.1:9200"]
+index = "studio"
+action = "index"
+data_stream = { dataset = "my-app" }
+"#,
+    )
+    .unwrap();
+    let out = sluice(&["validate"], &cfg);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    for key in ["index", "action", "data_stream.dataset"] {
+        assert!(
+            err.contains(&format!("sinks.es.{key}")) || err.contains(&format!("`{key}`")),
+            "{key}: {err}"
+        );
+    }
+    assert!(err.contains("es.toml"), "{err}");
+}
+
+/// Two endpoints, one failing with 503: every event is delivered by the other, and the
+/// failing one is rested (tried again only after its back-off), its up gauge at 0.
+#[test]
+fn a_failing_endpoint_is_rested_and_the_healthy_one_takes_the_load() {
+    let good = Arc::new(Mutex::new(Seen::default()));
+    let good_port = fault_server(
+        good.clone(),
+        Arc::new(|_, ids, _| Answer::Items(vec![201; ids.len()], Duration::ZERO)),
+    );
+    let bad = Arc::new(Mutex::new(Seen::default()));
+    let bad_port = fault_server(bad.clone(), Arc::new(|_, _, _| Answer::Whole(503)));
+    let cfg = pipeline(good_port, "batch_max_events = 10\nmax_in_flight = 1").replace(
+        &format!(r#"endpoints = ["http://127.0.0.1:{good_port}"]"#),
+        &format!(r#"endpoints = ["http://127.0.0.1:{bad_port}", "http://127.0.0.1:{good_port}"]"#),
+    );
+    let s = Server::start(&cfg);
+    let lines: Vec<String> = (1..=200)
+        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
+        .collect();
+    for chunk in lines.chunks(10) {
+        send_json_lines(s.port, chunk);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    s.wait_for(30, "200 delivered", || {
+        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
+            >= 200.0
+    });
+    assert_eq!(good.lock().unwrap().stored.len(), 200);
+    // Rested for 1 s, then 2 s, ...: a run of a few seconds reaches it a few times at
+    // most, where plain round-robin would send it every other request.
+    let bad_requests = bad.lock().unwrap().requests;
+    let good_requests = good.lock().unwrap().requests;
+    assert!(
+        bad_requests <= 4 && good_requests >= 20,
+        "bad endpoint: {bad_requests} requests, good: {good_requests}"
+    );
+    let up = |port: u16| {
+        s.metric(&format!(
+            r#"sluice_sink_endpoint_up{{component="es",component_type="elasticsearch",endpoint="127.0.0.1:{port}"}}"#
+        ))
+    };
+    assert_eq!((up(bad_port), up(good_port)), (0.0, 1.0));
+}
+
+/// The same config against an OpenSearch 2 API and an Elasticsearch 7 API: the version
+/// is read and logged, no `_type` is ever sent, and everything is delivered.
+#[test]
+fn opensearch_and_elasticsearch_7_take_the_same_requests() {
+    for root in [
+        r#"{"version":{"distribution":"opensearch","number":"2.11.1"}}"#,
+        r#"{"version":{"number":"7.17.9"}}"#,
+    ] {
+        let seen = Arc::new(Mutex::new(Seen {
+            root: Some(root.to_owned()),
+            ..Seen::default()
+        }));
+        let port = fault_server(
+            seen.clone(),
+            Arc::new(|_, ids, _| Answer::Items(vec![201; ids.len()], Duration::ZERO)),
+        );
+        let s = Server::start(&pipeline(port, ""));
+        let lines: Vec<String> = (1..=50)
+            .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
+            .collect();
+        send_json_lines(s.port, &lines);
+        s.wait_for(30, "50 delivered", || {
+            s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
+                >= 50.0
+        });
+        s.wait_for(10, "the version in the log", || {
+            s.stderr().contains("Elasticsearch reached")
+        });
+        let log = s.stderr();
+        let v: serde_json::Value = serde_json::from_str(root).unwrap();
+        assert!(
+            log.contains(v["version"]["number"].as_str().unwrap()),
+            "{log}"
+        );
+        if root.contains("opensearch") {
+            assert!(log.contains("opensearch"), "{log}");
+        }
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.stored.len(), 50);
+        assert!(seen.actions.iter().all(|a| a == "index"));
+    }
+}
+
+/// Without `document_id`, an attempt whose fate is unknown (the connection dropped after
+/// the request was read, and the endpoint had stored it) can only be sent again: the
+/// duplicates that makes are exactly the ones counted as possible duplicates.
+#[test]
+fn unknown_fates_without_document_id_are_counted_as_possible_duplicates() {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    // Request 2 is stored, then its connection dropped before the answer.
+    let stored_then_dropped: Script = Arc::new(|n, ids, _| {
+        if n == 2 {
+            Answer::StoreThenDrop
+        } else {
+            Answer::Items(vec![201; ids.len()], Duration::ZERO)
+        }
+    });
+    let port = fault_server(seen.clone(), stored_then_dropped);
+    let cfg = pipeline(port, "batch_max_events = 5\nmax_in_flight = 1")
+        .replace("document_id = \"%{seq}\"\n", "");
+    let s = Server::start(&cfg);
+    let lines: Vec<String> = (1..=15)
+        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
+        .collect();
+    for chunk in lines.chunks(5) {
+        send_json_lines(s.port, chunk);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    s.wait_for(30, "15 delivered", || {
+        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
+            >= 15.0
+    });
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.stored.len(), 15, "{:?}", seen.stored);
+    let duplicates: u32 = seen.stored.values().map(|n| n - 1).sum();
+    assert_eq!(duplicates, 5, "{:?}", seen.stored);
+    assert_eq!(
+        s.metric(r#"sluice_sink_items_total{component="es",component_type="elasticsearch",outcome="possible_duplicate",status="201"}"#),
+        f64::from(duplicates)
+    );
+}
+
+/// `https://` endpoints: noida-db behind socat's TLS (a test CA and a server certificate
+/// for 127.0.0.1, made by openssl). With the CA as `tls.ca_file` the events land; with
+/// the system's trust store the handshake is refused and nothing is delivered, and
+/// /health says why; `verify = false` trusts it.
+#[test]
+fn https_endpoints_check_the_certificate_against_ca_file() {
+    if !have("noida-db") || !have("socat") || !have("openssl") {
+        return;
+    }
+    let es = Noida::start(free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, crt, key) = make_certs(dir.path());
+    let tls_port = free_port();
+    let _socat = Killed(
+        Command::new("socat")
+            .arg(format!(
+                "OPENSSL-LISTEN:{tls_port},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={},key={}",
+                crt.display(),
+                key.display()
+            ))
+            .arg(format!("TCP:127.0.0.1:{}", es.port))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let sink = |id: &str, tls: &str| {
+        format!(
+            r#"
+[sinks.{id}]
+type = "elasticsearch"
+inputs = ["json"]
+endpoints = ["https://127.0.0.1:{tls_port}"]
+index = "{id}"
+batch_timeout = "100ms"
+retry = {{ initial = "100ms", max = "500ms" }}
+{tls}
+"#
+        )
+    };
+    let cfg = format!(
+        "[sources.json]\ntype = \"json_lines\"\naddress = \"127.0.0.1:{{PORT}}\"\n{}{}{}",
+        sink(
+            "with_ca",
+            &format!("tls = {{ ca_file = \"{}\" }}", ca.display())
+        ),
+        sink("system_store", ""),
+        sink("no_verify", "tls = { verify = false }"),
+    );
+    let s = Server::start_degraded(&cfg);
+    let lines: Vec<String> = (1..=30)
+        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
+        .collect();
+    send_json_lines(s.port, &lines);
+    s.wait_for(30, "30 events in with_ca and no_verify", || {
+        es.count("with_ca") == 30 && es.count("no_verify") == 30
+    });
+    s.wait_for(10, "/health to name the certificate problem", || {
+        http_get(s.admin, "/health")
+            .is_ok_and(|(c, b)| c == 503 && b.contains("system_store") && b.contains("TLS"))
+    });
+    assert_eq!(es.count("system_store"), 0);
+    assert_eq!(
+        s.metric(
+            r#"sluice_events_sent_total{component="system_store",component_type="elasticsearch"}"#
+        ),
+        0.0
     );
 }
