@@ -6,7 +6,7 @@ use crate::error::Report;
 use crate::pipeline::{SinkNode, SourceNode, TransformNode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use sluice_core::config::{BufferConfig, Build, ByteSize, WhenFull};
+use sluice_core::config::{BufferConfig, Build, ByteSize, DiskConfig, HumanDuration, WhenFull};
 use sluice_parse::condition::Condition;
 use sluice_sinks::SinkConfig;
 use sluice_sources::SourceConfig;
@@ -195,9 +195,14 @@ enum BufferRaw {
         max_events: usize,
     },
     Disk {
-        #[allow(dead_code)]
         max_bytes: ByteSize,
+        #[serde(default = "default_fsync_interval")]
+        fsync_interval: HumanDuration,
     },
+}
+
+fn default_fsync_interval() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_millis(200))
 }
 
 fn default_buffer_events() -> usize {
@@ -213,12 +218,17 @@ fn take_buffer(t: &mut toml::Table, r: &mut Report<'_>) -> Option<BufferConfig> 
                     buffer.max_events = max_events
                 }
                 BufferRaw::Memory { .. } => r.push("buffer.max_events", "must be at least 1"),
-                BufferRaw::Disk { .. } => {
-                    r.push(
-                        "buffer.type",
-                        "disk buffers are not implemented yet; use type = \"memory\"",
-                    );
-                    return None;
+                BufferRaw::Disk {
+                    max_bytes,
+                    fsync_interval,
+                } => {
+                    if max_bytes.0 < (1 << 20) {
+                        r.push("buffer.max_bytes", "must be at least 1MiB");
+                    }
+                    buffer.disk = Some(DiskConfig {
+                        max_bytes: max_bytes.0,
+                        fsync_interval: fsync_interval.0,
+                    });
                 }
             },
             other => r.push(

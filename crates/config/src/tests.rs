@@ -67,7 +67,8 @@ when_full = "drop_newest"
         s.buffer,
         BufferConfig {
             max_events: 500,
-            when_full: WhenFull::DropNewest
+            when_full: WhenFull::DropNewest,
+            disk: None,
         }
     );
     // The file sink's own settings are checked in its module (sluice-sinks).

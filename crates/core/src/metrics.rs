@@ -35,6 +35,7 @@ pub struct Telemetry {
     endpoint_up: IntGaugeVec,
     buffer_events: IntGaugeVec,
     buffer_bytes: IntGaugeVec,
+    buffer_corrupt: IntCounterVec,
     request_duration: HistogramVec,
     connections: IntGaugeVec,
 }
@@ -161,6 +162,12 @@ impl Telemetry {
                 "sluice_buffer_bytes",
                 "Approximate bytes waiting in a component's input buffer.",
             ),
+            buffer_corrupt: counter(
+                r,
+                "sluice_buffer_corrupt_records_total",
+                "Damaged records a disk buffer found and cut off (a torn tail counts once).",
+                L,
+            ),
             connections: gauge(
                 r,
                 "sluice_connections_active",
@@ -208,6 +215,7 @@ impl Telemetry {
             items: self.items.clone(),
             sink_bytes: self.sink_bytes.clone(),
             endpoint_up: self.endpoint_up.clone(),
+            buffer_corrupt: self.buffer_corrupt.clone(),
         }
     }
 }
@@ -254,6 +262,7 @@ pub struct ComponentMetrics {
     items: IntCounterVec,
     sink_bytes: IntCounterVec,
     endpoint_up: IntGaugeVec,
+    buffer_corrupt: IntCounterVec,
 }
 
 impl std::fmt::Debug for ComponentMetrics {
@@ -307,6 +316,12 @@ impl ComponentMetrics {
     pub fn endpoint_up(&self, endpoint: &str) -> IntGauge {
         self.endpoint_up
             .with_label_values(&[&self.id, &self.component_type, endpoint])
+    }
+
+    /// `sluice_buffer_corrupt_records_total` of its disk buffer.
+    pub fn buffer_corrupt_counter(&self) -> IntCounter {
+        self.buffer_corrupt
+            .with_label_values(&[&self.id, &self.component_type])
     }
 
     /// Bounds the component's input buffer to `max_events` events (once; later calls

@@ -160,7 +160,11 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
     }
     for (id, s) in &p.sinks {
         let m = telemetry.component(id, s.type_name, ComponentKind::Sink);
-        m.limit_buffer(s.buffer.max_events);
+        // In front of a disk buffer the memory buffer is only the way to disk: its
+        // events are counted in the disk buffer's gauge, and the disk bounds them.
+        if s.buffer.disk.is_none() {
+            m.limit_buffer(s.buffer.max_events);
+        }
         let (tx, rx) = mpsc::channel(capacity(s.buffer.max_events));
         rx_of.insert(id.clone(), rx);
         // A sink's `if` is applied at the fan-out, so that only the events it takes are
@@ -186,8 +190,30 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
     // Sinks first, so that nothing is sent before its reader exists.
     let mut rest = Vec::new();
     for (id, s) in &p.sinks {
-        let rx = rx_of.remove(id).expect("every sink has an input buffer");
+        let mut rx = rx_of.remove(id).expect("every sink has an input buffer");
         let m = metrics_of[id].clone();
+        if let Some(disk) = s.buffer.disk {
+            let dir = sluice_buffer::dir(&p.data_dir, id);
+            let config = sluice_buffer::DiskBufferConfig {
+                max_bytes: disk.max_bytes,
+                when_full: s.buffer.when_full,
+                fsync_interval: disk.fsync_interval,
+            };
+            match sluice_buffer::DiskBuffer::start(dir.clone(), config, rx, m.clone()) {
+                Ok(b) => rx = b.output,
+                Err(e) => {
+                    // The sink runs without input: its events wait, and /health says why.
+                    tracing::error!(component = %id, dir = %dir.display(), error = %e, "Cannot open the disk buffer.");
+                    m.health.set_problem(format!(
+                        "cannot open the disk buffer {}: {e}",
+                        dir.display()
+                    ));
+                    let (_tx, empty) = mpsc::channel(1);
+                    rx = empty;
+                    std::mem::forget(_tx);
+                }
+            }
+        }
         let ctx = sluice_sinks::SinkContext {
             id: id.clone(),
             data_dir: p.data_dir.clone(),

@@ -27,10 +27,22 @@ pub enum WhenFull {
 /// A sink's input buffer (★ `buffer`, `when_full`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BufferConfig {
-    /// Events the buffer holds before `when_full` applies.
+    /// Events the memory buffer holds before `when_full` applies (in front of a disk
+    /// buffer: events in memory on their way to disk).
     pub max_events: usize,
     /// What a full buffer does.
     pub when_full: WhenFull,
+    /// `type = "disk"`: a write-ahead log under `<data_dir>/buffers/<sink id>/`.
+    pub disk: Option<DiskConfig>,
+}
+
+/// `buffer = { type = "disk", max_bytes, fsync_interval }`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiskConfig {
+    /// Bytes of undelivered records on disk at most.
+    pub max_bytes: u64,
+    /// How long records no source waits for may wait for an fsync.
+    pub fsync_interval: std::time::Duration,
 }
 
 impl Default for BufferConfig {
@@ -38,6 +50,7 @@ impl Default for BufferConfig {
         BufferConfig {
             max_events: 10_000,
             when_full: WhenFull::Block,
+            disk: None,
         }
     }
 }

@@ -10,14 +10,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// noida-db serving only its Elasticsearch API on `port`, stopped on drop.
-struct Noida {
+pub(crate) struct Noida {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     _dir: tempfile::TempDir,
 }
 
 impl Noida {
-    fn start(port: u16) -> Noida {
+    pub(crate) fn start(port: u16) -> Noida {
         let dir = tempfile::tempdir().unwrap();
         let child = Command::new("noida-db")
             .args(["start", "--only", "elasticsearch", "--elasticsearch-port"])
@@ -43,14 +43,20 @@ impl Noida {
 
     /// `method path` with an empty body, the connection closed after: (status, body);
     /// (0, "") when nothing answers.
-    fn request(&self, method: &str, path: &str) -> (u16, String) {
+    pub(crate) fn request(&self, method: &str, path: &str) -> (u16, String) {
+        self.request_with(method, path, "")
+    }
+
+    /// `method path` with a JSON `body`.
+    pub(crate) fn request_with(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         let Ok(mut c) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return (0, String::new());
         };
         let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
         let _ = write!(
             c,
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
         );
         let mut s = String::new();
         let _ = c.read_to_string(&mut s);
@@ -63,7 +69,7 @@ impl Noida {
     }
 
     /// Documents in `index`, after a refresh.
-    fn count(&self, index: &str) -> u64 {
+    pub(crate) fn count(&self, index: &str) -> u64 {
         self.request("POST", &format!("/{index}/_refresh"));
         let (_, body) = self.request("GET", &format!("/{index}/_count"));
         let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();

@@ -8,6 +8,7 @@ mod adversarial;
 mod beats;
 mod cli;
 mod deploy;
+mod durability;
 mod elasticsearch;
 mod hardening;
 mod http;

@@ -220,6 +220,31 @@ impl Server {
             .is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
+    /// SIGKILL (no chance to flush anything), then the same config again, on the same
+    /// ports and data directory; waits until the admin endpoint answers.
+    pub fn kill9_and_restart(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.path().join("stderr.log"))
+            .unwrap();
+        let child = Command::new(sluice_bin())
+            .args(["run", "--config"])
+            .arg(self.dir.path().join("sluice.toml"))
+            .env("TZ", "UTC")
+            .stderr(log)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start sluice");
+        self.child = Some(child);
+        self.wait_for(30, "the admin endpoint after a restart", || {
+            http_get(self.admin, "/health").is_ok()
+        });
+    }
+
     /// SIGTERM, then wait; returns the exit code.
     pub fn stop(&mut self) -> i32 {
         let mut child = self.child.take().expect("running");

@@ -1,0 +1,641 @@
+//! sluice's disk buffer: a write-ahead log of events between the pipeline and one sink,
+//! so that what a source acknowledged survives a crash, a kill -9 or a long outage of
+//! the sink's destination.
+//!
+//! `buffer = { type = "disk", max_bytes = "1GiB" }` on a sink puts one under
+//! `<data_dir>/buffers/<sink id>/`:
+//! - **Segments** (`NNN.seg`) of checksummed records ([`record`]), appended in groups: the
+//!   writer takes every batch waiting, writes them in one go, and one fsync covers them
+//!   all (group commit) before any of their acknowledgements fire. Batches whose events
+//!   no source waits for (UDP, plain TCP syslog) are synced every `fsync_interval`
+//!   instead. A record never spans two segments.
+//! - **The ledger** (`ledger.json`, [`ledger`]): the position up to which the sink has
+//!   finished with the events, written by write-then-rename and made durable before the
+//!   segments behind it are deleted.
+//! - **Recovery** ([`scan`]) never refuses to start and never loops: a torn or corrupt
+//!   tail is cut off and counted (`sluice_buffer_corrupt_records_total`), a bad record is
+//!   skipped and counted, a missing or empty ledger means reading from the oldest segment
+//!   (events may then be sent twice, never lost), and sizes are rebuilt from disk.
+//!
+//! The sink reads from the buffer with acknowledgements of its own: a chunk of records
+//! is done once the sink has delivered (or durably dead-lettered) every event of it, and
+//! the ledger moves over the chunks that are done, in order.
+
+pub mod ledger;
+pub mod record;
+pub mod scan;
+
+use ledger::Pos;
+use sluice_core::config::WhenFull;
+use sluice_core::{ComponentMetrics, DropReason, ErrorType};
+use sluice_event::{AckToken, BatchStatus, EventBatch};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// A disk buffer's settings.
+#[derive(Clone, Debug)]
+pub struct DiskBufferConfig {
+    /// Bytes of undelivered records at most; then `when_full`.
+    pub max_bytes: u64,
+    /// Block the pipeline, or drop (counted) what does not fit.
+    pub when_full: WhenFull,
+    /// How long written records may wait for an fsync when no source waits for them.
+    pub fsync_interval: Duration,
+}
+
+/// Records the reader hands to the sink at once, at most.
+const CHUNK_EVENTS: usize = 1000;
+const CHUNK_BYTES: usize = 1 << 20;
+/// Events the writer takes into one group commit, at most.
+const GROUP_EVENTS: usize = 10_000;
+
+/// The directory of `sink`'s disk buffer.
+pub fn dir(data_dir: &Path, sink: &str) -> PathBuf {
+    data_dir.join("buffers").join(sink)
+}
+
+#[derive(Default)]
+struct State {
+    /// The end of what is written; the reader reads up to here.
+    written: Pos,
+    /// The writer has finished.
+    closed: bool,
+    /// Up to here, the sink is done.
+    acked: Pos,
+    /// Chunks done out of order: start -> end.
+    done: BTreeMap<Pos, Pos>,
+    /// A chunk the sink could not finish: the ledger stops before it.
+    failed: bool,
+    /// Bytes and events written and not yet done.
+    bytes: u64,
+    events: u64,
+}
+
+struct Shared {
+    dir: PathBuf,
+    state: Mutex<State>,
+    cv: Condvar,
+    metrics: ComponentMetrics,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The sink is done with `[start, end)`, holding `bytes` and `events`.
+    fn finish(&self, start: Pos, end: Pos, bytes: u64, events: u64, status: BatchStatus) {
+        let mut st = self.lock();
+        if status == BatchStatus::Errored {
+            // Not delivered and not dead-lettered: it must be read again, so the ledger
+            // never passes it (after a restart it is sent again).
+            if !st.failed {
+                tracing::error!(component = %self.metrics.id, "The sink could not finish events of the disk buffer; they stay on disk and are sent again after a restart.");
+            }
+            st.failed = true;
+        }
+        st.done.insert(start, end);
+        st.bytes = st.bytes.saturating_sub(bytes);
+        st.events = st.events.saturating_sub(events);
+        while !st.failed {
+            let acked = st.acked;
+            match st.done.remove(&acked) {
+                Some(next) => st.acked = next,
+                None => break,
+            }
+        }
+        self.metrics.buffer_bytes.set(st.bytes as i64);
+        drop(st);
+        self.cv.notify_all();
+    }
+}
+
+/// A running disk buffer: what the sink reads from.
+pub struct DiskBuffer {
+    /// Batches for the sink, each event carrying the buffer's acknowledgement.
+    pub output: mpsc::Receiver<EventBatch>,
+}
+
+impl DiskBuffer {
+    /// Opens (and recovers) the buffer in `dir`, and starts its writer, which takes the
+    /// batches of `input`, and its reader. Fails only when the directory cannot be
+    /// created or read.
+    pub fn start(
+        dir: PathBuf,
+        config: DiskBufferConfig,
+        input: mpsc::Receiver<EventBatch>,
+        metrics: ComponentMetrics,
+    ) -> std::io::Result<DiskBuffer> {
+        std::fs::create_dir_all(&dir)?;
+        let found = scan::scan(&dir)?;
+        let corrupt = metrics.buffer_corrupt_counter();
+        if let Some(why) = &found.ledger_problem {
+            tracing::warn!(component = %metrics.id, dir = %dir.display(), "Disk buffer ledger not usable: {why}");
+        }
+        if found.corrupt() > 0 {
+            tracing::warn!(component = %metrics.id, dir = %dir.display(), corrupt = found.corrupt(), "Disk buffer damaged: damaged records are cut off or skipped; the rest is delivered.");
+            // Cut tails are counted here; records skipped inside a segment are counted
+            // by the reader when it passes them.
+            let cuts = found.segments.iter().filter(|s| s.cut_at.is_some()).count();
+            corrupt.inc_by(cuts as u64);
+        }
+        scan::repair(&dir, &found)?;
+        for id in scan::segments(&dir) {
+            if id < found.start.segment {
+                let _ = std::fs::remove_file(scan::segment_path(&dir, id));
+            }
+        }
+        let start = found.start;
+        let last = found.segments.last();
+        let written = match last {
+            Some(s) => Pos {
+                segment: s.id,
+                offset: s.cut_at.unwrap_or(s.bytes),
+            },
+            None => Pos {
+                segment: start.segment.max(1),
+                offset: 0,
+            },
+        };
+        // The reader starts at the ledger's position, or where reading can start.
+        let start = start.min(written);
+        if found.records() > 0 {
+            tracing::info!(component = %metrics.id, events = found.records(), bytes = found.bytes(), "Disk buffer recovered; delivering what it holds.");
+        }
+        metrics.buffer_events.add(found.records() as i64);
+        metrics.buffer_bytes.set(found.bytes() as i64);
+        let shared = Arc::new(Shared {
+            dir: dir.clone(),
+            state: Mutex::new(State {
+                written,
+                acked: start,
+                bytes: found.bytes(),
+                events: found.records(),
+                ..State::default()
+            }),
+            cv: Condvar::new(),
+            metrics: metrics.clone(),
+        });
+        let (tx, output) = mpsc::channel(4);
+        let handle = tokio::runtime::Handle::current();
+        let w = shared.clone();
+        std::thread::Builder::new()
+            .name(format!("buffer-w-{}", metrics.id))
+            .spawn(move || writer(w, config, input, written, handle))?;
+        let r = shared;
+        std::thread::Builder::new()
+            .name(format!("buffer-r-{}", metrics.id))
+            .spawn(move || reader(r, start, tx, corrupt))?;
+        Ok(DiskBuffer { output })
+    }
+}
+
+fn open_segment(dir: &Path, id: u64) -> std::io::Result<File> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(scan::segment_path(dir, id))?;
+    // The new file's name must survive a crash too.
+    File::open(dir)?.sync_all()?;
+    Ok(f)
+}
+
+/// Retries `op` every second until it works, logging (rate-limited) and showing the
+/// problem in /health meanwhile: a full disk holds the pipeline, it never loses events.
+fn until_ok(sh: &Shared, what: &str, mut op: impl FnMut() -> std::io::Result<()>) {
+    let noted = sh.metrics.noted(ErrorType::Io);
+    loop {
+        match op() {
+            Ok(()) => {
+                sh.metrics.health.clear();
+                return;
+            }
+            Err(e) => {
+                let msg = format!(
+                    "cannot {what} in the disk buffer {}: {e}; retrying every second",
+                    sh.dir.display()
+                );
+                noted.note(1, &format_args!("{msg}"));
+                sh.metrics.health.set_problem(msg);
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+fn segment_bytes(max: u64) -> u64 {
+    (max / 4).clamp(1 << 20, 128 << 20)
+}
+
+fn writer(
+    sh: Arc<Shared>,
+    cfg: DiskBufferConfig,
+    mut input: mpsc::Receiver<EventBatch>,
+    mut at: Pos,
+    rt: tokio::runtime::Handle,
+) {
+    let seg_max = segment_bytes(cfg.max_bytes);
+    let mut file: Option<File> = None;
+    let mut buf = Vec::new();
+    let mut dirty = false;
+    let mut last_sync = Instant::now();
+    let dropped = sh.metrics.noted_drop(DropReason::BufferFull);
+    loop {
+        let next = if dirty {
+            let wait = cfg.fsync_interval.saturating_sub(last_sync.elapsed());
+            match rt.block_on(async { tokio::time::timeout(wait, input.recv()).await }) {
+                Ok(b) => b,
+                Err(_) => {
+                    if let Some(f) = &file {
+                        until_ok(&sh, "sync", || f.sync_data());
+                    }
+                    dirty = false;
+                    last_sync = Instant::now();
+                    continue;
+                }
+            }
+        } else {
+            input.blocking_recv()
+        };
+        let Some(first) = next else { break };
+        let mut group = vec![first];
+        let mut n: usize = group[0].len();
+        while n < GROUP_EVENTS {
+            match input.try_recv() {
+                Ok(b) => {
+                    n += b.len();
+                    group.push(b);
+                }
+                Err(_) => break,
+            }
+        }
+        for b in &group {
+            sluice_core::taken(&sh.metrics, b);
+        }
+        buf.clear();
+        let mut needs_sync = false;
+        for e in group.iter().flatten() {
+            record::encode(e, &mut buf);
+            needs_sync |= e.meta().ack.is_some();
+        }
+        // Room: block until the sink has made some, or drop what does not fit.
+        {
+            let mut st = sh.lock();
+            let mut blocked = false;
+            while st.bytes > 0 && st.bytes + buf.len() as u64 > cfg.max_bytes {
+                if cfg.when_full == WhenFull::DropNewest {
+                    break;
+                }
+                if !blocked {
+                    tracing::debug!(component = %sh.metrics.id, "Disk buffer full; waiting for the sink.");
+                    blocked = true;
+                }
+                st = sh
+                    .cv
+                    .wait_timeout(st, Duration::from_millis(200))
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|e| e.into_inner().0);
+            }
+            if st.bytes > 0 && st.bytes + buf.len() as u64 > cfg.max_bytes {
+                drop(st);
+                // A source that waits for these learns that they were not kept.
+                for e in group.iter().flatten() {
+                    if let Some(t) = &e.meta().ack {
+                        t.update(BatchStatus::Errored);
+                    }
+                }
+                dropped.note(
+                    n as u64,
+                    &format_args!("the disk buffer is full (max_bytes); {n} events dropped (when_full = \"drop_newest\")"),
+                );
+                continue;
+            }
+        }
+        if file.is_none() || (at.offset > 0 && at.offset + buf.len() as u64 > seg_max) {
+            if let Some(f) = file.take() {
+                until_ok(&sh, "sync", || f.sync_data());
+                at = Pos {
+                    segment: at.segment + 1,
+                    offset: 0,
+                };
+            }
+            let mut opened = None;
+            until_ok(&sh, "open a segment", || {
+                opened = Some(open_segment(&sh.dir, at.segment)?);
+                Ok(())
+            });
+            file = opened;
+        }
+        let Some(f) = file.as_mut() else { break };
+        until_ok(&sh, "write", || {
+            let r = f.write_all(&buf);
+            if r.is_err() {
+                // A partial write is cut back, so the next try appends whole records.
+                let _ = f.set_len(at.offset);
+            }
+            r
+        });
+        at.offset += buf.len() as u64;
+        if needs_sync || last_sync.elapsed() >= cfg.fsync_interval {
+            until_ok(&sh, "sync", || f.sync_data());
+            dirty = false;
+            last_sync = Instant::now();
+        } else {
+            dirty = true;
+        }
+        {
+            let mut st = sh.lock();
+            st.written = at;
+            st.bytes += buf.len() as u64;
+            st.events += n as u64;
+            sh.metrics.buffer_bytes.set(st.bytes as i64);
+        }
+        sh.metrics.buffer_events.add(n as i64);
+        sh.cv.notify_all();
+        // Durable: the sources' acknowledgements may fire.
+        drop(group);
+    }
+    if let Some(f) = &file {
+        let _ = f.sync_data();
+    }
+    sh.lock().closed = true;
+    sh.cv.notify_all();
+}
+
+/// Keeps the ledger up with the acknowledged position and deletes the segments behind it.
+struct Keeper {
+    saved: Pos,
+    last_save: Instant,
+}
+
+impl Keeper {
+    fn keep(&mut self, sh: &Shared, acked: Pos, force: bool) {
+        if acked == self.saved {
+            return;
+        }
+        let behind = acked.segment > self.saved.segment;
+        if !force && !behind && self.last_save.elapsed() < Duration::from_millis(100) {
+            return;
+        }
+        // Durable before any segment behind it goes.
+        until_ok(sh, "write the ledger", || ledger::store(&sh.dir, acked));
+        for id in self.saved.segment..acked.segment {
+            let _ = std::fs::remove_file(scan::segment_path(&sh.dir, id));
+        }
+        self.saved = acked;
+        self.last_save = Instant::now();
+    }
+}
+
+fn reader(
+    sh: Arc<Shared>,
+    mut pos: Pos,
+    tx: mpsc::Sender<EventBatch>,
+    corrupt: prometheus::IntCounter,
+) {
+    let mut keeper = Keeper {
+        saved: sh.lock().acked,
+        last_save: Instant::now(),
+    };
+    let mut file: Option<(u64, File)> = None;
+    let mut buf = Vec::new();
+    loop {
+        let (written, closed, acked) = {
+            let mut st = sh.lock();
+            while st.written == pos && !st.closed && st.acked == keeper.saved {
+                st = sh
+                    .cv
+                    .wait_timeout(st, Duration::from_millis(200))
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|e| e.into_inner().0);
+            }
+            (st.written, st.closed, st.acked)
+        };
+        keeper.keep(&sh, acked, false);
+        if pos == written {
+            if closed {
+                // Wait for the sink to finish what it has, then save the ledger.
+                let mut st = sh.lock();
+                while st.acked != pos && !tx.is_closed() && !st.failed {
+                    st = sh
+                        .cv
+                        .wait_timeout(st, Duration::from_millis(200))
+                        .map(|(g, _)| g)
+                        .unwrap_or_else(|e| e.into_inner().0);
+                }
+                let acked = st.acked;
+                drop(st);
+                keeper.keep(&sh, acked, true);
+                return;
+            }
+            continue;
+        }
+        if file.as_ref().is_none_or(|(id, _)| *id != pos.segment) {
+            match File::open(scan::segment_path(&sh.dir, pos.segment)) {
+                Ok(f) => file = Some((pos.segment, f)),
+                Err(e) => {
+                    tracing::error!(component = %sh.metrics.id, segment = pos.segment, error = %e, "Disk buffer segment missing; going on with the next.");
+                    let next = Pos {
+                        segment: pos.segment + 1,
+                        offset: 0,
+                    };
+                    sh.finish(pos, next, 0, 0, BatchStatus::Delivered);
+                    pos = next;
+                    continue;
+                }
+            }
+        }
+        let Some((_, f)) = file.as_ref() else {
+            continue;
+        };
+        // The end of what may be read in this segment.
+        let end = if pos.segment == written.segment {
+            written.offset
+        } else {
+            f.metadata().map(|m| m.len()).unwrap_or(0)
+        };
+        if pos.offset >= end {
+            // The writer has moved on: this segment is read to its end.
+            let next = Pos {
+                segment: pos.segment + 1,
+                offset: 0,
+            };
+            sh.finish(pos, next, 0, 0, BatchStatus::Delivered);
+            pos = next;
+            continue;
+        }
+        let want = ((end - pos.offset) as usize).min(CHUNK_BYTES);
+        buf.resize(want, 0);
+        if let Err(e) = f.read_exact_at(&mut buf, pos.offset) {
+            tracing::error!(component = %sh.metrics.id, error = %e, "Cannot read the disk buffer; retrying.");
+            std::thread::sleep(Duration::from_secs(1));
+            continue;
+        }
+        let now = chrono::Utc::now();
+        let mut events = Vec::new();
+        let mut at = 0usize;
+        let mut bad = 0u64;
+        while at < buf.len() && events.len() < CHUNK_EVENTS {
+            match record::frame(&buf[at..]) {
+                record::Frame::Record(payload, n) => {
+                    events.push(record::decode(payload, now));
+                    at += n;
+                }
+                record::Frame::Corrupt(n) => {
+                    bad += 1;
+                    at += n;
+                }
+                record::Frame::Torn if at > 0 => break,
+                record::Frame::Torn if want < (end - pos.offset) as usize => {
+                    // One record larger than a chunk: read it whole.
+                    let len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+                    buf.resize((record::HEADER + len).min((end - pos.offset) as usize), 0);
+                    if f.read_exact_at(&mut buf, pos.offset).is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                record::Frame::Torn | record::Frame::Garbage => {
+                    // Nothing after this can be framed: the rest of the segment is lost.
+                    bad += 1;
+                    at = (end - pos.offset) as usize;
+                    break;
+                }
+            }
+        }
+        if bad > 0 {
+            corrupt.inc_by(bad);
+            tracing::warn!(component = %sh.metrics.id, segment = pos.segment, corrupt = bad, "Disk buffer records damaged; skipped.");
+        }
+        let next = Pos {
+            segment: pos.segment,
+            offset: pos.offset + at as u64,
+        };
+        let (start, n, bytes) = (pos, events.len() as u64, at as u64);
+        pos = next;
+        if events.is_empty() {
+            sh.finish(start, next, bytes, 0, BatchStatus::Delivered);
+            continue;
+        }
+        let owner = sh.clone();
+        let token = AckToken::new(move |status| owner.finish(start, next, bytes, n, status));
+        for e in &mut events {
+            e.meta_mut().ack = Some(token.clone());
+        }
+        drop(token);
+        if tx.blocking_send(events).is_err() {
+            // The sink is gone (shutdown): what it did not finish stays on disk.
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sluice_core::{ComponentKind, Telemetry};
+    use sluice_event::Event;
+
+    fn batch(from: usize, n: usize) -> EventBatch {
+        (from..from + n)
+            .map(|i| Event::from_message(format!("event {i}"), chrono::Utc::now()))
+            .collect()
+    }
+
+    fn message(e: &Event) -> String {
+        e.fields()
+            .get("message")
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn open(dir: &Path) -> (mpsc::Sender<EventBatch>, DiskBuffer, ComponentMetrics) {
+        let m = Telemetry::new().component("s", "file", ComponentKind::Sink);
+        let (tx, rx) = mpsc::channel(8);
+        let cfg = DiskBufferConfig {
+            max_bytes: 1 << 30,
+            when_full: WhenFull::Block,
+            fsync_interval: Duration::from_millis(50),
+        };
+        let b = DiskBuffer::start(dir.to_owned(), cfg, rx, m.clone()).unwrap();
+        (tx, b, m)
+    }
+
+    async fn take(b: &mut DiskBuffer, n: usize) -> Vec<Event> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let got = tokio::time::timeout(Duration::from_secs(10), b.output.recv())
+                .await
+                .expect("events within 10 s")
+                .expect("buffer open");
+            out.extend(got);
+        }
+        out
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn what_the_sink_finished_is_not_read_again_and_the_rest_is() {
+        let d = tempfile::tempdir().unwrap();
+        {
+            let (tx, mut b, _) = open(d.path()).await;
+            tx.send(batch(0, 10)).await.unwrap();
+            tx.send(batch(10, 10)).await.unwrap();
+            let got = take(&mut b, 20).await;
+            assert_eq!(message(&got[19]), "event 19");
+            // The sink finishes the first 20; 5 more arrive and are not finished.
+            drop(got);
+            tx.send(batch(20, 5)).await.unwrap();
+            let unfinished = take(&mut b, 5).await;
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            std::mem::forget(unfinished); // a crash: never finished
+        }
+        let (_tx, mut b, m) = open(d.path()).await;
+        let again = take(&mut b, 5).await;
+        let got: Vec<String> = again.iter().map(message).collect();
+        assert_eq!(
+            got,
+            ["event 20", "event 21", "event 22", "event 23", "event 24"]
+        );
+        assert_eq!(m.buffer_events.get(), 5);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn segments_roll_and_are_deleted_once_delivered() {
+        let d = tempfile::tempdir().unwrap();
+        let m = Telemetry::new().component("s", "file", ComponentKind::Sink);
+        let (tx, rx) = mpsc::channel(8);
+        let cfg = DiskBufferConfig {
+            // 1 MiB segments.
+            max_bytes: 4 << 20,
+            when_full: WhenFull::Block,
+            fsync_interval: Duration::from_millis(50),
+        };
+        let mut b = DiskBuffer::start(d.path().to_owned(), cfg, rx, m).unwrap();
+        let big = "x".repeat(10_000);
+        let sender = tokio::spawn(async move {
+            // 20 MiB through a 4 MiB buffer: the writer must wait for the reader.
+            for i in 0..2000 {
+                let e = Event::from_message(format!("{i} {big}"), chrono::Utc::now());
+                tx.send(vec![e]).await.unwrap();
+            }
+        });
+        let mut seen = 0;
+        while seen < 2000 {
+            let got = take(&mut b, 1).await;
+            seen += got.len();
+        }
+        sender.await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let left = scan::segments(d.path());
+        assert!(left.len() <= 2, "segments left: {left:?}");
+        assert!(left[0] > 10, "{left:?}");
+    }
+}

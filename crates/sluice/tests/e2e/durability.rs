@@ -1,0 +1,271 @@
+//! The disk buffer: what a source acknowledged survives kill -9, an outage of
+//! Elasticsearch, and damage to the buffer's files. Elasticsearch is noida-db (PyPI).
+
+use crate::elasticsearch::Noida;
+use crate::support::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn pipeline(es_port: u16, extra: &str) -> String {
+    format!(
+        r#"
+[sources.beats]
+type = "beats"
+address = "127.0.0.1:{{PORT}}"
+[sinks.es]
+type = "elasticsearch"
+inputs = ["beats"]
+endpoints = ["http://127.0.0.1:{es_port}"]
+index = "durable"
+batch_timeout = "100ms"
+retry = {{ initial = "100ms", max = "500ms" }}
+buffer = {{ type = "disk", max_bytes = "64MiB" }}
+{extra}
+"#
+    )
+}
+
+/// (distinct `seq` values up to `n`, documents with `seq` up to `n`) in the index.
+fn stored_up_to(es: &Noida, n: u64) -> (u64, u64) {
+    es.request("POST", "/durable/_refresh");
+    let q = format!(
+        r#"{{"size":0,"track_total_hits":true,"query":{{"range":{{"seq":{{"lte":{n}}}}}}},"aggs":{{"u":{{"cardinality":{{"field":"seq"}}}}}}}}"#
+    );
+    let (_, body) = es.request_with("POST", "/durable/_search", &q);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    (
+        v["aggregations"]["u"]["value"].as_u64().unwrap_or(0),
+        v["hits"]["total"]["value"].as_u64().unwrap_or(0),
+    )
+}
+
+/// The highest acknowledged `seq` the client wrote down.
+fn acked(file: &Path) -> u64 {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .max()
+        .unwrap_or(0)
+}
+
+fn beats_client(port: u16, count: u64, window: u64, acked_file: &Path, secs: u64) -> Killed {
+    let script = workspace_root().join("tests/clients/beats_acked.py");
+    Killed(
+        Command::new("python3")
+            .arg(script)
+            .args([port.to_string(), count.to_string(), window.to_string()])
+            .arg(acked_file)
+            .arg(secs.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn wait_exit(c: &mut Killed, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while c.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the client did not finish");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// 20 SIGKILLs at random moments while pylogbeat floods a Beats input whose events go
+/// through a disk buffer into Elasticsearch, which is down for the first ten: every
+/// event sluice acknowledged is in Elasticsearch at the end. Duplicates are allowed (a window whose ACK was lost is sent
+/// again, and a batch sent but not yet recorded in the ledger is read again); they are
+/// counted and printed.
+#[test]
+fn acknowledged_events_survive_kill_9_through_the_disk_buffer() {
+    if !have("noida-db") || !have_py("pylogbeat") {
+        return;
+    }
+    let kills: u32 = std::env::var("SLUICE_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    // Elasticsearch is down for the first half of the kills: what is acknowledged then
+    // is only in the disk buffer.
+    let es_port = free_port();
+    let mut s = Server::start_degraded(&pipeline(es_port, ""));
+    let acked_file = s.dir.path().join("acked.txt");
+    let count = 1_000_000;
+    let mut client = beats_client(s.port, count, 100, &acked_file, 600);
+    let mut rng = Lcg(0x5eed);
+    let mut es = None;
+    let mut acked_while_down = 0;
+    for k in 0..kills {
+        if k == kills / 2 {
+            acked_while_down = acked(&acked_file);
+            es = Some(Noida::start(es_port));
+        }
+        let pause = 150 + u64::from(rng.next_byte()) * 2;
+        std::thread::sleep(Duration::from_millis(pause));
+        s.kill9_and_restart();
+        eprintln!("kill {}: {} acknowledged so far", k + 1, acked(&acked_file));
+    }
+    let es = es.unwrap_or_else(|| Noida::start(es_port));
+    // Let the flow settle, then stop the client.
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = client.0.kill();
+    let _ = client.0.wait();
+    let n = acked(&acked_file);
+    assert!(
+        n >= 1000,
+        "only {n} events acknowledged over {kills} restarts"
+    );
+    assert!(
+        acked_while_down > 0,
+        "nothing was acknowledged while Elasticsearch was down"
+    );
+    s.wait_for(120, "every acknowledged event in Elasticsearch", || {
+        stored_up_to(&es, n).0 == n
+    });
+    let (distinct, docs) = stored_up_to(&es, n);
+    eprintln!(
+        "kill loop: {kills} SIGKILLs, {n} events acknowledged, all {distinct} in Elasticsearch, {} duplicates",
+        docs - distinct
+    );
+    println!(
+        "DURABILITY kills={kills} acked={n} acked_while_es_down={acked_while_down} stored={distinct} duplicates={}",
+        docs - distinct
+    );
+}
+
+/// Elasticsearch down for an outage (60 s here; `SLUICE_OUTAGE_SECS`, 600 in
+/// scripts/durability-soak.sh) under a steady acknowledged flow: nothing acknowledged is
+/// lost, memory stays bounded, and the backlog drains once Elasticsearch is back.
+#[test]
+fn an_outage_loses_nothing_and_memory_stays_bounded() {
+    if !have("noida-db") || !have_py("pylogbeat") {
+        return;
+    }
+    let outage: u64 = std::env::var("SLUICE_OUTAGE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let es_port = free_port();
+    let es = Noida::start(es_port);
+    let s = Server::start(&pipeline(es_port, ""));
+    let acked_file = s.dir.path().join("acked.txt");
+    // A steady flow: windows of 50, as fast as the disk buffer acknowledges them.
+    let mut client = beats_client(s.port, 200_000, 50, &acked_file, outage + 30);
+    std::thread::sleep(Duration::from_secs(2));
+    drop(es); // Elasticsearch goes away
+    let down_at = acked(&acked_file);
+    let pid = s.child.as_ref().unwrap().id();
+    let mut peak_rss = 0;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(outage) {
+        peak_rss = peak_rss.max(rss_kib(pid));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let during = acked(&acked_file) - down_at;
+    let es = Noida::start(es_port);
+    wait_exit(&mut client, 120);
+    let n = acked(&acked_file);
+    s.wait_for(300, "the backlog drained into Elasticsearch", || {
+        stored_up_to(&es, n).0 == n
+    });
+    let hwm = vm_hwm_kib(pid);
+    println!(
+        "OUTAGE secs={outage} acked={n} acked_during_outage={during} peak_rss_kib={peak_rss} vm_hwm_kib={hwm}"
+    );
+    assert!(
+        during > 0,
+        "the source kept being acknowledged during the outage"
+    );
+    assert!(
+        hwm < 300 * 1024,
+        "peak RSS {hwm} KiB over an outage with a disk buffer"
+    );
+}
+
+fn status_kib(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS:")
+}
+
+fn vm_hwm_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmHWM:")
+}
+
+/// The record boundaries of a segment file (length-prefixed frames).
+fn frames(data: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 8 <= data.len() {
+        let len = u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+        out.push((at, at + 8 + len));
+        at += 8 + len;
+    }
+    out
+}
+
+/// Damage: a segment cut inside its last record, a byte flipped inside another record,
+/// and a 0-byte ledger. sluice starts, counts the two damaged records, and delivers the
+/// rest.
+#[test]
+fn a_damaged_disk_buffer_starts_and_delivers_the_rest() {
+    if !have("noida-db") || !have_py("pylogbeat") {
+        return;
+    }
+    let es_port = free_port();
+    // Elasticsearch down: everything waits in the disk buffer.
+    let mut s = Server::start_degraded(&pipeline(es_port, ""));
+    let out = py_client("beats_send.py", &format!("{} 500 100", s.port));
+    assert!(out.contains("\"sent\": 500"), "{out}");
+    if let Some(mut c) = s.child.take() {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    let dir = s.data("buffers/es");
+    let mut segs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "seg"))
+        .collect();
+    segs.sort();
+    let last = segs.last().expect("a segment").clone();
+    let mut data = std::fs::read(&last).unwrap();
+    let f = frames(&data);
+    assert_eq!(f.len(), 500, "every acknowledged event is in the segment");
+    // A byte flipped in the payload of record 100; the file cut inside record 500.
+    data[f[99].0 + 20] ^= 0x55;
+    data.truncate(f[499].0 + 10);
+    std::fs::write(&last, &data).unwrap();
+    std::fs::write(dir.join("ledger.json"), b"").unwrap();
+
+    let _es = Noida::start(es_port);
+    s.kill9_and_restart();
+    s.wait_for(60, "498 events delivered", || {
+        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
+            >= 498.0
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#),
+        498.0
+    );
+    assert_eq!(
+        s.metric(
+            r#"sluice_buffer_corrupt_records_total{component="es",component_type="elasticsearch"}"#
+        ),
+        2.0
+    );
+    let log = s.stderr();
+    assert!(log.contains("ledger not usable"), "{log}");
+    assert!(log.contains("damaged"), "{log}");
+}
