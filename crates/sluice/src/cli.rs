@@ -38,6 +38,29 @@ pub enum Command {
     /// Events a sink could not deliver as they were: summarise them, or send them again.
     #[command(subcommand)]
     DeadLetters(DeadLettersCommand),
+    /// Disk buffers, offline (sluice must not be running on them).
+    #[command(subcommand)]
+    Buffer(BufferCommand),
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum BufferCommand {
+    /// What each disk buffer holds: segments, events and bytes waiting, the ledger.
+    Inspect(BufferArgs),
+    /// Check every record's checksum; exit 1 if any is damaged.
+    Verify(BufferArgs),
+    /// Cut damaged tails back to the last good record, so that the buffer opens clean.
+    Repair(BufferArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BufferArgs {
+    /// The data directory (the config's `data_dir`).
+    #[arg(long, required = true)]
+    pub data_dir: PathBuf,
+    /// Only this sink's buffer.
+    #[arg(long)]
+    pub sink: Option<String>,
 }
 
 #[derive(Subcommand, Debug, Clone)]

@@ -5,6 +5,7 @@
 
 mod admin;
 mod cli;
+mod buffer;
 mod dead_letters;
 mod run;
 
@@ -27,5 +28,6 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => run::run(args),
         cli::Command::Validate(args) => run::validate(args),
         cli::Command::DeadLetters(cmd) => dead_letters::main(cmd),
+        cli::Command::Buffer(cmd) => buffer::main(cmd),
     }
 }

@@ -248,6 +248,38 @@ fn a_damaged_disk_buffer_starts_and_delivers_the_rest() {
     std::fs::write(&last, &data).unwrap();
     std::fs::write(dir.join("ledger.json"), b"").unwrap();
 
+    // Offline: verify finds both, inspect shows what waits; repair (on a copy) cuts the
+    // torn tail and leaves the flipped record to be skipped on reading.
+    let data_dir = s.dir.path().join("data");
+    let run = |args: &[&str], data_dir: &Path| {
+        let out = Command::new(sluice_bin())
+            .args(args)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, text) = run(&["buffer", "verify"], &data_dir);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("es: 498 events"), "{text}");
+    assert!(text.contains("2 damaged records; unreadable from byte"), "{text}");
+    assert!(text.contains("ledger: ") && text.contains("empty"), "{text}");
+    let (code, text) = run(&["buffer", "inspect", "--sink", "es"], &data_dir);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("segment 1: ") && text.contains("498 events from offset 0"), "{text}");
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(copy.path().join("buffers/es")).unwrap();
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        std::fs::copy(e.path(), copy.path().join("buffers/es").join(e.file_name())).unwrap();
+    }
+    let (code, text) = run(&["buffer", "repair"], copy.path());
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("cut 1 damaged tails"), "{text}");
+    let (code, text) = run(&["buffer", "verify"], copy.path());
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("1 damaged records") && !text.contains("unreadable"), "{text}");
+
     let _es = Noida::start(es_port);
     s.kill9_and_restart();
     s.wait_for(60, "498 events delivered", || {
