@@ -73,6 +73,8 @@ pub enum ErrorType {
     ConnectionLimit,
     /// A templated file path named more files than `max_files`.
     FileLimit,
+    /// A file ended inside a line (a crash mid-write); the partial line was cut off.
+    TornTail,
 }
 
 impl ErrorType {
@@ -94,6 +96,7 @@ impl ErrorType {
             ErrorType::Timeout => "timeout",
             ErrorType::ConnectionLimit => "connection_limit",
             ErrorType::FileLimit => "file_limit",
+            ErrorType::TornTail => "torn_tail",
         }
     }
 }

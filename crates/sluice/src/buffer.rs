@@ -13,7 +13,10 @@ fn buffers(a: &BufferArgs) -> Result<Vec<(String, PathBuf)>, String> {
         return if d.is_dir() {
             Ok(vec![(id.clone(), d)])
         } else {
-            Err(format!("no disk buffer for sink `{id}` in {}", root.display()))
+            Err(format!(
+                "no disk buffer for sink `{id}` in {}",
+                root.display()
+            ))
         };
     }
     let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(&root)
@@ -40,7 +43,10 @@ pub fn main(cmd: BufferCommand) -> ExitCode {
         }
     };
     if list.is_empty() {
-        println!("no disk buffers in {}", a.data_dir.join("buffers").display());
+        println!(
+            "no disk buffers in {}",
+            a.data_dir.join("buffers").display()
+        );
         return ExitCode::SUCCESS;
     }
     let mut damaged = false;
@@ -85,10 +91,7 @@ pub fn main(cmd: BufferCommand) -> ExitCode {
                 .cut_at
                 .map(|at| format!("; unreadable from byte {at} on"))
                 .unwrap_or_default();
-            println!(
-                "  segment {}: {} damaged records{cut}",
-                seg.id, seg.corrupt
-            );
+            println!("  segment {}: {} damaged records{cut}", seg.id, seg.corrupt);
         }
         if what == "repair" {
             match scan::repair(&dir, &s) {

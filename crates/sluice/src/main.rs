@@ -4,8 +4,8 @@
 //! Everything else lives in the library crates; only this crate uses `anyhow`.
 
 mod admin;
-mod cli;
 mod buffer;
+mod cli;
 mod dead_letters;
 mod run;
 

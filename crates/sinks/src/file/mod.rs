@@ -107,35 +107,169 @@ struct Files {
     tick: u64,
 }
 
+/// The state of one file sink's writing.
+struct Writer<'a> {
+    ctx: &'a FileSinkContext,
+    files: Files,
+    line: Vec<u8>,
+    scratch: String,
+    path_buf: String,
+    static_path: Option<PathBuf>,
+    /// The files a templated path has named so far (bounded by max_files).
+    named: std::collections::HashSet<PathBuf>,
+    file_limit: sluice_core::Noted,
+    torn: prometheus::IntCounter,
+}
+
+impl Writer<'_> {
+    /// The file `e` goes to.
+    fn path_of(&mut self, e: &sluice_event::Event) -> PathBuf {
+        if let Some(p) = &self.static_path {
+            return p.clone();
+        }
+        let cfg = &self.ctx.config;
+        self.path_buf.clear();
+        cfg.path
+            .render_into_with(e, &mut self.path_buf, &mut confine);
+        let mut path = resolve(&self.ctx.data_dir, &self.path_buf);
+        if !self.named.contains(&path) {
+            if self.named.len() >= cfg.max_files {
+                // Senders name files: past the bound, one overflow file takes the rest.
+                self.path_buf.clear();
+                cfg.path
+                    .render_into_with(e, &mut self.path_buf, &mut |_, out| {
+                        out.push_str("_overflow")
+                    });
+                path = resolve(&self.ctx.data_dir, &self.path_buf);
+                self.file_limit.note(
+                    1,
+                    &format_args!(
+                        "Over max_files ({}) distinct files: events go to {}",
+                        cfg.max_files,
+                        path.display()
+                    ),
+                );
+            } else {
+                self.named.insert(path.clone());
+            }
+        }
+        path
+    }
+
+    /// Opens `path` (cutting a torn last line a crash left, counted).
+    fn file(
+        &mut self,
+        path: &PathBuf,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> std::io::Result<&mut OpenFile> {
+        open_file(&mut self.files, self.ctx, &self.torn, path, now)
+    }
+
+    /// Writes and flushes the whole batch; on an error, every open file is cut back to
+    /// its last flush, so that nothing of the batch stays and a retry writes it once.
+    fn attempt(&mut self, batch: &EventBatch) -> Result<(), (PathBuf, std::io::Error)> {
+        let now = chrono::Utc::now();
+        let result = self.write_all(batch, now).and_then(|()| {
+            let fsync = self.ctx.config.fsync;
+            for (p, (f, _)) in self.files.open.iter_mut() {
+                f.flush(fsync).map_err(|err| (p.clone(), err))?;
+            }
+            Ok(())
+        });
+        if result.is_err() {
+            // Files that cannot even be cut back are closed; they reopen on the retry.
+            self.files.open.retain(|_, (f, _)| f.undo().is_ok());
+        }
+        result
+    }
+
+    fn write_all(
+        &mut self,
+        batch: &EventBatch,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), (PathBuf, std::io::Error)> {
+        let cfg = &self.ctx.config;
+        if let Some(path) = &self.static_path {
+            // One file for every event: looked up once per batch, not once per event.
+            let f = open_file(&mut self.files, self.ctx, &self.torn, path, now)
+                .map_err(|err| (path.clone(), err))?;
+            for e in batch {
+                self.line.clear();
+                encode_line(e, &cfg.encoding, &mut self.line, &mut self.scratch);
+                f.write_line(&self.line, cfg, now)
+                    .map_err(|err| (path.clone(), err))?;
+            }
+            return Ok(());
+        }
+        for e in batch {
+            let path = self.path_of(e);
+            self.line.clear();
+            encode_line(e, &cfg.encoding, &mut self.line, &mut self.scratch);
+            open_file(&mut self.files, self.ctx, &self.torn, &path, now)
+                .and_then(|f| f.write_line(&self.line, cfg, now))
+                .map_err(|err| (path, err))?;
+        }
+        Ok(())
+    }
+}
+
+fn open_file<'f>(
+    files: &'f mut Files,
+    ctx: &FileSinkContext,
+    torn: &prometheus::IntCounter,
+    path: &PathBuf,
+    now: chrono::DateTime<chrono::Utc>,
+) -> std::io::Result<&'f mut OpenFile> {
+    let f = files.get(path, &ctx.config, now)?;
+    if f.cut_tail > 0 {
+        tracing::warn!(component = %ctx.id, path = %path.display(), bytes = f.cut_tail, "The file ended inside a line (a crash mid-write): the partial line was cut off.");
+        torn.inc();
+        f.cut_tail = 0;
+    }
+    Ok(f)
+}
+
 /// Runs until the input closes, then flushes and closes every file. Blocking: run it on
 /// a blocking thread.
+///
+/// A batch counts as sent only once it is written and flushed. When it cannot be (a
+/// full disk, a directory that went away), what was written of it is cut back, the
+/// problem shows in /health and the log (rate-limited), and the batch is tried again
+/// with back-off (1 s doubling to 30 s) while it and its acknowledgements are held:
+/// back-pressure reaches the sources, and `when_full = "drop_newest"` on the sink turns
+/// it into counted drops at its buffer. Writing resumes by itself once there is room.
+/// Only at shutdown is a batch that still cannot be written given up (counted as
+/// `io_error` drops, its acknowledging sources told).
 pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
     let cfg = &ctx.config;
-    let mut files = Files {
-        open: HashMap::new(),
-        tick: 0,
-    };
-    let mut line = Vec::with_capacity(4096);
-    let mut scratch = String::new();
-    let mut path_buf = String::new();
-    let io_errors = ctx.metrics.error_counter(ErrorType::Io);
+    let io_errors = ctx.metrics.noted(ErrorType::Io);
     let io_drops = ctx.metrics.dropped_counter(DropReason::IoError);
-    let mut errors_logged = 0u64;
     let static_path = cfg
         .path
         .is_static()
         .then(|| resolve(&ctx.data_dir, cfg.path.source()));
+    let mut w = Writer {
+        ctx: &ctx,
+        files: Files {
+            open: HashMap::new(),
+            tick: 0,
+        },
+        line: Vec::with_capacity(4096),
+        scratch: String::new(),
+        path_buf: String::new(),
+        static_path: static_path.clone(),
+        named: Default::default(),
+        file_limit: ctx.metrics.noted(ErrorType::FileLimit),
+        torn: ctx.metrics.error_counter(ErrorType::TornTail),
+    };
     if let Some(path) = &static_path {
         // Found now rather than on the first event: a path that cannot be written.
-        if let Err(e) = files.get(path, cfg, chrono::Utc::now()) {
-            tracing::error!(component = %ctx.id, path = %path.display(), error = %e, "Cannot open the sink's file; events will be dropped until it can be written.");
+        if let Err(e) = w.file(path, chrono::Utc::now()) {
+            tracing::error!(component = %ctx.id, path = %path.display(), error = %e, "Cannot open the sink's file; events will wait until it can be written.");
             cannot_write(&ctx.metrics, path, &e);
         }
     }
     let mut generation = ctx.reopen.load(std::sync::atomic::Ordering::Relaxed);
-    // The files a templated path has named so far (bounded by max_files).
-    let mut named: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
-    let file_limit = ctx.metrics.noted(ErrorType::FileLimit);
     while let Some(batch) = rx.blocking_recv() {
         let started = Instant::now();
         let g = ctx.reopen.load(std::sync::atomic::Ordering::Relaxed);
@@ -143,122 +277,54 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
             // Someone moved our files away (logrotate): close them, so that the next
             // write opens (and creates) each by name again.
             generation = g;
-            for (_, (mut f, _)) in files.open.drain() {
+            for (_, (mut f, _)) in w.files.open.drain() {
                 let _ = f.flush(cfg.fsync);
             }
         }
         received(&batch, &ctx.metrics);
-        let now = chrono::Utc::now();
-        let mut written = 0u64;
-        let mut failed = 0u64;
-        if let Some(path) = &static_path {
-            // One file for every event: look it up once per batch, not once per event.
-            let mut error = None;
-            match files.get(path, cfg, now) {
-                Ok(f) => {
-                    for e in &batch {
-                        line.clear();
-                        encode_line(e, &cfg.encoding, &mut line, &mut scratch);
-                        match f.write_line(&line, cfg, now) {
-                            Ok(()) => written += 1,
-                            Err(err) => {
-                                failed += 1;
-                                error.get_or_insert(err);
-                            }
-                        }
+        let mut wait = std::time::Duration::from_secs(1);
+        let mut failing = false;
+        loop {
+            match w.attempt(&batch) {
+                Ok(()) => {
+                    if failing {
+                        tracing::info!(component = %ctx.id, "Writing again.");
                     }
+                    ctx.metrics.health.clear();
+                    ctx.metrics.events_sent.inc_by(batch.len() as u64);
+                    break;
                 }
-                Err(err) => {
-                    failed = batch.len() as u64;
-                    error = Some(err);
-                }
-            }
-            if let Some(err) = error {
-                io_errors.inc();
-                files.open.remove(path);
-                cannot_write(&ctx.metrics, path, &err);
-                if errors_logged.is_multiple_of(1000) {
-                    tracing::error!(component = %ctx.id, path = %path.display(), error = %err, "Cannot write to file; events dropped.");
-                }
-                errors_logged += 1;
-            }
-        }
-        for e in batch.iter().filter(|_| static_path.is_none()) {
-            path_buf.clear();
-            cfg.path.render_into_with(e, &mut path_buf, &mut confine);
-            let mut path = resolve(&ctx.data_dir, &path_buf);
-            if !named.contains(&path) {
-                if named.len() >= cfg.max_files {
-                    // Senders name files: past the bound, one overflow file takes the rest.
-                    path_buf.clear();
-                    cfg.path.render_into_with(e, &mut path_buf, &mut |_, out| {
-                        out.push_str("_overflow")
-                    });
-                    path = resolve(&ctx.data_dir, &path_buf);
-                    file_limit.note(
-                        1,
-                        &format_args!(
-                            "Over max_files ({}) distinct files: events go to {}",
-                            cfg.max_files,
-                            path.display()
-                        ),
-                    );
-                } else {
-                    named.insert(path.clone());
-                }
-            }
-            line.clear();
-            encode_line(e, &cfg.encoding, &mut line, &mut scratch);
-            let res = files
-                .get(&path, cfg, now)
-                .and_then(|f| f.write_line(&line, cfg, now));
-            match res {
-                Ok(()) => written += 1,
-                Err(err) => {
-                    failed += 1;
-                    io_errors.inc();
-                    files.open.remove(&path);
+                Err((path, err)) => {
+                    failing = true;
                     cannot_write(&ctx.metrics, &path, &err);
-                    if errors_logged.is_multiple_of(1000) {
-                        tracing::error!(component = %ctx.id, path = %path.display(), error = %err, "Cannot write to file; events dropped.");
+                    if rx.is_closed() {
+                        // Shutting down: nothing will make room now.
+                        io_errors.note(
+                            1,
+                            &format_args!(
+                                "cannot write {}: {err}; shutting down, {} events not written",
+                                path.display(),
+                                batch.len()
+                            ),
+                        );
+                        io_drops.inc_by(batch.len() as u64);
+                        for t in batch.iter().filter_map(|e| e.meta().ack.as_ref()) {
+                            t.update(sluice_event::BatchStatus::Errored);
+                        }
+                        break;
                     }
-                    errors_logged += 1;
+                    io_errors.note(1, &format_args!("cannot write {}: {err}; the batch of {} events is held and tried again in {wait:?} (back-pressure)", path.display(), batch.len()));
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(std::time::Duration::from_secs(30));
                 }
             }
         }
-        // One flush per batch; the batch (and its ack tokens) is released after it.
-        let mut flush_failed = false;
-        for (p, (f, _)) in files.open.iter_mut() {
-            if let Err(err) = f.flush(cfg.fsync) {
-                flush_failed = true;
-                io_errors.inc();
-                cannot_write(&ctx.metrics, p, &err);
-                tracing::error!(component = %ctx.id, path = %p.display(), error = %err, "Flush failed.");
-            }
-        }
-        if flush_failed {
-            files.open.clear();
-        }
-        if failed > 0 {
-            io_drops.inc_by(failed);
-        }
-        if failed == 0 && !flush_failed && !batch.is_empty() {
-            // Written again (the disk has room, the directory came back).
-            ctx.metrics.health.clear();
-        }
-        if failed > 0 || flush_failed {
-            // Tell acknowledging sources (Beats) not to ACK: their clients will resend.
-            for t in batch.iter().filter_map(|e| e.meta().ack.as_ref()) {
-                t.update(sluice_event::BatchStatus::Errored);
-            }
-        }
-        ctx.metrics.events_sent.inc_by(written);
         if let Some(h) = &ctx.metrics.request_duration {
             h.observe(started.elapsed().as_secs_f64());
         }
         drop(batch);
     }
-    for (_, (mut f, _)) in files.open.drain() {
+    for (_, (mut f, _)) in w.files.open.drain() {
         let _ = f.flush(cfg.fsync);
     }
 }

@@ -18,6 +18,10 @@ pub(super) struct OpenFile {
     path: PathBuf,
     file: BufWriter<File>,
     size: u64,
+    /// The size at the last successful flush: a failed batch is cut back to it.
+    durable: u64,
+    /// Bytes of a partial last line cut off when the file was opened (a crash left it).
+    pub(super) cut_tail: u64,
     /// Index of the time period the file belongs to (seconds since epoch / period).
     period: Option<i64>,
 }
@@ -48,6 +52,41 @@ fn compress_file(src: &Path) -> io::Result<()> {
     fs::remove_file(src)
 }
 
+/// Cuts a last line that has no newline (a write a crash interrupted) off `file`, so
+/// that the next line does not glue onto it; returns the bytes cut.
+fn cut_partial_line(file: &File) -> io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(0);
+    }
+    let mut last = [0u8; 1];
+    file.read_exact_at(&mut last, len - 1)?;
+    if last[0] == b'\n' {
+        return Ok(0);
+    }
+    // Back to the last newline, reading 64 KiB at a time.
+    let mut end = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.read_exact_at(chunk, start)?;
+        if let Some(i) = memchr_last(chunk) {
+            let keep = start + i as u64 + 1;
+            file.set_len(keep)?;
+            return Ok(len - keep);
+        }
+        end = start;
+    }
+    file.set_len(0)?;
+    Ok(len)
+}
+
+fn memchr_last(b: &[u8]) -> Option<usize> {
+    b.iter().rposition(|&c| c == b'\n')
+}
+
 impl OpenFile {
     pub(super) fn open(
         path: PathBuf,
@@ -57,7 +96,12 @@ impl OpenFile {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&path)?;
+        let cut_tail = cut_partial_line(&file)?;
         let meta = file.metadata()?;
         // A file left from an earlier period (a restart across midnight) is rotated
         // on the first write, into the period it was last written in.
@@ -71,6 +115,8 @@ impl OpenFile {
             path,
             file: BufWriter::with_capacity(256 * 1024, file),
             size: meta.len(),
+            durable: meta.len(),
+            cut_tail,
             period,
         };
         f.expire(cfg, now);
@@ -104,6 +150,19 @@ impl OpenFile {
         if fsync {
             self.file.get_ref().sync_data()?;
         }
+        self.durable = self.size;
+        Ok(())
+    }
+
+    /// Forgets what was written since the last successful flush: the buffered bytes
+    /// are discarded and the file is cut back, so that no partial line stays and a
+    /// retry writes the lines once.
+    pub(super) fn undo(&mut self) -> io::Result<()> {
+        let placeholder = BufWriter::new(File::open("/dev/null")?);
+        let (file, _discarded) = std::mem::replace(&mut self.file, placeholder).into_parts();
+        file.set_len(self.durable)?;
+        self.size = self.durable;
+        self.file = BufWriter::with_capacity(256 * 1024, file);
         Ok(())
     }
 
@@ -115,6 +174,7 @@ impl OpenFile {
             .open(&self.path)?;
         self.file = BufWriter::with_capacity(256 * 1024, file);
         self.size = 0;
+        self.durable = 0;
         Ok(())
     }
 
