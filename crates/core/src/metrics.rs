@@ -36,6 +36,9 @@ pub struct Telemetry {
     buffer_events: IntGaugeVec,
     buffer_bytes: IntGaugeVec,
     buffer_corrupt: IntCounterVec,
+    storage_bytes: IntGaugeVec,
+    fs_free: IntGaugeVec,
+    fs_size: IntGaugeVec,
     request_duration: HistogramVec,
     connections: IntGaugeVec,
 }
@@ -168,6 +171,33 @@ impl Telemetry {
                 "Damaged records a disk buffer found and cut off (a torn tail counts once).",
                 L,
             ),
+            storage_bytes: {
+                let g = IntGaugeVec::new(
+                    Opts::new("sluice_storage_bytes", "Bytes a sink keeps on disk, by kind: its files, its disk buffer, its dead letters."),
+                    &["component", "component_type", "kind"],
+                )
+                .expect("static metric definition");
+                r.register(Box::new(g.clone())).expect("metric registered once");
+                g
+            },
+            fs_free: {
+                let g = IntGaugeVec::new(
+                    Opts::new("sluice_filesystem_free_bytes", "Free bytes (for unprivileged users) of the file system holding a directory sluice writes to."),
+                    &["path"],
+                )
+                .expect("static metric definition");
+                r.register(Box::new(g.clone())).expect("metric registered once");
+                g
+            },
+            fs_size: {
+                let g = IntGaugeVec::new(
+                    Opts::new("sluice_filesystem_size_bytes", "Size of the file system holding a directory sluice writes to."),
+                    &["path"],
+                )
+                .expect("static metric definition");
+                r.register(Box::new(g.clone())).expect("metric registered once");
+                g
+            },
             connections: gauge(
                 r,
                 "sluice_connections_active",
@@ -176,6 +206,20 @@ impl Telemetry {
             request_duration,
             registry,
         }
+    }
+
+    /// `sluice_filesystem_free_bytes` and `sluice_filesystem_size_bytes` of `path`.
+    pub fn filesystem(&self, path: &str) -> (IntGauge, IntGauge) {
+        (
+            self.fs_free.with_label_values(&[path]),
+            self.fs_size.with_label_values(&[path]),
+        )
+    }
+
+    /// `sluice_storage_bytes` of one component and kind.
+    pub fn storage_bytes(&self, m: &ComponentMetrics, kind: &str) -> IntGauge {
+        self.storage_bytes
+            .with_label_values(&[&m.id, &m.component_type, kind])
     }
 
     /// The registry `/metrics` renders.

@@ -17,6 +17,7 @@
 mod chains;
 #[cfg(test)]
 mod compliance;
+mod storage;
 mod topology;
 
 pub use topology::{bind_sources, start, BindError, ComponentInfo, Running};

@@ -187,6 +187,23 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
         Output::new(owner.clone(), targets_of.remove(id).unwrap_or_default())
     };
 
+    // Storage usage of every sink, sampled in the background.
+    {
+        let sinks: Vec<_> = p
+            .sinks
+            .iter()
+            .map(|(id, s)| {
+                (
+                    metrics_of[id].clone(),
+                    s.sink.storage(&p.data_dir),
+                    s.buffer.disk.is_some(),
+                )
+            })
+            .collect();
+        let (measured, dirs) = crate::storage::plan(telemetry, &p.data_dir, &sinks);
+        tokio::spawn(crate::storage::monitor(telemetry.clone(), measured, dirs));
+    }
+
     // Sinks first, so that nothing is sent before its reader exists.
     let mut rest = Vec::new();
     for (id, s) in &p.sinks {

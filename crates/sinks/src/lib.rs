@@ -60,6 +60,12 @@ pub trait Sink: Send + Sync + std::fmt::Debug {
     fn preflight(&self, _data_dir: &std::path::Path) -> Option<(&'static str, String)> {
         None
     }
+
+    /// Where the sink keeps data on this machine, for the storage metrics: a directory
+    /// and the prefix of its files' names (empty: every file under it).
+    fn storage(&self, _data_dir: &std::path::Path) -> Option<(PathBuf, String)> {
+        None
+    }
 }
 
 /// Counts a batch the sink took out of its buffer.

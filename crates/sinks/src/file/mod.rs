@@ -49,6 +49,27 @@ impl Sink for FileSinkConfig {
 
     /// A fixed path whose directory cannot be created (a file stands where a directory
     /// must be), that names a directory, or whose nearest directory is read-only.
+    fn storage(&self, data_dir: &std::path::Path) -> Option<(PathBuf, String)> {
+        match self.path.literal() {
+            // The file and its rotated siblings.
+            Some(p) => {
+                let path = resolve(data_dir, p);
+                let name = path.file_name()?.to_string_lossy().into_owned();
+                Some((path.parent()?.to_owned(), name))
+            }
+            // Everything under the directory before the first reference.
+            None => {
+                let src = self.path.source();
+                let fixed = &src[..src.find("%{").unwrap_or(src.len())];
+                let dir = match fixed.rfind('/') {
+                    Some(i) => &fixed[..i.max(1)],
+                    None => ".",
+                };
+                Some((resolve(data_dir, dir), String::new()))
+            }
+        }
+    }
+
     fn preflight(&self, data_dir: &std::path::Path) -> Option<(&'static str, String)> {
         let path = resolve(data_dir, self.path.literal()?);
         if path.is_dir() {

@@ -413,6 +413,15 @@ path = "{}"
         s.metric(r#"sluice_events_dropped_total{component="file",component_type="file",reason="io_error"}"#),
         0.0
     );
+    // The storage metrics show the file system filling, and the log warns.
+    let fs_label = fs.0.path().display().to_string();
+    s.wait_for(40, "the storage metrics to show the full file system", || {
+        let free = s.metric(&format!(r#"sluice_filesystem_free_bytes{{path="{fs_label}"}}"#));
+        let size = s.metric(&format!(r#"sluice_filesystem_size_bytes{{path="{fs_label}"}}"#));
+        let files = s.metric(r#"sluice_storage_bytes{component="file",component_type="file",kind="files"}"#);
+        size > 0.0 && free * 10.0 < size && files > 0.0
+    });
+    assert!(s.stderr().contains("less than 10% free"), "{}", s.stderr());
     // Space comes back: everything is written, once, without a restart.
     std::fs::remove_file(&filler).unwrap();
     s.wait_for(60, "all 12000 events written", || {
