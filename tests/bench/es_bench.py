@@ -54,10 +54,13 @@ def es_count(target):
 
 def start_es(target):
     if target == "null":
-        return subprocess.Popen([f"{BIN}/sluice-null-es", str(ES)])
+        return subprocess.Popen([f"{BIN}/sluice-null-es", str(ES)], start_new_session=True)
     shutil.rmtree(f"{W}-noida", ignore_errors=True)
+    # start_new_session: `noida-db` may be a wrapper (a pyenv shim) whose child is the
+    # server; stop() kills the whole group.
     p = subprocess.Popen(["noida-db", "start", "--only", "elasticsearch", "--elasticsearch-port", str(ES),
-                          "--data-dir", f"{W}-noida"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          "--data-dir", f"{W}-noida"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
     for _ in range(600):
         try:
             urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{ES}/", headers={"Connection": "close"}), timeout=1).read()
@@ -105,7 +108,10 @@ address = "127.0.0.1:{PORT}"
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait(30)
-        es.kill()
+        try:
+            os.killpg(es.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         es.wait()
     print(f"{name:<28}{count / elapsed:>12,.0f}{cpu / count * 1e6:>10.2f}", flush=True)
     return cpu / count * 1e6

@@ -164,7 +164,11 @@ impl DiskBuffer {
             },
         };
         // The reader starts at the ledger's position, or where reading can start.
-        let start = start.min(written);
+        let start = if found.segments.is_empty() {
+            written
+        } else {
+            start.min(written)
+        };
         if found.records() > 0 {
             tracing::info!(component = %metrics.id, events = found.records(), bytes = found.bytes(), "Disk buffer recovered; delivering what it holds.");
         }
@@ -246,6 +250,7 @@ fn writer(
     let mut dirty = false;
     let mut last_sync = Instant::now();
     let dropped = sh.metrics.noted_drop(DropReason::BufferFull);
+    let syncs = sh.metrics.buffer_syncs_counter();
     loop {
         let next = if dirty {
             let wait = cfg.fsync_interval.saturating_sub(last_sync.elapsed());
@@ -254,6 +259,7 @@ fn writer(
                 Err(_) => {
                     if let Some(f) = &file {
                         until_ok(&sh, "sync", || f.sync_data());
+                        syncs.inc();
                     }
                     dirty = false;
                     last_sync = Instant::now();
@@ -320,6 +326,7 @@ fn writer(
         if file.is_none() || (at.offset > 0 && at.offset + buf.len() as u64 > seg_max) {
             if let Some(f) = file.take() {
                 until_ok(&sh, "sync", || f.sync_data());
+                syncs.inc();
                 at = Pos {
                     segment: at.segment + 1,
                     offset: 0,
@@ -344,6 +351,7 @@ fn writer(
         at.offset += buf.len() as u64;
         if needs_sync || last_sync.elapsed() >= cfg.fsync_interval {
             until_ok(&sh, "sync", || f.sync_data());
+            syncs.inc();
             dirty = false;
             last_sync = Instant::now();
         } else {

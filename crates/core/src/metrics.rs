@@ -36,6 +36,7 @@ pub struct Telemetry {
     buffer_events: IntGaugeVec,
     buffer_bytes: IntGaugeVec,
     buffer_corrupt: IntCounterVec,
+    buffer_syncs: IntCounterVec,
     storage_bytes: IntGaugeVec,
     fs_free: IntGaugeVec,
     fs_size: IntGaugeVec,
@@ -171,6 +172,12 @@ impl Telemetry {
                 "Damaged records a disk buffer found and cut off (a torn tail counts once).",
                 L,
             ),
+            buffer_syncs: counter(
+                r,
+                "sluice_buffer_syncs_total",
+                "fsyncs of a disk buffer's segments (one covers every batch waiting for it).",
+                L,
+            ),
             storage_bytes: {
                 let g = IntGaugeVec::new(
                     Opts::new("sluice_storage_bytes", "Bytes a sink keeps on disk, by kind: its files, its disk buffer, its dead letters."),
@@ -260,6 +267,7 @@ impl Telemetry {
             sink_bytes: self.sink_bytes.clone(),
             endpoint_up: self.endpoint_up.clone(),
             buffer_corrupt: self.buffer_corrupt.clone(),
+            buffer_syncs: self.buffer_syncs.clone(),
         }
     }
 }
@@ -307,6 +315,7 @@ pub struct ComponentMetrics {
     sink_bytes: IntCounterVec,
     endpoint_up: IntGaugeVec,
     buffer_corrupt: IntCounterVec,
+    buffer_syncs: IntCounterVec,
 }
 
 impl std::fmt::Debug for ComponentMetrics {
@@ -365,6 +374,12 @@ impl ComponentMetrics {
     /// `sluice_buffer_corrupt_records_total` of its disk buffer.
     pub fn buffer_corrupt_counter(&self) -> IntCounter {
         self.buffer_corrupt
+            .with_label_values(&[&self.id, &self.component_type])
+    }
+
+    /// `sluice_buffer_syncs_total` of its disk buffer.
+    pub fn buffer_syncs_counter(&self) -> IntCounter {
+        self.buffer_syncs
             .with_label_values(&[&self.id, &self.component_type])
     }
 

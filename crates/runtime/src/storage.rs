@@ -23,7 +23,9 @@ fn bytes_under(dir: &Path, prefix: &str) -> u64 {
     let mut seen = 0;
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             seen += 1;
             if seen > MAX_ENTRIES {
@@ -49,11 +51,15 @@ fn existing(dir: &Path) -> Option<&Path> {
     dir.ancestors().find(|d| d.exists())
 }
 
+/// A sink, as the storage sampling sees it: its metrics, where its files are (a
+/// directory and a name prefix), and whether it has a disk buffer.
+pub(crate) type SinkStorage = (ComponentMetrics, Option<(PathBuf, String)>, bool);
+
 /// What to measure for the sinks, and the directories whose file systems to watch.
 pub(crate) fn plan(
     telemetry: &Telemetry,
     data_dir: &Path,
-    sinks: &[(ComponentMetrics, Option<(PathBuf, String)>, bool)],
+    sinks: &[SinkStorage],
 ) -> (Vec<Measured>, Vec<PathBuf>) {
     let mut measured = Vec::new();
     let mut dirs = vec![data_dir.to_owned()];

@@ -140,6 +140,19 @@ struct Writer<'a> {
     named: std::collections::HashSet<PathBuf>,
     file_limit: sluice_core::Noted,
     torn: prometheus::IntCounter,
+    /// Events of the batch whose own file could not be written: (index, path, error).
+    skipped: Vec<(usize, PathBuf, std::io::Error)>,
+}
+
+/// Whether an error holds the whole sink (a full disk, a quota, a read-only or failing
+/// file system: nothing else can be written either, and it passes) rather than one
+/// file an event names.
+fn holds(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        StorageFull | QuotaExceeded | ReadOnlyFilesystem | Interrupted | TimedOut
+    ) || e.raw_os_error() == Some(5)
 }
 
 impl Writer<'_> {
@@ -190,6 +203,7 @@ impl Writer<'_> {
     /// its last flush, so that nothing of the batch stays and a retry writes it once.
     fn attempt(&mut self, batch: &EventBatch) -> Result<(), (PathBuf, std::io::Error)> {
         let now = chrono::Utc::now();
+        self.skipped.clear();
         let result = self.write_all(batch, now).and_then(|()| {
             let fsync = self.ctx.config.fsync;
             for (p, (f, _)) in self.files.open.iter_mut() {
@@ -222,13 +236,24 @@ impl Writer<'_> {
             }
             return Ok(());
         }
-        for e in batch {
+        for (i, e) in batch.iter().enumerate() {
             let path = self.path_of(e);
             self.line.clear();
             encode_line(e, &cfg.encoding, &mut self.line, &mut self.scratch);
-            open_file(&mut self.files, self.ctx, &self.torn, &path, now)
-                .and_then(|f| f.write_line(&self.line, cfg, now))
-                .map_err(|err| (path, err))?;
+            let r = open_file(&mut self.files, self.ctx, &self.torn, &path, now)
+                .and_then(|f| f.write_line(&self.line, cfg, now));
+            match r {
+                Ok(()) => {}
+                // A full disk holds every file: the batch waits.
+                Err(err) if holds(&err) => return Err((path, err)),
+                // One file an event names cannot be written (a file where its
+                // directory should be, no permission): that event is not written, the
+                // others are.
+                Err(err) => {
+                    self.files.open.remove(&path);
+                    self.skipped.push((i, path, err));
+                }
+            }
         }
         Ok(())
     }
@@ -257,6 +282,10 @@ fn open_file<'f>(
 /// full disk, a directory that went away), what was written of it is cut back, the
 /// problem shows in /health and the log (rate-limited), and the batch is tried again
 /// with back-off (1 s doubling to 30 s) while it and its acknowledgements are held:
+/// that is for what holds every file (a full disk, a quota, a read-only file system; any
+/// error of a fixed path). An event whose own templated file cannot be written (a file
+/// where its directory should be) is not written and counted (`io_error`); the rest
+/// of the batch is.
 /// back-pressure reaches the sources, and `when_full = "drop_newest"` on the sink turns
 /// it into counted drops at its buffer. Writing resumes by itself once there is room.
 /// Only at shutdown is a batch that still cannot be written given up (counted as
@@ -282,6 +311,7 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
         named: Default::default(),
         file_limit: ctx.metrics.noted(ErrorType::FileLimit),
         torn: ctx.metrics.error_counter(ErrorType::TornTail),
+        skipped: Vec::new(),
     };
     if let Some(path) = &static_path {
         // Found now rather than on the first event: a path that cannot be written.
@@ -311,8 +341,28 @@ pub fn run_file(mut rx: mpsc::Receiver<EventBatch>, ctx: FileSinkContext) {
                     if failing {
                         tracing::info!(component = %ctx.id, "Writing again.");
                     }
-                    ctx.metrics.health.clear();
-                    ctx.metrics.events_sent.inc_by(batch.len() as u64);
+                    let skipped = w.skipped.len();
+                    if let Some((_, path, err)) = w.skipped.first() {
+                        io_errors.note(
+                            skipped as u64,
+                            &format_args!(
+                                "cannot write {}: {err}; {skipped} events of the batch not written",
+                                path.display()
+                            ),
+                        );
+                        cannot_write(&ctx.metrics, path, err);
+                        io_drops.inc_by(skipped as u64);
+                        for (i, _, _) in &w.skipped {
+                            if let Some(t) = &batch[*i].meta().ack {
+                                t.update(sluice_event::BatchStatus::Errored);
+                            }
+                        }
+                    } else {
+                        ctx.metrics.health.clear();
+                    }
+                    ctx.metrics
+                        .events_sent
+                        .inc_by((batch.len() - skipped) as u64);
                     break;
                 }
                 Err((path, err)) => {

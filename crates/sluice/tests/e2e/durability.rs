@@ -148,13 +148,13 @@ fn an_outage_loses_nothing_and_memory_stays_bounded() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(60);
     let es_port = free_port();
-    let es = Noida::start(es_port);
+    let mut es = Noida::start(es_port);
     let s = Server::start(&pipeline(es_port, ""));
     let acked_file = s.dir.path().join("acked.txt");
     // A steady flow: windows of 50, as fast as the disk buffer acknowledges them.
     let mut client = beats_client(s.port, 200_000, 50, &acked_file, outage + 30);
     std::thread::sleep(Duration::from_secs(2));
-    drop(es); // Elasticsearch goes away
+    es.stop(); // Elasticsearch goes away
     let down_at = acked(&acked_file);
     let pid = s.child.as_ref().unwrap().id();
     let mut peak_rss = 0;
@@ -164,11 +164,17 @@ fn an_outage_loses_nothing_and_memory_stays_bounded() {
         std::thread::sleep(Duration::from_millis(500));
     }
     let during = acked(&acked_file) - down_at;
-    let es = Noida::start(es_port);
+    es.resume(); // and comes back, with its data
     wait_exit(&mut client, 120);
     let n = acked(&acked_file);
+    let mut last = (0, 0);
     s.wait_for(300, "the backlog drained into Elasticsearch", || {
-        stored_up_to(&es, n).0 == n
+        let now = stored_up_to(&es, n);
+        if now != last {
+            eprintln!("outage: {now:?} of {n} in Elasticsearch");
+            last = now;
+        }
+        now.0 == n
     });
     let hwm = vm_hwm_kib(pid);
     println!(
@@ -415,12 +421,22 @@ path = "{}"
     );
     // The storage metrics show the file system filling, and the log warns.
     let fs_label = fs.0.path().display().to_string();
-    s.wait_for(40, "the storage metrics to show the full file system", || {
-        let free = s.metric(&format!(r#"sluice_filesystem_free_bytes{{path="{fs_label}"}}"#));
-        let size = s.metric(&format!(r#"sluice_filesystem_size_bytes{{path="{fs_label}"}}"#));
-        let files = s.metric(r#"sluice_storage_bytes{component="file",component_type="file",kind="files"}"#);
-        size > 0.0 && free * 10.0 < size && files > 0.0
-    });
+    s.wait_for(
+        40,
+        "the storage metrics to show the full file system",
+        || {
+            let free = s.metric(&format!(
+                r#"sluice_filesystem_free_bytes{{path="{fs_label}"}}"#
+            ));
+            let size = s.metric(&format!(
+                r#"sluice_filesystem_size_bytes{{path="{fs_label}"}}"#
+            ));
+            let files = s.metric(
+                r#"sluice_storage_bytes{component="file",component_type="file",kind="files"}"#,
+            );
+            size > 0.0 && free * 10.0 < size && files > 0.0
+        },
+    );
     assert!(s.stderr().contains("less than 10% free"), "{}", s.stderr());
     // Space comes back: everything is written, once, without a restart.
     std::fs::remove_file(&filler).unwrap();

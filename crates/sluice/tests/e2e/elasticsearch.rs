@@ -5,40 +5,65 @@ use crate::support::*;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// noida-db serving only its Elasticsearch API on `port`, stopped on drop.
 pub(crate) struct Noida {
-    child: Child,
+    child: Option<Child>,
     pub(crate) port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Noida {
     pub(crate) fn start(port: u16) -> Noida {
-        let dir = tempfile::tempdir().unwrap();
+        let mut n = Noida {
+            child: None,
+            port,
+            dir: tempfile::tempdir().unwrap(),
+        };
+        n.resume();
+        n
+    }
+
+    /// Starts the server (again) on the same port and data.
+    pub(crate) fn resume(&mut self) {
         let child = Command::new("noida-db")
             .args(["start", "--only", "elasticsearch", "--elasticsearch-port"])
-            .arg(port.to_string())
+            .arg(self.port.to_string())
             .arg("--data-dir")
-            .arg(dir.path())
+            .arg(self.dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // `noida-db` on PATH may be a wrapper (a pyenv shim) that starts the server
+            // as its child: a process group of its own lets `stop` end them all.
+            .process_group(0)
             .spawn()
             .expect("start noida-db");
-        let n = Noida {
-            child,
-            port,
-            _dir: dir,
-        };
+        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
-        while n.request("GET", "/").0 != 200 {
+        while self.request("GET", "/").0 != 200 {
             assert!(Instant::now() < deadline, "noida-db did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        n
+    }
+
+    /// Kills the server (SIGKILL, the whole process group); its data stays.
+    pub(crate) fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .status();
+        let _ = child.wait();
+        // Gone when its port no longer answers.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.request("GET", "/").0 != 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// `method path` with an empty body, the connection closed after: (status, body);
@@ -79,8 +104,7 @@ impl Noida {
 
 impl Drop for Noida {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
