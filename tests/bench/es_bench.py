@@ -83,7 +83,7 @@ mode = "tcp"
 address = "127.0.0.1:{PORT}"
 {sink}
 """)
-    es = start_es(target)
+    es = start_es(target) if "elasticsearch" in sink else None
     p = subprocess.Popen([f"{BIN}/sluice", "run", "--config", conf], stderr=open(f"{W}/err.log", "w"))
     try:
         while not listening(PORT):
@@ -108,11 +108,14 @@ address = "127.0.0.1:{PORT}"
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait(30)
-        try:
-            os.killpg(es.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        es.wait()
+        if es is not None:
+            try:
+                os.killpg(es.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            es.wait()
+            while listening(ES):
+                time.sleep(0.05)
     print(f"{name:<28}{count / elapsed:>12,.0f}{cpu / count * 1e6:>10.2f}", flush=True)
     return cpu / count * 1e6
 

@@ -103,6 +103,7 @@ impl Shared {
         st.done.insert(start, end);
         st.bytes = st.bytes.saturating_sub(bytes);
         st.events = st.events.saturating_sub(events);
+        self.metrics.buffer_bytes.sub(bytes as i64);
         while !st.failed {
             let acked = st.acked;
             match st.done.remove(&acked) {
@@ -110,7 +111,6 @@ impl Shared {
                 None => break,
             }
         }
-        self.metrics.buffer_bytes.set(st.bytes as i64);
         drop(st);
         self.cv.notify_all();
     }
@@ -120,6 +120,10 @@ impl Shared {
 pub struct DiskBuffer {
     /// Batches for the sink, each event carrying the buffer's acknowledgement.
     pub output: mpsc::Receiver<EventBatch>,
+    /// Completes once the input has closed and everything it brought is on disk: at
+    /// shutdown nothing more needs waiting for (what the sink has not delivered is
+    /// delivered after the next start).
+    pub durable: tokio::sync::oneshot::Receiver<()>,
 }
 
 impl DiskBuffer {
@@ -173,7 +177,7 @@ impl DiskBuffer {
             tracing::info!(component = %metrics.id, events = found.records(), bytes = found.bytes(), "Disk buffer recovered; delivering what it holds.");
         }
         metrics.buffer_events.add(found.records() as i64);
-        metrics.buffer_bytes.set(found.bytes() as i64);
+        metrics.buffer_bytes.add(found.bytes() as i64);
         let shared = Arc::new(Shared {
             dir: dir.clone(),
             state: Mutex::new(State {
@@ -187,16 +191,20 @@ impl DiskBuffer {
             metrics: metrics.clone(),
         });
         let (tx, output) = mpsc::channel(4);
+        let (durable_tx, durable) = tokio::sync::oneshot::channel();
         let handle = tokio::runtime::Handle::current();
         let w = shared.clone();
         std::thread::Builder::new()
             .name(format!("buffer-w-{}", metrics.id))
-            .spawn(move || writer(w, config, input, written, handle))?;
+            .spawn(move || {
+                writer(w, config, input, written, handle);
+                let _ = durable_tx.send(());
+            })?;
         let r = shared;
         std::thread::Builder::new()
             .name(format!("buffer-r-{}", metrics.id))
             .spawn(move || reader(r, start, tx, corrupt))?;
-        Ok(DiskBuffer { output })
+        Ok(DiskBuffer { output, durable })
     }
 }
 
@@ -362,8 +370,8 @@ fn writer(
             st.written = at;
             st.bytes += buf.len() as u64;
             st.events += n as u64;
-            sh.metrics.buffer_bytes.set(st.bytes as i64);
         }
+        sh.metrics.buffer_bytes.add(buf.len() as i64);
         sh.metrics.buffer_events.add(n as i64);
         sh.cv.notify_all();
         // Durable: the sources' acknowledgements may fire.
@@ -372,7 +380,12 @@ fn writer(
     if let Some(f) = &file {
         let _ = f.sync_data();
     }
-    sh.lock().closed = true;
+    let mut st = sh.lock();
+    st.closed = true;
+    if st.events > 0 {
+        tracing::info!(component = %sh.metrics.id, events = st.events, bytes = st.bytes, "Input closed; what the sink has not delivered stays in the disk buffer and is delivered after the next start.");
+    }
+    drop(st);
     sh.cv.notify_all();
 }
 
@@ -382,13 +395,18 @@ struct Keeper {
     last_save: Instant,
 }
 
+/// The ledger is written at most this often (and whenever a segment can go).
+const LEDGER_EVERY: Duration = Duration::from_millis(100);
+
 impl Keeper {
+    /// Whether the ledger should be written for `acked` now.
+    fn due(&self, acked: Pos) -> bool {
+        acked != self.saved
+            && (acked.segment > self.saved.segment || self.last_save.elapsed() >= LEDGER_EVERY)
+    }
+
     fn keep(&mut self, sh: &Shared, acked: Pos, force: bool) {
-        if acked == self.saved {
-            return;
-        }
-        let behind = acked.segment > self.saved.segment;
-        if !force && !behind && self.last_save.elapsed() < Duration::from_millis(100) {
+        if acked == self.saved || !(force || self.due(acked)) {
             return;
         }
         // Durable before any segment behind it goes.
@@ -416,10 +434,10 @@ fn reader(
     loop {
         let (written, closed, acked) = {
             let mut st = sh.lock();
-            while st.written == pos && !st.closed && st.acked == keeper.saved {
+            while st.written == pos && !st.closed && !keeper.due(st.acked) {
                 st = sh
                     .cv
-                    .wait_timeout(st, Duration::from_millis(200))
+                    .wait_timeout(st, Duration::from_millis(50))
                     .map(|(g, _)| g)
                     .unwrap_or_else(|e| e.into_inner().0);
             }
@@ -428,9 +446,11 @@ fn reader(
         keeper.keep(&sh, acked, false);
         if pos == written {
             if closed {
-                // Wait for the sink to finish what it has, then save the ledger.
+                // Nothing more comes: the sink's input closes, so that it finishes what
+                // it has; the ledger follows its acknowledgements until then.
+                drop(tx);
                 let mut st = sh.lock();
-                while st.acked != pos && !tx.is_closed() && !st.failed {
+                while st.acked != pos && !st.failed {
                     st = sh
                         .cv
                         .wait_timeout(st, Duration::from_millis(200))

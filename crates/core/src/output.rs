@@ -106,10 +106,13 @@ impl Output {
                     room.reserve(b.len()).await;
                 }
                 // Count before sending: the consumer may take it out at once.
+                let bytes = approx_bytes(&b);
                 t.metrics.buffer_events.add(len);
+                t.metrics.buffer_bytes.add(bytes);
                 let sent = t.tx.send(b).await.is_ok();
                 if !sent {
                     t.metrics.buffer_events.sub(len);
+                    t.metrics.buffer_bytes.sub(bytes);
                     if let Some(room) = t.metrics.buffer_room() {
                         room.release(len as usize);
                     }
@@ -151,7 +154,9 @@ fn offer(t: &Target, b: EventBatch, full_reason: DropReason) -> bool {
     let room = t.metrics.buffer_room();
     let fits = room.is_none_or(|r| r.try_reserve(b.len()));
     // Count before sending: the consumer may take it out at once.
+    let bytes = approx_bytes(&b);
     t.metrics.buffer_events.add(len);
+    t.metrics.buffer_bytes.add(bytes);
     let sent = if fits {
         t.tx.try_send(b)
     } else {
@@ -166,6 +171,7 @@ fn offer(t: &Target, b: EventBatch, full_reason: DropReason) -> bool {
         Ok(()) => true,
         Err(mpsc::error::TrySendError::Full(_)) => {
             t.metrics.buffer_events.sub(len);
+            t.metrics.buffer_bytes.sub(bytes);
             t.metrics.noted_drop(full_reason).note(
                 len as u64,
                 &format_args!(
@@ -177,6 +183,7 @@ fn offer(t: &Target, b: EventBatch, full_reason: DropReason) -> bool {
         }
         Err(mpsc::error::TrySendError::Closed(_)) => {
             t.metrics.buffer_events.sub(len);
+            t.metrics.buffer_bytes.sub(bytes);
             false
         }
     }
@@ -214,10 +221,16 @@ fn copy_for(
     }
 }
 
-/// Called by a consumer when it takes a batch out of its buffer. (Memory buffers track
-/// events; `sluice_buffer_bytes` is reported by buffers that know their byte size.)
+/// `sluice_buffer_bytes` of a batch in a memory buffer: the first event's estimated
+/// size times the events, so that counting costs the same for any batch size.
+fn approx_bytes(b: &EventBatch) -> i64 {
+    b.first().map_or(0, |e| e.estimated_size() * b.len()) as i64
+}
+
+/// Called by a consumer when it takes a batch out of its buffer.
 pub fn taken(metrics: &ComponentMetrics, batch: &EventBatch) {
     metrics.buffer_events.sub(batch.len() as i64);
+    metrics.buffer_bytes.sub(approx_bytes(batch));
     if let Some(room) = metrics.buffer_room() {
         room.release(batch.len());
     }
@@ -255,6 +268,8 @@ mod tests {
             dropping.send(batch(60)).await.unwrap();
         }
         assert_eq!(sink.buffer_events.get(), 60, "only the first batch fits");
+        let one = batch(1)[0].estimated_size() as i64;
+        assert_eq!(sink.buffer_bytes.get(), 60 * one, "bytes counted with the events");
         assert_eq!(sink.dropped_counter(DropReason::BufferFull).get(), 240);
         // Taking it out makes room again.
         let b = rx.recv().await.unwrap();

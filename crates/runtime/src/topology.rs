@@ -209,6 +209,7 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
     for (id, s) in &p.sinks {
         let mut rx = rx_of.remove(id).expect("every sink has an input buffer");
         let m = metrics_of[id].clone();
+        let mut durable = None;
         if let Some(disk) = s.buffer.disk {
             let dir = sluice_buffer::dir(&p.data_dir, id);
             let config = sluice_buffer::DiskBufferConfig {
@@ -217,7 +218,10 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
                 fsync_interval: disk.fsync_interval,
             };
             match sluice_buffer::DiskBuffer::start(dir.clone(), config, rx, m.clone()) {
-                Ok(b) => rx = b.output,
+                Ok(b) => {
+                    rx = b.output;
+                    durable = Some(b.durable);
+                }
                 Err(e) => {
                     // The sink runs without input: its events wait, and /health says why.
                     tracing::error!(component = %id, dir = %dir.display(), error = %e, "Cannot open the disk buffer.");
@@ -238,7 +242,18 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
             reopen: reopen.clone(),
         };
         let h = s.sink.start(rx, ctx);
-        rest.push(h);
+        match durable {
+            // Shutdown waits until the disk buffer has everything on disk, not for the
+            // sink to deliver it (an unreachable Elasticsearch would hold it for the
+            // whole grace period): the rest is delivered after the next start.
+            Some(d) => rest.push(tokio::spawn(async move {
+                let _ = d.await;
+                // A few seconds for the sink to deliver what it holds (fewer events
+                // sent twice after the restart); then it is left behind.
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
+            })),
+            None => rest.push(h),
+        }
         components.push(ComponentInfo {
             id: id.clone(),
             kind: ComponentKind::Sink,

@@ -158,9 +158,13 @@ fn an_outage_loses_nothing_and_memory_stays_bounded() {
     let down_at = acked(&acked_file);
     let pid = s.child.as_ref().unwrap().id();
     let mut peak_rss = 0;
+    let mut peak_buffer = 0f64;
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(outage) {
         peak_rss = peak_rss.max(rss_kib(pid));
+        peak_buffer = peak_buffer.max(s.metric(
+            r#"sluice_buffer_bytes{component="es",component_type="elasticsearch"}"#,
+        ));
         std::thread::sleep(Duration::from_millis(500));
     }
     let during = acked(&acked_file) - down_at;
@@ -504,4 +508,31 @@ path = "out.json"
         });
         lines_of(&out); // every line whole JSON
     }
+}
+
+/// SIGTERM while Elasticsearch is unreachable: sluice exits at once (it does not wait
+/// the shutdown grace for a sink that cannot deliver), what is in the disk buffer stays
+/// there, and the next start delivers it.
+#[test]
+fn sigterm_leaves_the_backlog_in_the_disk_buffer_for_the_next_start() {
+    if !have("noida-db") || !have_py("pylogbeat") {
+        return;
+    }
+    let es_port = free_port();
+    let mut s = Server::start_degraded(&pipeline(es_port, ""));
+    let out = py_client("beats_send.py", &format!("{} 500 100", s.port));
+    assert!(out.contains("\"sent\": 500"), "{out}");
+    let t = Instant::now();
+    assert_eq!(s.stop(), 0, "{}", s.stderr());
+    assert!(
+        t.elapsed() < Duration::from_secs(15),
+        "shutdown took {:?} (the grace is 20 s)",
+        t.elapsed()
+    );
+    assert!(s.stderr().contains("stays in the disk buffer"), "{}", s.stderr());
+    let es = Noida::start(es_port);
+    s.kill9_and_restart();
+    s.wait_for(60, "the 500 events delivered after the restart", || {
+        es.count("durable") == 500
+    });
 }
