@@ -269,7 +269,11 @@ mod tests {
         }
         assert_eq!(sink.buffer_events.get(), 60, "only the first batch fits");
         let one = batch(1)[0].estimated_size() as i64;
-        assert_eq!(sink.buffer_bytes.get(), 60 * one, "bytes counted with the events");
+        assert_eq!(
+            sink.buffer_bytes.get(),
+            60 * one,
+            "bytes counted with the events"
+        );
         assert_eq!(sink.dropped_counter(DropReason::BufferFull).get(), 240);
         // Taking it out makes room again.
         let b = rx.recv().await.unwrap();

@@ -151,7 +151,7 @@ impl P {
                         return self.err(format!("expected `/regex/` after `{op}`"));
                     }
                 };
-                let re = regex::Regex::new(&pat).map_err(|e| ConditionError {
+                let re = regex::Regex::new(&literal_braces(&pat)).map_err(|e| ConditionError {
                     column: col,
                     message: format!("invalid regex: {e}"),
                 })?;
@@ -180,6 +180,11 @@ impl P {
     }
     fn operand(&mut self) -> Result<Operand, ConditionError> {
         match self.peek().cloned() {
+            // A regex on its own is a value, as in Logstash (always truthy).
+            Some(Tok::Regex(r)) => {
+                self.pos += 1;
+                Ok(Operand::Literal(Value::from(r)))
+            }
             Some(Tok::Field(p)) => {
                 self.pos += 1;
                 Ok(Operand::Field(p))
@@ -250,4 +255,82 @@ pub(super) fn parse(src: &str) -> Result<Expr, ConditionError> {
         return p.err("unexpected text after the condition; missing `and`/`or`?");
     }
     Ok(e)
+}
+
+/// Logstash's regexes are Ruby's (Onigmo), where a `{` that does not start a repetition
+/// (`{2}`, `{2,}`, `{2,5}`, `{,5}`) is a literal brace: `/^{.*}$/` matches a JSON
+/// object. The `regex` crate refuses that, so such braces are escaped first.
+pub(crate) fn literal_braces(pat: &str) -> String {
+    let b = pat.as_bytes();
+    let mut out = String::with_capacity(pat.len() + 4);
+    let mut i = 0;
+    let mut open_quantifier = false;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' && i + 1 < b.len() {
+            // An escape, copied whole (its second character may be multi-byte).
+            let n = pat[i + 1..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&pat[i..i + 1 + n]);
+            i += 1 + n;
+            continue;
+        }
+        if c == b'{' {
+            let rest = &pat[i + 1..];
+            let end = rest.find('}');
+            let body = end.map(|e| &rest[..e]);
+            let quantifier = body.is_some_and(|q| {
+                let (a, bnd) = q.split_once(',').unwrap_or((q, ""));
+                !q.is_empty()
+                    && a.bytes().all(|d| d.is_ascii_digit())
+                    && bnd.bytes().all(|d| d.is_ascii_digit())
+                    && (!a.is_empty() || !bnd.is_empty())
+            });
+            if quantifier && i > 0 {
+                open_quantifier = true;
+                // Ruby's `{,n}` is `{0,n}`.
+                out.push_str(if rest.starts_with(',') { "{0" } else { "{" });
+            } else {
+                out.push_str("\\{");
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'}' {
+            if open_quantifier {
+                open_quantifier = false;
+                out.push('}');
+            } else {
+                out.push_str("\\}");
+            }
+            i += 1;
+            continue;
+        }
+        let n = pat[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&pat[i..i + n]);
+        i += n;
+    }
+    out
+}
+
+#[cfg(test)]
+mod braces {
+    #[test]
+    fn braces_that_are_not_repetitions_are_literal() {
+        for (pat, want) in [
+            ("^{.*}$", "^\\{.*\\}$"),
+            ("a{2}", "a{2}"),
+            ("a{2,}b{,3}c{1,5}", "a{2,}b{0,3}c{1,5}"),
+            ("${BIG}", "$\\{BIG\\}"),
+            ("\\{x\\}", "\\{x\\}"),
+            ("é{", "é\\{"),
+        ] {
+            assert_eq!(super::literal_braces(pat), want, "{pat}");
+            assert!(
+                regex::Regex::new(&super::literal_braces(pat)).is_ok(),
+                "{pat}"
+            );
+        }
+        let re = regex::Regex::new(&super::literal_braces("^{.*}$")).unwrap();
+        assert!(re.is_match("{\"a\":1}"));
+    }
 }

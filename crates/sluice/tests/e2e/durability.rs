@@ -162,9 +162,8 @@ fn an_outage_loses_nothing_and_memory_stays_bounded() {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(outage) {
         peak_rss = peak_rss.max(rss_kib(pid));
-        peak_buffer = peak_buffer.max(s.metric(
-            r#"sluice_buffer_bytes{component="es",component_type="elasticsearch"}"#,
-        ));
+        peak_buffer = peak_buffer
+            .max(s.metric(r#"sluice_buffer_bytes{component="es",component_type="elasticsearch"}"#));
         std::thread::sleep(Duration::from_millis(500));
     }
     let during = acked(&acked_file) - down_at;
@@ -529,7 +528,11 @@ fn sigterm_leaves_the_backlog_in_the_disk_buffer_for_the_next_start() {
         "shutdown took {:?} (the grace is 20 s)",
         t.elapsed()
     );
-    assert!(s.stderr().contains("stays in the disk buffer"), "{}", s.stderr());
+    assert!(
+        s.stderr().contains("stays in the disk buffer"),
+        "{}",
+        s.stderr()
+    );
     let es = Noida::start(es_port);
     s.kill9_and_restart();
     s.wait_for(60, "the 500 events delivered after the restart", || {
