@@ -23,12 +23,13 @@
 mod component;
 mod error;
 mod load;
+pub mod logstash;
 mod pipeline;
 mod suggest;
 mod validate;
 
 pub use error::{ConfigError, ConfigErrors};
-pub use load::{load_files, load_str};
+pub use load::{is_logstash, load_files, load_str, read_logstash};
 pub use pipeline::{AdminConfig, Pipeline, SinkNode, SourceNode, TransformNode};
 
 /// The embedded default pipeline (config/default.toml), used when no `--config` is given.

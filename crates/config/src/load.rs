@@ -10,11 +10,87 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Loads and validates one or more files; components from all files form one pipeline.
-pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> Result<Pipeline, ConfigErrors> {
-    let mut docs = Vec::new();
+/// Whether `paths` name Logstash pipelines: `.conf` files, or directories of them.
+pub fn is_logstash<P: AsRef<Path>>(paths: &[P]) -> bool {
+    paths.iter().any(|p| {
+        let p = p.as_ref();
+        p.is_dir() || p.extension().is_some_and(|e| e == "conf")
+    })
+}
+
+/// The `.conf` files `paths` name, read, in Logstash's order: each path in turn, a
+/// directory's `*.conf` in lexical order.
+pub fn read_logstash<P: AsRef<Path>>(
+    paths: &[P],
+) -> Result<Vec<crate::logstash::Source>, ConfigErrors> {
+    let mut files = Vec::new();
     let mut errors = Vec::new();
     for p in paths {
+        let p = p.as_ref();
+        let mut list = Vec::new();
+        if p.is_dir() {
+            match std::fs::read_dir(p) {
+                Ok(rd) => {
+                    list.extend(
+                        rd.flatten()
+                            .map(|e| e.path())
+                            .filter(|f| f.is_file() && f.extension().is_some_and(|e| e == "conf")),
+                    );
+                    list.sort();
+                }
+                Err(e) => errors.push(ConfigError {
+                    file: p.display().to_string(),
+                    component: String::new(),
+                    key: String::new(),
+                    message: format!("cannot read the directory: {e}"),
+                }),
+            }
+        } else {
+            list.push(p.to_owned());
+        }
+        for f in list {
+            match std::fs::read_to_string(&f) {
+                Ok(text) => files.push((f.display().to_string(), text)),
+                Err(e) => errors.push(ConfigError {
+                    file: f.display().to_string(),
+                    component: String::new(),
+                    key: String::new(),
+                    message: format!("cannot read the file: {e}"),
+                }),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+/// Loads and validates one or more files; components from all files form one pipeline.
+/// `.conf` files (and directories of them) are Logstash pipelines.
+pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> Result<Pipeline, ConfigErrors> {
+    let (conf, toml_paths): (Vec<&P>, Vec<&P>) = paths
+        .iter()
+        .partition(|p| is_logstash(std::slice::from_ref(*p)));
+    let mut docs = Vec::new();
+    let mut errors = Vec::new();
+    if !conf.is_empty() {
+        // Logstash pipelines, beside TOML files that may hold the settings (data_dir,
+        // admin) and more components.
+        let files = read_logstash(&conf)?;
+        let (toml, warnings) = crate::logstash::to_toml(&files)?;
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        let name = files
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        docs.push((name, toml));
+    }
+    for p in toml_paths {
         let name = p.as_ref().display().to_string();
         match std::fs::read_to_string(p.as_ref()) {
             Ok(text) => docs.push((name, text)),

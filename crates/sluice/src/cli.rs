@@ -38,9 +38,19 @@ pub enum Command {
     /// Events a sink could not deliver as they were: summarise them, or send them again.
     #[command(subcommand)]
     DeadLetters(DeadLettersCommand),
+    /// Print a Logstash pipeline (.conf files, or directories of them) as sluice TOML,
+    /// each component with the line it comes from.
+    Convert(ConvertArgs),
     /// Disk buffers, offline (sluice must not be running on them).
     #[command(subcommand)]
     Buffer(BufferCommand),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConvertArgs {
+    /// The .conf files or directories, in order (Logstash's `-f` / path.config).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -88,8 +98,9 @@ pub struct DeadLettersArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct RunArgs {
     /// Configuration file(s); components from all files form one pipeline. Without
-    /// one, the embedded default (config/default.toml) runs.
-    #[arg(long = "config", short = 'c')]
+    /// one, the embedded default (config/default.toml) runs. `.conf` files (and
+    /// directories of them) are Logstash pipelines; `-f` is Logstash's spelling.
+    #[arg(long = "config", short = 'c', visible_short_alias = 'f')]
     pub config: Vec<PathBuf>,
     /// Overrides `data_dir`.
     #[arg(long)]
@@ -101,7 +112,13 @@ pub struct RunArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ValidateArgs {
-    #[arg(long = "config", short = 'c', required = true)]
+    /// TOML files, or Logstash `.conf` files and directories (`-f` as in Logstash).
+    #[arg(
+        long = "config",
+        short = 'c',
+        visible_short_alias = 'f',
+        required = true
+    )]
     pub config: Vec<PathBuf>,
 }
 

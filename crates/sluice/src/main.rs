@@ -29,5 +29,30 @@ fn main() -> ExitCode {
         cli::Command::Validate(args) => run::validate(args),
         cli::Command::DeadLetters(cmd) => dead_letters::main(cmd),
         cli::Command::Buffer(cmd) => buffer::main(cmd),
+        cli::Command::Convert(args) => convert(args),
+    }
+}
+
+/// `sluice convert FILE.conf...`: the TOML a Logstash pipeline becomes.
+fn convert(args: cli::ConvertArgs) -> std::process::ExitCode {
+    let files = match sluice_config::read_logstash(&args.paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    match sluice_config::logstash::to_toml(&files) {
+        Ok((toml, warnings)) => {
+            for w in warnings {
+                eprintln!("sluice: warning: {w}");
+            }
+            print!("{toml}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::ExitCode::from(1)
+        }
     }
 }

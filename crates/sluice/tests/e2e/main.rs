@@ -12,6 +12,7 @@ mod durability;
 mod elasticsearch;
 mod hardening;
 mod http;
+mod logstash;
 mod real_senders;
 mod robustness;
 mod studio;

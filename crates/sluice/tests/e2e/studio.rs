@@ -54,14 +54,19 @@ fn run_python(s: &Server, name: &str, script: &str) {
 }
 
 pub(crate) fn beats_send(port: u16, lines: &[&str]) {
-    let docs: Vec<Vec<u8>> = lines
+    let docs: Vec<serde_json::Value> = lines
         .iter()
         .map(|l| {
             serde_json::json!({"message": l, "log": {"file": {"path": "/var/log/studio/studio.log"}}, "@metadata": {"beat": "filebeat"}})
-                .to_string()
-                .into_bytes()
         })
         .collect();
+    beats_send_docs(port, &docs);
+}
+
+/// One Beats window of these documents; waits for its ACK.
+pub(crate) fn beats_send_docs(port: u16, docs: &[serde_json::Value]) {
+    let lines = docs;
+    let docs: Vec<Vec<u8>> = docs.iter().map(|d| d.to_string().into_bytes()).collect();
     let events: Vec<(u32, &[u8])> = docs
         .iter()
         .enumerate()

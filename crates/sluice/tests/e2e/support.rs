@@ -117,7 +117,20 @@ impl Server {
         s
     }
 
+    /// [`Server::start`] with more configuration files beside the generated one
+    /// (`(name, text)`, written in the server's directory, `{PORT}` replaced), given
+    /// to `sluice run` after it: Logstash `.conf` pipelines, say.
+    pub fn start_with_files(body: &str, files: &[(&str, &str)]) -> Server {
+        let s = Self::spawn_with(body, &[("TZ", "UTC")], files);
+        s.wait_ready();
+        s
+    }
+
     fn spawn(body: &str, env: &[(&str, &str)]) -> Server {
+        Self::spawn_with(body, env, &[])
+    }
+
+    fn spawn_with(body: &str, env: &[(&str, &str)], files: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let admin = free_port();
         let port = free_port();
@@ -128,9 +141,17 @@ impl Server {
         );
         let cfg = dir.path().join("sluice.toml");
         std::fs::write(&cfg, text).unwrap();
+        let mut extra = Vec::new();
+        for (name, body) in files {
+            let p = dir.path().join(name);
+            std::fs::write(&p, body.replace("{PORT}", &port.to_string())).unwrap();
+            extra.push("--config".to_owned());
+            extra.push(p.display().to_string());
+        }
         let child = Command::new(sluice_bin())
             .args(["run", "--config"])
             .arg(&cfg)
+            .args(&extra)
             .env("TZ", "UTC")
             .envs(env.iter().copied())
             .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
