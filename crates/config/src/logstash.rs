@@ -38,6 +38,17 @@ pub type Source = (String, String);
 /// The TOML document for the pipelines in `files`, with a comment naming the source of
 /// each component; and warnings (settings that sluice ignores).
 pub fn to_toml(files: &[Source]) -> Result<(String, Vec<String>), ConfigErrors> {
+    convert(files, false)
+}
+
+/// Only the filters of `files`, between a placeholder input (JSON lines on a port the
+/// system picks) and a blackhole output: what `sluice test` runs, as
+/// logstash-filter-verifier replaces a pipeline's inputs and outputs.
+pub fn filters_to_toml(files: &[Source]) -> Result<(String, Vec<String>), ConfigErrors> {
+    convert(files, true)
+}
+
+fn convert(files: &[Source], filters_only: bool) -> Result<(String, Vec<String>), ConfigErrors> {
     let mut c = Conv::default();
     for (name, text) in files {
         match sluice_lscl::parse(text) {
@@ -45,12 +56,14 @@ pub fn to_toml(files: &[Source]) -> Result<(String, Vec<String>), ConfigErrors> 
                 c.file = name.clone();
                 for s in &cfg.sections {
                     match s.kind {
+                        SectionKind::Input if filters_only => {}
                         SectionKind::Input => {
                             for i in &s.items {
                                 c.input(i);
                             }
                         }
                         SectionKind::Filter => c.filters(&s.items, None),
+                        SectionKind::Output if filters_only => {}
                         SectionKind::Output => c.outputs(&s.items, None),
                     }
                 }
@@ -65,6 +78,23 @@ pub fn to_toml(files: &[Source]) -> Result<(String, Vec<String>), ConfigErrors> 
     }
     if !c.errors.is_empty() {
         return Err(ConfigErrors(c.errors));
+    }
+    if filters_only {
+        let mut src = toml::Table::new();
+        src.insert("type".into(), s("json_lines"));
+        src.insert("address".into(), s("127.0.0.1:0"));
+        c.sources.push((
+            "test_input".into(),
+            T::Table(src),
+            "placeholder input".into(),
+        ));
+        let mut sink = toml::Table::new();
+        sink.insert("type".into(), s("blackhole"));
+        c.sinks.push((
+            "test_output".into(),
+            T::Table(sink),
+            "placeholder output".into(),
+        ));
     }
     let warnings = std::mem::take(&mut c.warnings);
     Ok((c.render(), warnings))

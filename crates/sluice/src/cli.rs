@@ -41,9 +41,27 @@ pub enum Command {
     /// Print a Logstash pipeline (.conf files, or directories of them) as sluice TOML,
     /// each component with the line it comes from.
     Convert(ConvertArgs),
+    /// Run test cases (logstash-filter-verifier's JSON format) through the pipeline's
+    /// transforms, without opening a port; print a diff per failing case.
+    Test(TestArgs),
     /// Disk buffers, offline (sluice must not be running on them).
     #[command(subcommand)]
     Buffer(BufferCommand),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TestArgs {
+    /// The pipeline: TOML files, or Logstash `.conf` files and directories.
+    #[arg(
+        long = "config",
+        short = 'c',
+        visible_short_alias = 'f',
+        required = true
+    )]
+    pub config: Vec<PathBuf>,
+    /// Test case files.
+    #[arg(long, required = true, num_args = 1..)]
+    pub cases: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

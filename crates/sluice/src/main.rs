@@ -8,6 +8,7 @@ mod buffer;
 mod cli;
 mod dead_letters;
 mod run;
+mod test_cmd;
 
 use clap::Parser;
 
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         cli::Command::DeadLetters(cmd) => dead_letters::main(cmd),
         cli::Command::Buffer(cmd) => buffer::main(cmd),
         cli::Command::Convert(args) => convert(args),
+        cli::Command::Test(args) => test_cmd::main(&args.config, &args.cases),
     }
 }
 

@@ -156,3 +156,71 @@ fn conf_errors_point_at_the_line_and_name_every_missing_plugin() {
         assert!(err.contains(want), "{want}: {err}");
     }
 }
+
+/// `sluice test` passes the shipped cases of config/studio.conf, fails a broken case
+/// with a readable diff, and runs logstash-filter-verifier's own basic cases.
+#[test]
+fn sluice_test_runs_cases_and_prints_a_diff_for_a_broken_one() {
+    let root = workspace_root();
+    let run = |conf: &std::path::Path, cases: &std::path::Path| {
+        let out = std::process::Command::new(sluice_bin())
+            .args(["test", "-f"])
+            .arg(conf)
+            .arg("--cases")
+            .arg(cases)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = run(
+        &root.join("config/studio.conf"),
+        &root.join("config/studio-cases.json"),
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("1 passed, 0 failed"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.json");
+    let cases = std::fs::read_to_string(root.join("config/studio-cases.json")).unwrap();
+    std::fs::write(
+        &broken,
+        cases
+            .replace("\"response_time\": 12", "\"response_time\": 13")
+            .replace("\"tags\": [ \"error\" ]", "\"tags\": [ \"err\" ]"),
+    )
+    .unwrap();
+    let (code, text) = run(&root.join("config/studio.conf"), &broken);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("FAIL") && text.contains("event 1:") && text.contains("event 2:"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"~ [tags][0]: expected "err", got "error""#) || text.contains("[tags]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("~ [response_time]: expected 13, got 12"),
+        "{text}"
+    );
+
+    let Some(shared) = shared_dir() else { return };
+    let lfv = shared.join("corpus/logstash-configs/magnusbaeck-logstash-filter-verifier/testdata");
+    for (conf, case) in [
+        (
+            "basic_logstash_config_file.conf",
+            "testcases/basic_logstash_config_file.conf/testcase1.json",
+        ),
+        (
+            "basic_logstash_config_dir",
+            "testcases/basic_logstash_config_dir/testcase1.json",
+        ),
+    ] {
+        let (code, text) = run(&lfv.join(conf), &lfv.join(case));
+        assert_eq!(code, Some(0), "{conf}: {text}");
+    }
+}
