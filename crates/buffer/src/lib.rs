@@ -557,6 +557,10 @@ fn reader(
             e.meta_mut().ack = Some(token.clone());
         }
         drop(token);
+        // The sink's take of this batch counts its memory size out of the gauge.
+        sh.metrics
+            .buffer_bytes
+            .add(sluice_core::approx_bytes(&events));
         if tx.blocking_send(events).is_err() {
             // The sink is gone (shutdown): what it did not finish stays on disk.
             return;

@@ -223,7 +223,7 @@ fn copy_for(
 
 /// `sluice_buffer_bytes` of a batch in a memory buffer: the first event's estimated
 /// size times the events, so that counting costs the same for any batch size.
-fn approx_bytes(b: &EventBatch) -> i64 {
+pub fn approx_bytes(b: &EventBatch) -> i64 {
     b.first().map_or(0, |e| e.estimated_size() * b.len()) as i64
 }
 

@@ -154,7 +154,7 @@ fn an_outage_loses_nothing_and_memory_stays_bounded() {
     // A steady flow: windows of 50, as fast as the disk buffer acknowledges them.
     let mut client = beats_client(s.port, 200_000, 50, &acked_file, outage + 30);
     std::thread::sleep(Duration::from_secs(2));
-    es.stop(); // Elasticsearch goes away
+    es.shut_down(); // Elasticsearch goes away
     let down_at = acked(&acked_file);
     let pid = s.child.as_ref().unwrap().id();
     let mut peak_rss = 0;
@@ -174,7 +174,13 @@ fn an_outage_loses_nothing_and_memory_stays_bounded() {
     s.wait_for(300, "the backlog drained into Elasticsearch", || {
         let now = stored_up_to(&es, n);
         if now != last {
-            eprintln!("outage: {now:?} of {n} in Elasticsearch");
+            eprintln!(
+                "outage: {now:?} of {n} in Elasticsearch; sluice sent {} and holds {}",
+                s.metric(
+                    r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#
+                ),
+                s.metric(r#"sluice_buffer_events{component="es",component_type="elasticsearch"}"#)
+            );
             last = now;
         }
         now.0 == n
@@ -191,6 +197,12 @@ fn an_outage_loses_nothing_and_memory_stays_bounded() {
         hwm < 300 * 1024,
         "peak RSS {hwm} KiB over an outage with a disk buffer"
     );
+    assert!(peak_buffer > 0.0, "sluice_buffer_bytes showed the backlog");
+    s.wait_for(10, "the buffer gauges back at 0", || {
+        s.metric(r#"sluice_buffer_bytes{component="es",component_type="elasticsearch"}"#) == 0.0
+            && s.metric(r#"sluice_buffer_events{component="es",component_type="elasticsearch"}"#)
+                == 0.0
+    });
 }
 
 fn status_kib(pid: u32, key: &str) -> u64 {

@@ -52,16 +52,32 @@ impl Noida {
 
     /// Kills the server (SIGKILL, the whole process group); its data stays.
     pub(crate) fn stop(&mut self) {
+        self.signal_stop("-KILL");
+    }
+
+    /// Stops the server as an operator would (SIGTERM), so that it keeps what it
+    /// acknowledged: noida-db, unlike Elasticsearch with its translog, loses the
+    /// writes of its last moments to a SIGKILL, which is not the outage under test.
+    pub(crate) fn shut_down(&mut self) {
+        self.signal_stop("-TERM");
+    }
+
+    fn signal_stop(&mut self, signal: &str) {
         let Some(mut child) = self.child.take() else {
             return;
         };
         let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .args([signal, "--", &format!("-{}", child.id())])
             .status();
         let _ = child.wait();
-        // Gone when its port no longer answers.
+        // Gone when its port no longer answers; killed if it takes more than 10 s.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.request("GET", "/").0 != 0 && Instant::now() < deadline {
+        while self.request("GET", "/").0 != 0 {
+            if Instant::now() > deadline {
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .status();
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
