@@ -201,6 +201,14 @@ fn attr<'a>(p: &'a Plugin, name: &str) -> Option<&'a Attribute> {
     p.attributes.iter().find(|a| a.name == name)
 }
 
+/// The name of a plugin's `codec`, when it has one (`codec => json` or `json { }`).
+fn codec(p: &Plugin) -> Option<String> {
+    attr(p, "codec").map(|a| match &a.value {
+        Value::Plugin(c) => c.name.clone(),
+        v => v.as_str().unwrap_or("").to_owned(),
+    })
+}
+
 fn s(v: &str) -> T {
     T::String(v.to_owned())
 }
@@ -270,10 +278,7 @@ impl Conv {
             }
         };
         let mut t = table(p);
-        let codec = attr(p, "codec").map(|a| match &a.value {
-            Value::Plugin(c) => c.name.clone(),
-            v => v.as_str().unwrap_or("").to_owned(),
-        });
+        let codec = codec(p);
         t.remove("codec");
         let id = self.id(p);
         let at = self.at(p);
@@ -519,10 +524,7 @@ impl Conv {
 
     fn output(&mut self, p: &Plugin, cond: Option<&str>) {
         let mut t = table(p);
-        let codec = attr(p, "codec").map(|a| match &a.value {
-            Value::Plugin(c) => c.name.clone(),
-            v => v.as_str().unwrap_or("").to_owned(),
-        });
+        let codec = codec(p);
         t.remove("codec");
         let id = self.id(p);
         let at = self.at(p);

@@ -128,6 +128,18 @@ fn today_index() -> String {
     format!("studio-logs-{}", chrono::Utc::now().format("%Y.%m.%d"))
 }
 
+/// `{"seq":i,"message":"event i"}` for each i of `range`.
+fn seq_lines(range: std::ops::RangeInclusive<u32>) -> Vec<String> {
+    range
+        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
+        .collect()
+}
+
+/// `sluice_events_sent_total` of the sink `es`.
+fn es_sent(s: &Server) -> f64 {
+    s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
+}
+
 fn send_json_lines(port: u16, lines: &[String]) {
     let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
     for l in lines {
@@ -173,7 +185,7 @@ fn events_land_in_todays_index_and_a_mapping_conflict_is_dead_lettered() {
     lines.push(r#"{"seq":999,"n":"not a number","message":"conflict"}"#.to_owned());
     send_json_lines(s.port, &lines[1..]);
     s.wait_for(60, "199 more delivered and 1 dead-lettered", || {
-        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#) >= 200.0
+        es_sent(&s) >= 200.0
             && s.metric(r#"sluice_events_dropped_total{component="es",component_type="elasticsearch",reason="dead_letter"}"#) >= 1.0
     });
     assert_eq!(es.count(&today_index()), 200);
@@ -199,35 +211,22 @@ fn events_wait_while_elasticsearch_is_down_and_land_when_it_comes_up() {
     }
     let port = free_port();
     let s = Server::start_degraded(&pipeline(port, ""));
-    let lines: Vec<String> = (1..=500)
-        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
-        .collect();
+    let lines = seq_lines(1..=500);
     send_json_lines(s.port, &lines);
     s.wait_for(30, "/health to say Elasticsearch is unreachable", || {
         http_get(s.admin, "/health").is_ok_and(|(c, b)| c == 503 && b.contains("Elasticsearch"))
     });
-    assert_eq!(
-        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#),
-        0.0
-    );
+    assert_eq!(es_sent(&s), 0.0);
     let es = Noida::start(port);
-    s.wait_for(60, "all 500 delivered", || {
-        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
-            >= 500.0
-    });
+    s.wait_for(60, "all 500 delivered", || es_sent(&s) >= 500.0);
     assert_eq!(es.count(&today_index()), 500);
     s.wait_for(10, "/health to recover", || {
         http_get(s.admin, "/health").is_ok_and(|(c, _)| c == 200)
     });
     // 1000 more land exactly once in today's index.
-    let more: Vec<String> = (501..=1500)
-        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
-        .collect();
+    let more = seq_lines(501..=1500);
     send_json_lines(s.port, &more);
-    s.wait_for(60, "1500 delivered", || {
-        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
-            >= 1500.0
-    });
+    s.wait_for(60, "1500 delivered", || es_sent(&s) >= 1500.0);
     assert_eq!(es.count(&today_index()), 1500);
     let (_, body) = es.request(
         "GET",
@@ -402,12 +401,10 @@ fn faults_lose_nothing_and_retry_only_what_failed() {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let port = fault_server(seen.clone(), first_script());
     let s = Server::start(&pipeline(port, "batch_max_events = 20\nmax_in_flight = 1"));
-    let lines: Vec<String> = (1..=10)
-        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
-        .collect();
+    let lines = seq_lines(1..=10);
     send_json_lines(s.port, &lines);
     s.wait_for(30, "9 delivered and 1 dead-lettered", || {
-        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#) >= 9.0
+        es_sent(&s) >= 9.0
             && s.metric(r#"sluice_events_dropped_total{component="es",component_type="elasticsearch",reason="dead_letter"}"#) >= 1.0
     });
     let seen = seen.lock().unwrap();
@@ -426,10 +423,7 @@ fn faults_lose_nothing_and_retry_only_what_failed() {
     assert_eq!(dl[0]["event"]["seq"], 3);
     assert_eq!(dl[0]["error"]["type"], "mapper_parsing_exception");
     assert_eq!(dl[0]["attempts"], 3);
-    assert_eq!(
-        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#),
-        9.0
-    );
+    assert_eq!(es_sent(&s), 9.0);
     // Items by outcome and status: every attempt accounted for.
     let items = |outcome: &str, status: &str| {
         s.metric(&format!(
@@ -561,9 +555,7 @@ fn too_large_requests_split_and_slow_ones_are_retried() {
         port,
         "batch_max_events = 50\nmax_in_flight = 1\nrequest_timeout = \"500ms\"",
     ));
-    let mut lines: Vec<String> = (1..=10)
-        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
-        .collect();
+    let mut lines = seq_lines(1..=10);
     lines.insert(
         5,
         format!(r#"{{"seq":99,"message":"{}"}}"#, "x".repeat(4000)),
@@ -573,7 +565,7 @@ fn too_large_requests_split_and_slow_ones_are_retried() {
     std::thread::sleep(Duration::from_millis(300));
     send_json_lines(s.port, &lines[1..]);
     s.wait_for(30, "10 delivered and 1 dead-lettered", || {
-        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#) >= 10.0
+        es_sent(&s) >= 10.0
             && s.metric(r#"sluice_events_dropped_total{component="es",component_type="elasticsearch",reason="dead_letter"}"#) >= 1.0
     });
     let dl = read_json_lines(&s.data("dead_letters/es/dead_letters.jsonl"));
@@ -605,14 +597,9 @@ fn a_429_storm_delays_but_loses_nothing() {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let port = fault_server(seen.clone(), script.clone());
     let s = Server::start(&pipeline(port, "max_in_flight = 1"));
-    let lines: Vec<String> = (1..=20)
-        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
-        .collect();
+    let lines = seq_lines(1..=20);
     send_json_lines(s.port, &lines);
-    s.wait_for(30, "20 delivered after the storm", || {
-        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
-            >= 20.0
-    });
+    s.wait_for(30, "20 delivered after the storm", || es_sent(&s) >= 20.0);
     assert_eq!(seen.lock().unwrap().stored.len(), 20);
     assert!(
         s.metric(r#"sluice_sink_items_total{component="es",component_type="elasticsearch",outcome="retried",status="429"}"#) >= 20.0
@@ -661,9 +648,7 @@ batch_timeout = "100ms"
         es.port
     );
     let s = Server::start(&cfg);
-    let mut lines: Vec<String> = (1..=20)
-        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
-        .collect();
+    let mut lines = seq_lines(1..=20);
     lines.push(r#"{"seq":21,"message":"from nginx","data_stream":{"dataset":"nginx"}}"#.into());
     send_json_lines(s.port, &lines);
     s.wait_for(
@@ -689,10 +674,7 @@ batch_timeout = "100ms"
     );
     let s = Server::start(&cfg.replace(&es.port.to_string(), &port.to_string()));
     send_json_lines(s.port, &lines[..3]);
-    s.wait_for(30, "3 delivered", || {
-        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
-            >= 3.0
-    });
+    s.wait_for(30, "3 delivered", || es_sent(&s) >= 3.0);
     let seen = seen.lock().unwrap();
     assert_eq!(seen.actions, ["create"; 3]);
     assert_eq!(seen.indices, ["logs-studio-prod"; 3]);
@@ -748,17 +730,12 @@ fn a_failing_endpoint_is_rested_and_the_healthy_one_takes_the_load() {
         &format!(r#"endpoints = ["http://127.0.0.1:{bad_port}", "http://127.0.0.1:{good_port}"]"#),
     );
     let s = Server::start(&cfg);
-    let lines: Vec<String> = (1..=200)
-        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
-        .collect();
+    let lines = seq_lines(1..=200);
     for chunk in lines.chunks(10) {
         send_json_lines(s.port, chunk);
         std::thread::sleep(Duration::from_millis(20));
     }
-    s.wait_for(30, "200 delivered", || {
-        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
-            >= 200.0
-    });
+    s.wait_for(30, "200 delivered", || es_sent(&s) >= 200.0);
     assert_eq!(good.lock().unwrap().stored.len(), 200);
     // Rested for 1 s, then 2 s, ...: a run of a few seconds reaches it a few times at
     // most, where plain round-robin would send it every other request.
@@ -793,14 +770,9 @@ fn opensearch_and_elasticsearch_7_take_the_same_requests() {
             Arc::new(|_, ids, _| Answer::Items(vec![201; ids.len()], Duration::ZERO)),
         );
         let s = Server::start(&pipeline(port, ""));
-        let lines: Vec<String> = (1..=50)
-            .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
-            .collect();
+        let lines = seq_lines(1..=50);
         send_json_lines(s.port, &lines);
-        s.wait_for(30, "50 delivered", || {
-            s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
-                >= 50.0
-        });
+        s.wait_for(30, "50 delivered", || es_sent(&s) >= 50.0);
         s.wait_for(10, "the version in the log", || {
             s.stderr().contains("Elasticsearch reached")
         });
@@ -837,17 +809,12 @@ fn unknown_fates_without_document_id_are_counted_as_possible_duplicates() {
     let cfg = pipeline(port, "batch_max_events = 5\nmax_in_flight = 1")
         .replace("document_id = \"%{seq}\"\n", "");
     let s = Server::start(&cfg);
-    let lines: Vec<String> = (1..=15)
-        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
-        .collect();
+    let lines = seq_lines(1..=15);
     for chunk in lines.chunks(5) {
         send_json_lines(s.port, chunk);
         std::thread::sleep(Duration::from_millis(300));
     }
-    s.wait_for(30, "15 delivered", || {
-        s.metric(r#"sluice_events_sent_total{component="es",component_type="elasticsearch"}"#)
-            >= 15.0
-    });
+    s.wait_for(30, "15 delivered", || es_sent(&s) >= 15.0);
     let seen = seen.lock().unwrap();
     assert_eq!(seen.stored.len(), 15, "{:?}", seen.stored);
     let duplicates: u32 = seen.stored.values().map(|n| n - 1).sum();
@@ -908,9 +875,7 @@ retry = {{ initial = "100ms", max = "500ms" }}
         sink("no_verify", "tls = { verify = false }"),
     );
     let s = Server::start_degraded(&cfg);
-    let lines: Vec<String> = (1..=30)
-        .map(|i| format!(r#"{{"seq":{i},"message":"event {i}"}}"#))
-        .collect();
+    let lines = seq_lines(1..=30);
     send_json_lines(s.port, &lines);
     s.wait_for(30, "30 events in with_ca and no_verify", || {
         es.count("with_ca") == 30 && es.count("no_verify") == 30
