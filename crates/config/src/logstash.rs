@@ -222,7 +222,62 @@ fn as_text(v: Option<T>) -> Option<String> {
     }
 }
 
+/// Duplicate keys inside one hash literal, with their place, nested hashes included
+/// (Logstash refuses them when it compiles the pipeline; repeating a whole setting
+/// merges instead).
+fn duplicate_keys(v: &Value, out: &mut Vec<(String, sluice_lscl::Pos)>) {
+    match v {
+        Value::Hash(h) => {
+            let mut seen = std::collections::HashSet::new();
+            for (k, pos, inner) in h {
+                if !seen.insert(k.as_str()) {
+                    out.push((k.clone(), *pos));
+                }
+                duplicate_keys(inner, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| duplicate_keys(x, out)),
+        Value::Plugin(p) => p
+            .attributes
+            .iter()
+            .for_each(|a| duplicate_keys(&a.value, out)),
+        _ => {}
+    }
+}
+
 impl Conv {
+    /// What Logstash refuses when it compiles a plugin, whatever the plugin: duplicate
+    /// keys in a hash, and more than one codec.
+    fn check(&mut self, p: &Plugin) {
+        let mut dups = Vec::new();
+        for a in &p.attributes {
+            duplicate_keys(&a.value, &mut dups);
+        }
+        for (k, pos) in dups {
+            self.errors.push(ConfigError {
+                file: self.file.clone(),
+                component: String::new(),
+                key: String::new(),
+                message: format!(
+                    "line {}, column {}: duplicate key `{k}` in a hash of `{}` (Logstash refuses it too)",
+                    pos.line, pos.column, p.name
+                ),
+            });
+        }
+        let codecs: Vec<&Attribute> = p.attributes.iter().filter(|a| a.name == "codec").collect();
+        if let Some(second) = codecs.get(1) {
+            self.errors.push(ConfigError {
+                file: self.file.clone(),
+                component: String::new(),
+                key: String::new(),
+                message: format!(
+                    "line {}, column {}: `{}` has more than one codec",
+                    second.pos.line, second.pos.column, p.name
+                ),
+            });
+        }
+    }
+
     fn id(&mut self, p: &Plugin) -> String {
         let base = attr(p, "id")
             .and_then(|a| a.value.as_str())
@@ -277,6 +332,7 @@ impl Conv {
                 return;
             }
         };
+        self.check(p);
         let mut t = table(p);
         let codec = codec(p);
         t.remove("codec");
@@ -418,6 +474,7 @@ impl Conv {
     }
 
     fn filter(&mut self, p: &Plugin, cond: Option<String>) {
+        self.check(p);
         let mut t = table(p);
         let id = self.id(p);
         let at = self.at(p);
@@ -523,6 +580,7 @@ impl Conv {
     }
 
     fn output(&mut self, p: &Plugin, cond: Option<&str>) {
+        self.check(p);
         let mut t = table(p);
         let codec = codec(p);
         t.remove("codec");

@@ -87,3 +87,40 @@ fn real_corpus_pipelines_load_or_name_what_stops_them() {
 
 /// Measured when this test was written (see the crate docs).
 const LOADED: usize = 3;
+
+/// logstash-core's spec cases that parse but must not compile: duplicate keys in one
+/// hash (06, 07) and two codecs on one plugin (21, 22); a setting repeated as a whole
+/// merges instead (24).
+#[test]
+fn spec_cases_that_logstash_refuses_to_compile_are_refused() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/logstash-configs/elastic-logstash/grammar-spec-cases");
+    if !dir.is_dir() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "shared/corpus is required under CI=true"
+        );
+        return;
+    }
+    let conv = |name: &str| {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        sluice_config::logstash::to_toml(&[(name.to_owned(), text)])
+    };
+    for (file, want) in [
+        (
+            "06-duplicate-hash-key.conf",
+            "line 5, column 7: duplicate key `message`",
+        ),
+        (
+            "07-duplicate-key-in-nested-hash.conf",
+            "line 7, column 9: duplicate key `cool`",
+        ),
+        ("21-two-codecs-input.conf", "more than one codec"),
+        ("22-two-codecs-output.conf", "more than one codec"),
+    ] {
+        let e = conv(file).unwrap_err().to_string();
+        assert!(e.contains(want), "{file}: {e}");
+    }
+    let (toml, _) = conv("24-repeated-hash-directive-duplicate-keys.conf").unwrap();
+    assert!(toml.contains(r#"patterns = ["foo", "bar"]"#), "{toml}");
+}
