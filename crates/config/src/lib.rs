@@ -25,11 +25,12 @@ mod error;
 mod load;
 pub mod logstash;
 mod pipeline;
+pub mod pipelines_yml;
 mod suggest;
 mod validate;
 
 pub use error::{ConfigError, ConfigErrors};
-pub use load::{is_logstash, load_files, load_str, read_logstash};
+pub use load::{is_logstash, load_files, load_str, read_logstash, read_pipelines};
 pub use pipeline::{AdminConfig, Pipeline, SinkNode, SourceNode, TransformNode};
 
 /// The embedded default pipeline (config/default.toml), used when no `--config` is given.

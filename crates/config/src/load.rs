@@ -10,16 +10,33 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Whether `paths` name Logstash pipelines: `.conf` files, or directories of them.
+/// Whether `paths` name Logstash pipelines: `.conf` files, directories or globs of
+/// them, or a `pipelines.yml`.
 pub fn is_logstash<P: AsRef<Path>>(paths: &[P]) -> bool {
     paths.iter().any(|p| {
         let p = p.as_ref();
-        p.is_dir() || p.extension().is_some_and(|e| e == "conf")
+        p.is_dir()
+            || p.extension().is_some_and(|e| e == "conf" || is_yml(e))
+            || p.to_str().is_some_and(|s| s.contains(['*', '?', '[']))
     })
 }
 
+fn is_yml(ext: &std::ffi::OsStr) -> bool {
+    ext == "yml" || ext == "yaml"
+}
+
+fn read_error(file: &Path, message: String) -> ConfigError {
+    ConfigError {
+        file: file.display().to_string(),
+        component: String::new(),
+        key: String::new(),
+        message,
+    }
+}
+
 /// The `.conf` files `paths` name, read, in Logstash's order: each path in turn, a
-/// directory's `*.conf` in lexical order.
+/// directory's `*.conf` in lexical order, a glob's matches in lexical order (`**`
+/// descends into directories, as in Logstash's `path.config`).
 pub fn read_logstash<P: AsRef<Path>>(
     paths: &[P],
 ) -> Result<Vec<crate::logstash::Source>, ConfigErrors> {
@@ -28,7 +45,21 @@ pub fn read_logstash<P: AsRef<Path>>(
     for p in paths {
         let p = p.as_ref();
         let mut list = Vec::new();
-        if p.is_dir() {
+        let pattern = p
+            .to_str()
+            .filter(|s| s.contains(['*', '?', '[']) && !p.exists());
+        if let Some(pattern) = pattern {
+            match glob::glob(pattern) {
+                Ok(found) => {
+                    list.extend(found.flatten().filter(|f| f.is_file()));
+                    list.sort();
+                    if list.is_empty() {
+                        errors.push(read_error(p, "the pattern matches no file".into()));
+                    }
+                }
+                Err(e) => errors.push(read_error(p, format!("not a valid pattern: {e}"))),
+            }
+        } else if p.is_dir() {
             match std::fs::read_dir(p) {
                 Ok(rd) => {
                     list.extend(
@@ -38,12 +69,7 @@ pub fn read_logstash<P: AsRef<Path>>(
                     );
                     list.sort();
                 }
-                Err(e) => errors.push(ConfigError {
-                    file: p.display().to_string(),
-                    component: String::new(),
-                    key: String::new(),
-                    message: format!("cannot read the directory: {e}"),
-                }),
+                Err(e) => errors.push(read_error(p, format!("cannot read the directory: {e}"))),
             }
         } else {
             list.push(p.to_owned());
@@ -51,12 +77,7 @@ pub fn read_logstash<P: AsRef<Path>>(
         for f in list {
             match std::fs::read_to_string(&f) {
                 Ok(text) => files.push((f.display().to_string(), text)),
-                Err(e) => errors.push(ConfigError {
-                    file: f.display().to_string(),
-                    component: String::new(),
-                    key: String::new(),
-                    message: format!("cannot read the file: {e}"),
-                }),
+                Err(e) => errors.push(read_error(&f, format!("cannot read the file: {e}"))),
             }
         }
     }
@@ -64,6 +85,66 @@ pub fn read_logstash<P: AsRef<Path>>(
         Ok(files)
     } else {
         Err(ConfigErrors(errors))
+    }
+}
+
+/// The pipelines `paths` name: those of a `pipelines.yml` (its relative `path.config`
+/// resolved from the yml's directory), or else every `.conf` given as the one
+/// pipeline `main`. Also warnings about settings sluice ignores.
+pub fn read_pipelines<P: AsRef<Path>>(
+    paths: &[P],
+) -> Result<(Vec<crate::logstash::PipelineSource>, Vec<String>), ConfigErrors> {
+    use crate::logstash::PipelineSource;
+    use crate::pipelines_yml::EntryConfig;
+    let (yml, conf): (Vec<&P>, Vec<&P>) = paths
+        .iter()
+        .partition(|p| p.as_ref().extension().is_some_and(is_yml));
+    match (yml.as_slice(), conf.is_empty()) {
+        ([], _) => Ok((
+            vec![PipelineSource {
+                id: "main".into(),
+                files: read_logstash(&conf)?,
+            }],
+            Vec::new(),
+        )),
+        ([one], true) => {
+            let path = one.as_ref();
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigErrors(vec![read_error(path, format!("cannot read the file: {e}"))])
+            })?;
+            let (entries, warnings) =
+                crate::pipelines_yml::parse(&name, &text).map_err(ConfigErrors)?;
+            let base = path.parent().unwrap_or(Path::new("."));
+            let mut out = Vec::new();
+            let mut errors = Vec::new();
+            for e in entries {
+                let files = match e.config {
+                    EntryConfig::String(s) => {
+                        Ok(vec![(format!("{name} (pipeline `{}`)", e.id), s)])
+                    }
+                    EntryConfig::Path(p) => read_logstash(&[base.join(p)]),
+                };
+                match files {
+                    Ok(files) => out.push(PipelineSource { id: e.id, files }),
+                    Err(ConfigErrors(mut es)) => {
+                        for x in &mut es {
+                            x.component = format!("pipeline `{}` (path.config in {name})", e.id);
+                        }
+                        errors.append(&mut es);
+                    }
+                }
+            }
+            if errors.is_empty() {
+                Ok((out, warnings))
+            } else {
+                Err(ConfigErrors(errors))
+            }
+        }
+        _ => Err(ConfigErrors(vec![read_error(
+            yml[0].as_ref(),
+            "give one pipelines.yml alone: its pipelines name their own .conf files".into(),
+        )])),
     }
 }
 
@@ -78,14 +159,15 @@ pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> Result<Pipeline, ConfigErrors>
     if !conf.is_empty() {
         // Logstash pipelines, beside TOML files that may hold the settings (data_dir,
         // admin) and more components.
-        let files = read_logstash(&conf)?;
-        let (toml, warnings) = crate::logstash::to_toml(&files)?;
+        let (pipelines, mut warnings) = read_pipelines(&conf)?;
+        let (toml, more) = crate::logstash::pipelines_to_toml(&pipelines)?;
+        warnings.extend(more);
         for w in warnings {
             tracing::warn!("{w}");
         }
-        let name = files
+        let name = pipelines
             .iter()
-            .map(|(n, _)| n.as_str())
+            .flat_map(|p| p.files.iter().map(|(n, _)| n.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
         docs.push((name, toml));

@@ -15,8 +15,11 @@ fn embedded_default_is_valid() {
     let p = load_str(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG).unwrap();
     assert_eq!(p.sources.len(), 4);
     assert_eq!(p.sinks.len(), 3);
-    assert_eq!(p.sources["beats"].config.listener().1.port(), 5044);
-    assert_eq!(p.sources["app_json"].config.listener().1.port(), 5170);
+    assert_eq!(p.sources["beats"].config.listener().unwrap().1.port(), 5044);
+    assert_eq!(
+        p.sources["app_json"].config.listener().unwrap().1.port(),
+        5170
+    );
     assert_eq!(p.admin.address.to_string(), "127.0.0.1:9600");
 }
 

@@ -122,8 +122,20 @@ pub(crate) fn validate(p: &Pipeline, broken: &HashSet<String>, errors: &mut Vec<
 
     // Two listeners on one address and transport.
     let mut listeners: HashMap<(&str, SocketAddr), &str> = HashMap::new();
+    let mut stdin: Option<&str> = None;
     for (id, s) in &p.sources {
-        let (transport, address) = s.config.listener();
+        let Some((transport, address)) = s.config.listener() else {
+            if let Some(other) = stdin.replace(id) {
+                err(
+                    errors,
+                    p,
+                    format!("sources.{id}"),
+                    "type",
+                    format!("standard input is already read by sources.{other}"),
+                );
+            }
+            continue;
+        };
         if address.port() == 0 {
             continue;
         }

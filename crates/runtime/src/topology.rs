@@ -45,7 +45,10 @@ pub fn bind_sources(
 ) -> Result<BTreeMap<String, Bound>, BindError> {
     let mut out = BTreeMap::new();
     for (id, node) in &p.sources {
-        let mut addr = node.config.listener().1;
+        let Some((_, mut addr)) = node.config.listener() else {
+            out.insert(id.clone(), Bound::Stdin);
+            continue;
+        };
         if let Some((from, to)) = port_override {
             if addr.port() == from {
                 addr.set_port(to);
@@ -84,6 +87,8 @@ pub struct Running {
     reopen: Arc<std::sync::atomic::AtomicU64>,
     sources: Vec<JoinHandle<()>>,
     rest: Vec<JoinHandle<()>>,
+    /// Cancelled when every source has finished on its own (standard input at its end).
+    sources_finished: CancellationToken,
     /// Every component, for `/api/components`.
     pub components: Vec<ComponentInfo>,
 }
@@ -100,6 +105,12 @@ impl Running {
     pub fn reopen_files(&self) {
         self.reopen
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Returns once every source has finished on its own, as a `stdin` source does at
+    /// the end of its input (listeners finish only at shutdown).
+    pub async fn sources_finished(&self) {
+        self.sources_finished.cancelled().await
     }
 
     /// Starts a graceful shutdown: sources stop accepting and drain.
@@ -299,6 +310,10 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
     }
 
     let mut sources = Vec::new();
+    let sources_finished = CancellationToken::new();
+    let left = Arc::new(std::sync::atomic::AtomicUsize::new(
+        p.sources.keys().filter(|k| bound.contains_key(*k)).count(),
+    ));
     for (id, s) in &p.sources {
         let Some(b) = bound.remove(id) else { continue };
         let m = telemetry.component(id, s.config.type_name(), ComponentKind::Source);
@@ -311,7 +326,13 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
             shutdown: shutdown.clone(),
             conn: Default::default(),
         };
-        sources.push(tokio::spawn(sluice_sources::serve(b, ctx)));
+        let (left, finished) = (left.clone(), sources_finished.clone());
+        sources.push(tokio::spawn(async move {
+            sluice_sources::serve(b, ctx).await;
+            if left.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
+                finished.cancel();
+            }
+        }));
         components.push(ComponentInfo {
             id: id.clone(),
             kind: ComponentKind::Source,
@@ -326,6 +347,7 @@ pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telem
         reopen,
         sources,
         rest,
+        sources_finished,
         components,
     }
 }

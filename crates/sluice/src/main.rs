@@ -35,17 +35,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// `sluice convert FILE.conf...`: the TOML a Logstash pipeline becomes.
+/// `sluice convert FILE.conf... | pipelines.yml`: the TOML Logstash pipelines become.
 fn convert(args: cli::ConvertArgs) -> std::process::ExitCode {
-    let files = match sluice_config::read_logstash(&args.paths) {
+    let (pipelines, mut warnings) = match sluice_config::read_pipelines(&args.paths) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("{e}");
             return std::process::ExitCode::from(1);
         }
     };
-    match sluice_config::logstash::to_toml(&files) {
-        Ok((toml, warnings)) => {
+    match sluice_config::logstash::pipelines_to_toml(&pipelines) {
+        Ok((toml, more)) => {
+            warnings.extend(more);
             for w in warnings {
                 eprintln!("sluice: warning: {w}");
             }

@@ -213,6 +213,10 @@ impl Signals {
             tokio::select! {
                 _ = self.term.recv() => return,
                 _ = self.int.recv() => return,
+                _ = running.sources_finished() => {
+                    tracing::info!("Every source has reached the end of its input.");
+                    return;
+                }
                 _ = self.hup.recv() => {
                     running.reopen_files();
                     tracing::warn!(

@@ -25,6 +25,7 @@ pub mod http;
 pub mod json_lines;
 pub mod listener;
 mod registry;
+pub mod stdin;
 pub mod syslog;
 #[cfg(test)]
 mod test_support;
@@ -79,6 +80,8 @@ pub enum Bound {
     Udp(tokio::net::UdpSocket),
     /// A TCP listener.
     Tcp(tokio::net::TcpListener),
+    /// Standard input (nothing to bind).
+    Stdin,
 }
 
 impl Bound {
@@ -87,6 +90,7 @@ impl Bound {
         match self {
             Bound::Udp(s) => s.local_addr(),
             Bound::Tcp(l) => l.local_addr(),
+            Bound::Stdin => Err(std::io::Error::other("standard input has no address")),
         }
     }
 }
@@ -102,6 +106,7 @@ pub fn bind(cfg: &SourceConfig, addr: SocketAddr) -> std::io::Result<Bound> {
             c.reuse_port,
         )?)),
         SourceConfig::Syslog(c) => Ok(Bound::Tcp(listener::bind_tcp(addr, c.reuse_port)?)),
+        SourceConfig::Stdin(_) => Ok(Bound::Stdin),
         _ => Ok(Bound::Tcp(listener::bind_tcp(addr, false)?)),
     }
 }
@@ -147,8 +152,9 @@ pub async fn serve(bound: Bound, ctx: SourceContext<SourceConfig>) {
             json_lines::serve(l, ctx.with_config(c)).await
         }
         (SourceConfig::Http(c), Bound::Tcp(l)) => http::serve(l, ctx.with_config(c)).await,
-        (c, Bound::Udp(_)) => {
-            tracing::error!(component = %ctx.id, kind = c.type_name(), "Bound to UDP, but this source needs TCP; not serving.");
+        (SourceConfig::Stdin(c), _) => stdin::serve(ctx.with_config(c)).await,
+        (c, b) => {
+            tracing::error!(component = %ctx.id, kind = c.type_name(), bound = ?b, "Bound to the wrong kind of socket; not serving.");
         }
     }
 }

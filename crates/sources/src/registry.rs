@@ -29,13 +29,14 @@ sluice_core::registry! {
     "beats" => Beats(crate::beats::Config),
     "json_lines" => JsonLines(crate::json_lines::Config),
     "http" => Http(crate::http::Config),
+    "stdin" => Stdin(crate::stdin::Config),
 }
 
 impl SourceConfig {
-    /// The address the source listens on, and over what.
-    pub fn listener(&self) -> (Transport, SocketAddr) {
+    /// The address the source listens on, and over what; `None` for standard input.
+    pub fn listener(&self) -> Option<(Transport, SocketAddr)> {
         use crate::syslog::SyslogMode;
-        match self {
+        Some(match self {
             SourceConfig::Syslog(c) => match c.mode {
                 SyslogMode::Udp => (Transport::Udp, c.address),
                 SyslogMode::Tcp | SyslogMode::Tls => (Transport::Tcp, c.address),
@@ -43,6 +44,7 @@ impl SourceConfig {
             SourceConfig::Beats(c) => (Transport::Tcp, c.address),
             SourceConfig::JsonLines(c) => (Transport::Tcp, c.address),
             SourceConfig::Http(c) => (Transport::Tcp, c.address),
-        }
+            SourceConfig::Stdin(_) => return None,
+        })
     }
 }

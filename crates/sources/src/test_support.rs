@@ -38,7 +38,7 @@ pub(crate) async fn start(c: SourceConfig, capacity: usize) -> Started {
     let metrics = t.component("s", c.type_name(), ComponentKind::Source);
     let sink_metrics = t.component("o", "blackhole", ComponentKind::Sink);
     let (tx, rx) = mpsc::channel(capacity);
-    let bound = bind(&c, c.listener().1).unwrap();
+    let bound = bind(&c, c.listener().unwrap().1).unwrap();
     let addr = bound.local_addr().unwrap();
     let shutdown = CancellationToken::new();
     let ctx = SourceContext {

@@ -57,9 +57,9 @@ impl Conv {
                         let mut add = toml::Table::new();
                         add.insert(marker.clone(), s("1"));
                         m.insert("add_field".into(), T::Table(add));
-                        let id = format!("branch_{line}_{k}");
+                        let id = format!("{}branch_{line}_{k}", self.prefix);
                         self.used.insert(id.clone());
-                        self.transforms.push((
+                        self.chain.transforms.push((
                             id,
                             T::Table(m),
                             format!("{}:{} (condition)", self.file, line),
@@ -149,6 +149,6 @@ impl Conv {
             out.insert("if".into(), s(&c));
         }
         out.extend(t);
-        self.transforms.push((id, T::Table(out), at));
+        self.chain.transforms.push((id, T::Table(out), at));
     }
 }

@@ -38,7 +38,7 @@ impl Conv {
                 out.insert("type".into(), s("beats"));
                 out.insert("address".into(), Self::address(&mut t, 5044));
                 self.pass_rest(p, &mut out, t, &["ssl", "ssl_enabled"]);
-                self.sources.push((id, T::Table(out), at));
+                self.chain.sources.push((id, T::Table(out), at));
             }
             "syslog" => {
                 for mode in ["udp", "tcp"] {
@@ -50,7 +50,7 @@ impl Conv {
                     if mode == "udp" {
                         self.pass_rest(p, &mut out, tt, &[]);
                     }
-                    self.sources.push((format!("{id}_{mode}"), T::Table(out), at.clone()));
+                    self.chain.sources.push((format!("{id}_{mode}"), T::Table(out), at.clone()));
                 }
             }
             "tcp" if matches!(codec.as_deref(), Some("json_lines" | "json")) => {
@@ -58,19 +58,41 @@ impl Conv {
                 out.insert("type".into(), s("json_lines"));
                 out.insert("address".into(), Self::address(&mut t, 0));
                 self.pass_rest(p, &mut out, t, &["mode"]);
-                self.sources.push((id, T::Table(out), at));
+                self.chain.sources.push((id, T::Table(out), at));
             }
             "http" => {
                 let mut out = toml::Table::new();
                 out.insert("type".into(), s("http"));
                 out.insert("address".into(), Self::address(&mut t, 8080));
                 self.pass_rest(p, &mut out, t, &[]);
-                self.sources.push((id, T::Table(out), at));
+                self.chain.sources.push((id, T::Table(out), at));
             }
             "tcp" | "udp" => self.refuse(p, "input", "sluice takes JSON lines over TCP (`codec => json_lines`), syslog over TCP and UDP (`syslog { }`), Beats and HTTP"),
             "file" => self.refuse(p, "input", "sluice has no file-tailing input yet: ship the file with Filebeat to a `beats` input"),
-            "stdin" => self.refuse(p, "input", "sluice reads no standard input; use `sluice test` to run lines through the filters"),
-            "pipeline" => self.refuse(p, "input", "pipeline-to-pipeline links (pipelines.yml) are not built yet: put the pipelines in one file"),
+            "stdin" => {
+                let mut out = toml::Table::new();
+                out.insert("type".into(), s("stdin"));
+                match codec.as_deref() {
+                    None | Some("line" | "plain") => {}
+                    Some("json_lines" | "json") => {
+                        out.insert("codec".into(), s("json_lines"));
+                    }
+                    Some(other) => return self.refuse(p, "input", &format!("its codec `{other}` is not available; stdin reads lines (codec => line) or JSON lines (codec => json_lines)")),
+                }
+                self.pass_rest(p, &mut out, t, &[]);
+                self.chain.sources.push((id, T::Table(out), at));
+            }
+            "pipeline" => match as_text(t.remove("address")) {
+                Some(a) if self.chain.address.is_none() => self.chain.address = Some((a, at)),
+                Some(_) => self.error(String::new(), format!(
+                    "line {}, column {}: a pipeline has one `pipeline` input at most (as in Logstash)",
+                    p.pos.line, p.pos.column
+                )),
+                None => self.error("address".into(), format!(
+                    "line {}, column {}: the `pipeline` input needs `address => \"...\"`",
+                    p.pos.line, p.pos.column
+                )),
+            },
             _ => self.refuse(p, "input", "sluice's inputs are beats, syslog, tcp with codec => json_lines, and http"),
         }
     }

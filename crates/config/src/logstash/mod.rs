@@ -30,6 +30,7 @@
 
 mod filters;
 mod inputs;
+mod links;
 mod outputs;
 mod values;
 
@@ -41,84 +42,148 @@ use values::{attr, codec, duplicate_keys, s, table};
 /// A `.conf` file's name and text.
 pub type Source = (String, String);
 
+/// One pipeline of a `pipelines.yml`: its `pipeline.id` and its files (or its
+/// `config.string`, named after the yml).
+#[derive(Clone, Debug)]
+pub struct PipelineSource {
+    /// `pipeline.id`.
+    pub id: String,
+    /// Its `.conf` files, in order.
+    pub files: Vec<Source>,
+}
+
 /// The TOML document for the pipelines in `files`, with a comment naming the source of
 /// each component; and warnings (settings that sluice ignores).
 pub fn to_toml(files: &[Source]) -> Result<(String, Vec<String>), ConfigErrors> {
-    convert(files, false)
+    pipelines_to_toml(&[PipelineSource {
+        id: "main".into(),
+        files: files.to_vec(),
+    }])
+}
+
+/// The TOML document for several pipelines (a `pipelines.yml`): each pipeline's
+/// components get its id as a prefix, and `pipeline` outputs feed the pipelines whose
+/// `pipeline` input has their address.
+pub fn pipelines_to_toml(
+    pipelines: &[PipelineSource],
+) -> Result<(String, Vec<String>), ConfigErrors> {
+    convert(pipelines, false)
 }
 
 /// Only the filters of `files`, between a placeholder input (JSON lines on a port the
 /// system picks) and a blackhole output: what `sluice test` runs, as
 /// logstash-filter-verifier replaces a pipeline's inputs and outputs.
 pub fn filters_to_toml(files: &[Source]) -> Result<(String, Vec<String>), ConfigErrors> {
-    convert(files, true)
+    convert(
+        &[PipelineSource {
+            id: "main".into(),
+            files: files.to_vec(),
+        }],
+        true,
+    )
 }
 
-fn convert(files: &[Source], filters_only: bool) -> Result<(String, Vec<String>), ConfigErrors> {
+fn convert(
+    pipelines: &[PipelineSource],
+    filters_only: bool,
+) -> Result<(String, Vec<String>), ConfigErrors> {
     let mut c = Conv::default();
-    for (name, text) in files {
-        match sluice_lscl::parse(text) {
-            Ok(cfg) => {
-                c.file = name.clone();
-                for s in &cfg.sections {
-                    match s.kind {
-                        SectionKind::Input if filters_only => {}
-                        SectionKind::Input => {
-                            for i in &s.items {
-                                c.input(i);
+    let several = pipelines.len() > 1;
+    for pl in pipelines {
+        c.chain = Chain {
+            pipeline: pl.id.clone(),
+            ..Chain::default()
+        };
+        c.prefix = if several {
+            format!(
+                "{}_",
+                pl.id
+                    .replace(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-', "_")
+            )
+        } else {
+            String::new()
+        };
+        for (name, text) in &pl.files {
+            c.file = name.clone();
+            match sluice_lscl::parse(text) {
+                Ok(cfg) => {
+                    for s in &cfg.sections {
+                        match s.kind {
+                            SectionKind::Input if filters_only => {}
+                            SectionKind::Input => {
+                                for i in &s.items {
+                                    c.input(i);
+                                }
                             }
+                            SectionKind::Filter => c.filters(&s.items, None),
+                            SectionKind::Output if filters_only => {}
+                            SectionKind::Output => c.outputs(&s.items, None),
                         }
-                        SectionKind::Filter => c.filters(&s.items, None),
-                        SectionKind::Output if filters_only => {}
-                        SectionKind::Output => c.outputs(&s.items, None),
                     }
                 }
+                Err(e) => c.error(String::new(), e.render(name, text)),
             }
-            Err(e) => c.errors.push(ConfigError {
-                file: name.clone(),
-                component: String::new(),
-                key: String::new(),
-                message: e.render(name, text),
-            }),
         }
+        if filters_only {
+            let mut src = toml::Table::new();
+            src.insert("type".into(), s("json_lines"));
+            src.insert("address".into(), s("127.0.0.1:0"));
+            c.chain.sources.push((
+                "test_input".into(),
+                T::Table(src),
+                "placeholder input".into(),
+            ));
+            let mut sink = toml::Table::new();
+            sink.insert("type".into(), s("blackhole"));
+            c.chain.sinks.push((
+                "test_output".into(),
+                T::Table(sink),
+                "placeholder output".into(),
+            ));
+        }
+        let done = std::mem::take(&mut c.chain);
+        c.done.push(done);
     }
+    let doc = links::render(&mut c);
     if !c.errors.is_empty() {
         return Err(ConfigErrors(c.errors));
     }
-    if filters_only {
-        let mut src = toml::Table::new();
-        src.insert("type".into(), s("json_lines"));
-        src.insert("address".into(), s("127.0.0.1:0"));
-        c.sources.push((
-            "test_input".into(),
-            T::Table(src),
-            "placeholder input".into(),
-        ));
-        let mut sink = toml::Table::new();
-        sink.insert("type".into(), s("blackhole"));
-        c.sinks.push((
-            "test_output".into(),
-            T::Table(sink),
-            "placeholder output".into(),
-        ));
-    }
     let warnings = std::mem::take(&mut c.warnings);
-    Ok((c.render(), warnings))
+    Ok((doc, warnings))
+}
+
+/// A component as converted: its id, its table and where it comes from.
+type Component = (String, T, String);
+
+/// One pipeline as converted.
+#[derive(Default)]
+struct Chain {
+    pipeline: String,
+    sources: Vec<Component>,
+    transforms: Vec<Component>,
+    sinks: Vec<Component>,
+    /// The address of its `pipeline` input, and where that is.
+    address: Option<(String, String)>,
+    /// Its `pipeline` outputs: addresses, condition, id, place.
+    sends: Vec<links::Send>,
 }
 
 #[derive(Default)]
 struct Conv {
     file: String,
-    sources: Vec<(String, T, String)>,
-    transforms: Vec<(String, T, String)>,
-    sinks: Vec<(String, T, String)>,
+    /// The pipeline being converted.
+    chain: Chain,
+    /// The pipelines converted.
+    done: Vec<Chain>,
+    /// Put before every id of the pipeline being converted (several pipelines).
+    prefix: String,
     errors: Vec<ConfigError>,
     warnings: Vec<String>,
     used: std::collections::HashSet<String>,
     markers: usize,
 }
 
-/// Settings every Logstash plugin has that mean nothing to sluice.
+/// What converting any plugin shares.
 impl Conv {
     /// What Logstash refuses when it compiles a plugin, whatever the plugin: duplicate
     /// keys in a hash, and more than one codec.
@@ -167,6 +232,7 @@ impl Conv {
             .and_then(|a| a.value.as_str())
             .map(str::to_owned)
             .unwrap_or_else(|| format!("{}_{}", p.name.replace('-', "_"), p.pos.line));
+        let base = format!("{}{base}", self.prefix);
         let mut id = base.clone();
         let mut k = 2;
         while !self.used.insert(id.clone()) {
@@ -181,106 +247,25 @@ impl Conv {
     }
 
     fn refuse(&mut self, p: &Plugin, section: &str, advice: &str) {
-        self.errors.push(ConfigError {
-            file: self.file.clone(),
-            component: String::new(),
-            key: String::new(),
-            message: format!(
+        self.error(
+            String::new(),
+            format!(
                 "line {}, column {}: the {section} plugin `{}` is not available in sluice; {advice}",
                 p.pos.line, p.pos.column, p.name
             ),
-        });
+        );
     }
 
-    /// The document: sources, the chain of transforms, sinks after it; each component
-    /// with its source line as a comment.
-    fn render(mut self) -> String {
-        let sources: Vec<T> = self.sources.iter().map(|(id, _, _)| s(id)).collect();
-        let mut prev = sources.clone();
-        for (id, t, _) in &mut self.transforms {
-            if let T::Table(t) = t {
-                t.insert("inputs".into(), T::Array(prev.clone()));
-            }
-            prev = vec![s(id)];
-        }
-        for (_, t, _) in &mut self.sinks {
-            if let T::Table(t) = t {
-                t.insert("inputs".into(), T::Array(prev.clone()));
-            }
-        }
-        let mut out = String::from(
-            "# Converted from a Logstash pipeline by `sluice convert`; each component names the\n# line it comes from.\n",
-        );
-        for (section, list) in [
-            ("sources", &self.sources),
-            ("transforms", &self.transforms),
-            ("sinks", &self.sinks),
-        ] {
-            for (id, t, at) in list {
-                let mut doc = toml::Table::new();
-                let mut inner = toml::Table::new();
-                inner.insert(id.clone(), t.clone());
-                doc.insert(section.to_owned(), T::Table(inner));
-                out.push_str(&format!("\n# {at}\n"));
-                out.push_str(&toml::to_string(&doc).unwrap_or_default());
-            }
-        }
-        out
+    /// An error in the file being converted.
+    fn error(&mut self, key: String, message: String) {
+        self.errors.push(ConfigError {
+            file: self.file.clone(),
+            component: String::new(),
+            key,
+            message,
+        });
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn conv(src: &str) -> String {
-        to_toml(&[("t.conf".into(), src.into())]).unwrap().0
-    }
-
-    #[test]
-    fn a_branch_of_several_filters_evaluates_its_condition_once() {
-        let t = conv(
-            r#"input { beats { port => 5044 } }
-filter {
-  if [type] == "x" {
-    mutate { replace => { "type" => "y" } }
-    mutate { add_tag => "was_x" }
-  } else {
-    mutate { add_tag => "other" }
-  }
-}
-output { stdout { } }"#,
-        );
-        let p = crate::load_str("t.toml", &t.replace("0.0.0.0:5044", "127.0.0.1:0"))
-            .unwrap_or_else(|e| panic!("{e}\n{t}"));
-        assert_eq!(p.transforms.len(), 5, "{t}");
-        assert!(t.contains("[@metadata][_sluice_branch_1_0]"), "{t}");
-        assert!(
-            t.contains(r#"if = "!([@metadata][_sluice_branch_1_0])"#)
-                || t.contains("![@metadata][_sluice_branch_1_0]"),
-            "{t}"
-        );
-    }
-
-    #[test]
-    fn unsupported_plugins_are_each_reported_with_their_place() {
-        let e = to_toml(&[(
-            "t.conf".into(),
-            "input { stdin { } }\nfilter { ruby { code => \"x\" }\n  clone { clones => [\"a\"] } }\noutput { stdout {} }".into(),
-        )])
-        .unwrap_err();
-        let text = e.to_string();
-        assert!(
-            text.contains("line 1, column 9: the input plugin `stdin`"),
-            "{text}"
-        );
-        assert!(
-            text.contains("line 2, column 10: the filter plugin `ruby`"),
-            "{text}"
-        );
-        assert!(
-            text.contains("line 3, column 3: the filter plugin `clone`"),
-            "{text}"
-        );
-    }
-}
+mod tests;

@@ -41,7 +41,10 @@ impl Conv {
         match p.name.as_str() {
             "elasticsearch" => {
                 out.insert("type".into(), s("elasticsearch"));
-                let ssl = matches!(t.remove("ssl").or(t.remove("ssl_enabled")), Some(T::Boolean(true)));
+                let ssl = matches!(
+                    t.remove("ssl").or(t.remove("ssl_enabled")),
+                    Some(T::Boolean(true))
+                );
                 let hosts = match t.remove("hosts") {
                     Some(T::Array(a)) => a,
                     Some(one) => vec![one],
@@ -84,9 +87,13 @@ impl Conv {
                         }
                     }
                 }
-                if matches!(as_text(t.remove("ssl_verification_mode")).as_deref(), Some("none"))
-                    || matches!(t.remove("ssl_certificate_verification"), Some(T::Boolean(false)))
-                {
+                if matches!(
+                    as_text(t.remove("ssl_verification_mode")).as_deref(),
+                    Some("none")
+                ) || matches!(
+                    t.remove("ssl_certificate_verification"),
+                    Some(T::Boolean(false))
+                ) {
                     tls.insert("verify".into(), T::Boolean(false));
                 }
                 if !tls.is_empty() {
@@ -112,7 +119,10 @@ impl Conv {
                     out.insert("data_stream".into(), T::Table(d));
                 }
                 let mut retry = toml::Table::new();
-                for (from, to) in [("retry_initial_interval", "initial"), ("retry_max_interval", "max")] {
+                for (from, to) in [
+                    ("retry_initial_interval", "initial"),
+                    ("retry_max_interval", "max"),
+                ] {
                     if let Some(v) = as_text(t.remove(from)) {
                         retry.insert(to.into(), s(&format!("{v}s")));
                     }
@@ -120,7 +130,18 @@ impl Conv {
                 if !retry.is_empty() {
                     out.insert("retry".into(), T::Table(retry));
                 }
-                for k in ["manage_template", "template", "template_name", "template_overwrite", "ilm_enabled", "ilm_rollover_alias", "ilm_pattern", "ilm_policy", "sniffing", "document_type"] {
+                for k in [
+                    "manage_template",
+                    "template",
+                    "template_name",
+                    "template_overwrite",
+                    "ilm_enabled",
+                    "ilm_rollover_alias",
+                    "ilm_pattern",
+                    "ilm_policy",
+                    "sniffing",
+                    "document_type",
+                ] {
                     if t.remove(k).is_some() {
                         self.warnings.push(format!(
                             "{at}: `{k}` on the elasticsearch output is ignored: sluice does not manage index templates, ILM or sniffing"
@@ -143,16 +164,53 @@ impl Conv {
                     None | Some("rubydebug" | "json_lines" | "json" | "line" | "dots") => {
                         out.insert("encoding".into(), s("json"));
                     }
-                    Some(other) => return self.refuse(p, "output", &format!("its codec `{other}` is not available; stdout writes JSON lines")),
+                    Some(other) => {
+                        return self.refuse(
+                            p,
+                            "output",
+                            &format!(
+                                "its codec `{other}` is not available; stdout writes JSON lines"
+                            ),
+                        )
+                    }
                 }
             }
-            "pipeline" => return self.refuse(p, "output", "pipeline-to-pipeline links (pipelines.yml) are not built yet: put the pipelines in one file"),
-            _ => return self.refuse(p, "output", "sluice's outputs are elasticsearch, file and stdout"),
+            "pipeline" => {
+                let targets: Vec<String> = match t.remove("send_to") {
+                    Some(T::Array(a)) => a
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
+                    Some(T::String(one)) => vec![one],
+                    _ => Vec::new(),
+                };
+                if targets.is_empty() {
+                    return self.error("send_to".into(), format!(
+                        "line {}, column {}: the `pipeline` output needs `send_to => [\"address\", ...]`",
+                        p.pos.line, p.pos.column
+                    ));
+                }
+                t.remove("ensure_delivery");
+                self.chain.sends.push(super::links::Send {
+                    targets,
+                    cond: cond.map(str::to_owned),
+                    id,
+                    at,
+                });
+                return;
+            }
+            _ => {
+                return self.refuse(
+                    p,
+                    "output",
+                    "sluice's outputs are elasticsearch, file and stdout",
+                )
+            }
         }
         if let Some(c) = cond {
             out.insert("if".into(), s(c));
         }
         out.extend(t);
-        self.sinks.push((id, T::Table(out), at));
+        self.chain.sinks.push((id, T::Table(out), at));
     }
 }

@@ -140,7 +140,7 @@ fn conf_errors_point_at_the_line_and_name_every_missing_plugin() {
     assert!(err.contains(&format!("\n  {}^", " ".repeat(29))), "{err}");
 
     let many = dir.path().join("many.conf");
-    std::fs::write(&many, "input { stdin { } }\nfilter {\n  ruby { code => \"event.cancel\" }\n  aggregate { task_id => \"%{id}\" }\n}\noutput { stdout { codec => rubydebug } }\n").unwrap();
+    std::fs::write(&many, "input { generator { } }\nfilter {\n  ruby { code => \"event.cancel\" }\n  aggregate { task_id => \"%{id}\" }\n}\noutput { stdout { codec => rubydebug } }\n").unwrap();
     let out = std::process::Command::new(sluice_bin())
         .args(["validate", "-f"])
         .arg(&many)
@@ -149,7 +149,7 @@ fn conf_errors_point_at_the_line_and_name_every_missing_plugin() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     for want in [
-        "line 1, column 9: the input plugin `stdin`",
+        "line 1, column 9: the input plugin `generator`",
         "line 3, column 3: the filter plugin `ruby`",
         "line 4, column 3: the filter plugin `aggregate`",
     ] {
@@ -223,4 +223,99 @@ fn sluice_test_runs_cases_and_prints_a_diff_for_a_broken_one() {
         let (code, text) = run(&lfv.join(conf), &lfv.join(case));
         assert_eq!(code, Some(0), "{conf}: {text}");
     }
+}
+
+/// A `pipelines.yml` of three pipelines, as modern deployments split them (intake,
+/// errors, archive), run from standard input: the conditional `pipeline` output sends
+/// only errors, every receiver gets its own copy, and the process exits by itself at the
+/// end of its input, as Logstash does when its stdin input closes.
+#[test]
+fn pipelines_yml_links_pipelines_and_stdin_ends_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("conf")).unwrap();
+    std::fs::write(
+        d.join("pipelines.yml"),
+        format!(
+            "- pipeline.id: intake\n  path.config: \"conf/intake*.conf\"\n  pipeline.workers: 2\n\
+             - pipeline.id: errors\n  config.string: |\n    input {{ pipeline {{ address => \"errors\" }} }}\n    \
+             filter {{ mutate {{ add_tag => [\"routed\"] }} }}\n    output {{ file {{ path => \"{}/errors.log\" }} }}\n\
+             - pipeline.id: archive\n  path.config: conf/archive.conf\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("conf/intake.conf"),
+        "input { stdin { } }\nfilter { grok { match => { \"message\" => \"%{LOGLEVEL:level} %{GREEDYDATA:rest}\" } } }\n\
+         output {\n  if [level] == \"ERROR\" { pipeline { send_to => [\"errors\"] } }\n  pipeline { send_to => \"archive\" }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("conf/archive.conf"),
+        format!(
+            "input {{ pipeline {{ address => \"archive\" }} }}\noutput {{ file {{ path => \"{}/all.log\" }} }}\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("settings.toml"),
+        "data_dir = \"data\"\n[admin]\naddress = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(sluice_bin())
+        .current_dir(d)
+        .args(["run", "-f", "pipelines.yml", "-f", "settings.toml"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for i in 0..300 {
+            let level = if i % 3 == 0 { "ERROR" } else { "INFO" };
+            writeln!(stdin, "{level} request {i}").unwrap();
+        }
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st.code();
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(
+        status,
+        Some(0),
+        "sluice did not exit by itself at the end of stdin: {err}"
+    );
+    assert!(
+        err.contains("`pipeline.workers` is a setting of Logstash's engine"),
+        "{err}"
+    );
+    let read = |f: &str| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(d.join(f))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let all = read("all.log");
+    let errors = read("errors.log");
+    assert_eq!(all.len(), 300, "every line reaches the archive pipeline");
+    assert_eq!(errors.len(), 100, "only errors reach the errors pipeline");
+    assert!(errors
+        .iter()
+        .all(|e| e["level"] == "ERROR" && e["tags"] == json!(["routed"])));
+    // Each receiver has its own copy: the errors pipeline's tag is not in the archive.
+    assert!(all.iter().all(|e| e.get("tags").is_none()), "{:?}", all[0]);
 }

@@ -21,6 +21,7 @@ pub(crate) async fn serve(bound: Bound, ctx: SourceContext) {
     match bound {
         Bound::Udp(s) => udp::serve(s, ctx).await,
         Bound::Tcp(l) => tcp::serve(l, ctx).await,
+        Bound::Stdin => {}
     }
 }
 
