@@ -21,6 +21,7 @@
 #![warn(unreachable_pub, missing_docs)]
 
 mod component;
+pub mod env;
 mod error;
 mod load;
 pub mod logstash;

@@ -279,8 +279,26 @@ fn section(
 }
 
 fn load_doc(file: &str, text: &str, acc: &mut Acc, errors: &mut Vec<ConfigError>) {
-    let root: toml::Table = match toml::from_str(text) {
-        Ok(t) => t,
+    let root: toml::Table = match toml::from_str::<toml::Table>(text) {
+        Ok(mut t) => {
+            let mut env_errors = Vec::new();
+            for (k, v) in t.iter_mut() {
+                crate::env::interpolate_value(v, k, &mut env_errors);
+            }
+            for (key, message) in env_errors {
+                let (component, key) = match key.splitn(3, '.').collect::<Vec<_>>().as_slice() {
+                    [kind, id, rest] => (format!("{kind}.{id}"), (*rest).to_owned()),
+                    _ => (String::new(), key.clone()),
+                };
+                errors.push(ConfigError {
+                    file: file.into(),
+                    component,
+                    key,
+                    message,
+                });
+            }
+            t
+        }
         Err(e) => {
             errors.push(ConfigError {
                 file: file.into(),

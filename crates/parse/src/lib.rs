@@ -16,6 +16,7 @@
 #![warn(unreachable_pub, missing_docs)]
 
 pub mod condition;
+pub mod csv;
 pub mod date;
 pub mod joda;
 pub mod json_event;

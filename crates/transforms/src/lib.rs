@@ -24,17 +24,27 @@
 
 #![warn(unreachable_pub, missing_docs)]
 
+pub mod cidr;
+pub mod clone;
 pub mod common;
+pub mod csv;
 pub mod date;
 pub mod dissect;
+pub mod ecs;
 pub mod filter;
+pub mod fingerprint;
+pub mod geoip;
 pub mod grok;
 pub mod json;
 pub mod kv;
 pub mod mutate;
 pub mod redact;
 pub mod registry;
+pub mod reloaded;
 pub mod route;
+pub mod syslog_pri;
+pub mod translate;
+pub mod useragent;
 
 pub use registry::TransformConfig;
 
@@ -127,7 +137,20 @@ macro_rules! per_event {
     };
 }
 
-per_event!(dissect::Dissect, json::Json, kv::Kv, mutate::Mutate,);
+per_event!(
+    dissect::Dissect,
+    json::Json,
+    kv::Kv,
+    mutate::Mutate,
+    syslog_pri::SyslogPri,
+    fingerprint::Fingerprint,
+    cidr::Cidr,
+    translate::Translate,
+    useragent::Useragent,
+    geoip::Geoip,
+);
 
+#[cfg(test)]
+mod filter_tests;
 #[cfg(test)]
 mod tests;

@@ -25,4 +25,12 @@ sluice_core::registry! {
     "route" => Route(crate::route::Config),
     "filter" => Filter(crate::filter::FilterConfig),
     "drop" => Drop(crate::filter::DropConfig),
+    "clone" => Clone(crate::clone::Config),
+    "syslog_pri" => SyslogPri(crate::syslog_pri::Config),
+    "fingerprint" => Fingerprint(crate::fingerprint::Config),
+    "csv" => Csv(crate::csv::Config),
+    "cidr" => Cidr(crate::cidr::Config),
+    "translate" => Translate(crate::translate::Config),
+    "useragent" => Useragent(crate::useragent::Config),
+    "geoip" => Geoip(crate::geoip::Config),
 }

@@ -3,12 +3,12 @@ use sluice_event::{Event, FieldPath, Value};
 use std::sync::Arc;
 
 /// A transform and its `if`, built from TOML lines as the loader builds them.
-struct Node {
-    transform: Arc<dyn Transform>,
-    when: Option<Condition>,
+pub(crate) struct Node {
+    pub(crate) transform: Arc<dyn Transform>,
+    pub(crate) when: Option<Condition>,
 }
 
-fn node(body: &str) -> Node {
+pub(crate) fn node(body: &str) -> Node {
     let mut t: toml::Table = toml::from_str(body).unwrap();
     let ty = t.remove("type").unwrap();
     let when = t
@@ -28,7 +28,7 @@ fn node(body: &str) -> Node {
 }
 
 /// Applies `n` to `batch`; returns how many events it dropped.
-fn apply(n: &Node, batch: &mut EventBatch) -> usize {
+pub(crate) fn apply(n: &Node, batch: &mut EventBatch) -> usize {
     let before = batch.len();
     n.transform.apply(batch, &mut Run::plain(n.when.as_ref()));
     before - batch.len()

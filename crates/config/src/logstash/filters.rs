@@ -111,6 +111,13 @@ impl Conv {
                         return self.refuse(p, "filter", "its `match` must be a hash { \"field\" => \"pattern\" } or an array [\"field\", \"pattern\", ...]");
                     }
                 }
+                if let Some(ms) = as_text(t.remove("timeout_millis")) {
+                    t.insert("timeout".into(), s(&format!("{ms}ms")));
+                }
+                match t.remove("named_captures_only") {
+                    None | Some(T::Boolean(true)) => {}
+                    Some(_) => return self.refuse(p, "filter", "`named_captures_only => false` (keeping unnamed captures) is not available; name the captures you need"),
+                }
                 "grok"
             }
             "date" => {
@@ -124,6 +131,16 @@ impl Conv {
                 "date"
             }
             "mutate" => {
+                for k in ["convert", "rename", "replace", "update", "copy", "merge", "coerce", "split", "join"] {
+                    if let Some(T::Array(a)) = t.get(k) {
+                        match pairs(a) {
+                            Some(table) => {
+                                t.insert(k.into(), T::Table(table));
+                            }
+                            None => return self.refuse(p, "filter", &format!("its `{k}` must be a hash or an array of key, value pairs")),
+                        }
+                    }
+                }
                 if let Some(T::Array(a)) = t.remove("gsub") {
                     if a.len() % 3 != 0 {
                         return self.refuse(p, "filter", "its `gsub` must hold field, pattern, replacement triples");
@@ -134,14 +151,59 @@ impl Conv {
             }
             "json" | "kv" | "dissect" => p.name.as_str(),
             "drop" => "drop",
+            "clone" | "syslog_pri" | "fingerprint" | "csv" | "cidr" | "translate" | "useragent" | "geoip" => {
+                if let Some(e) = attr(p, "ecs_compatibility").and_then(|a| a.value.as_str()) {
+                    t.insert("ecs_compatibility".into(), s(e));
+                }
+                let lists: &[&str] = match p.name.as_str() {
+                    "clone" => &["clones"],
+                    "fingerprint" => &["source"],
+                    "cidr" => &["address", "network"],
+                    "geoip" => &["fields"],
+                    "csv" => &["columns"],
+                    _ => &[],
+                };
+                for k in lists {
+                    if let Some(v) = t.get_mut(*k) {
+                        if !matches!(v, T::Array(_)) {
+                            *v = T::Array(vec![v.clone()]);
+                        }
+                    }
+                }
+                // Logstash gives intervals in seconds.
+                if let Some(v) = t.get_mut("refresh_interval") {
+                    if let Some(n) = as_text(Some(v.clone())) {
+                        *v = s(&format!("{n}s"));
+                    }
+                }
+                if let Some(T::String(m)) = t.get_mut("method") {
+                    *m = m.to_ascii_uppercase();
+                }
+                // The old array form of a dictionary: ["key", "value", ...].
+                if let Some(T::Array(a)) = t.get("dictionary") {
+                    match pairs(a) {
+                        Some(table) => {
+                            t.insert("dictionary".into(), T::Table(table));
+                        }
+                        None => return self.refuse(p, "filter", "its `dictionary` array must hold key, value pairs"),
+                    }
+                }
+                if let Some(T::Table(d)) = t.get_mut("dictionary") {
+                    for (_, v) in d.iter_mut() {
+                        if let Some(text) = as_text(Some(v.clone())) {
+                            *v = s(&text);
+                        }
+                    }
+                }
+                p.name.as_str()
+            }
             "ruby" => return self.refuse(p, "filter", "sluice runs no embedded code: use mutate, grok, dissect or kv, or open an issue with what the script does"),
             "aggregate" | "throttle" | "elapsed" => return self.refuse(p, "filter", "sluice keeps no state across events here yet; the alerting transform (a later issue) covers counting in windows"),
-            "clone" => return self.refuse(p, "filter", "use two sinks (every sink gets its own copy) or a route transform"),
             "split" => return self.refuse(p, "filter", "splitting an array into events is not built yet"),
-            "fingerprint" | "translate" | "csv" | "cidr" | "useragent" | "geoip" | "syslog_pri" | "prune" | "xml" | "dns" | "urldecode" | "de_dot" | "truncate" | "uuid" | "metrics" | "environment" | "http" | "jdbc_streaming" | "jdbc_static" | "memcached" | "elasticsearch" => {
+            "prune" | "xml" | "dns" | "urldecode" | "de_dot" | "truncate" | "uuid" | "metrics" | "environment" | "http" | "jdbc_streaming" | "jdbc_static" | "memcached" | "elasticsearch" => {
                 return self.refuse(p, "filter", "it is not built yet (see docs/LOGSTASH.md for what is)")
             }
-            _ => return self.refuse(p, "filter", "sluice's filters are grok, date, mutate, json, kv, dissect and drop (see docs/LOGSTASH.md)"),
+            _ => return self.refuse(p, "filter", "see docs/LOGSTASH.md for the filters sluice has"),
         };
         let mut out = toml::Table::new();
         out.insert("type".into(), s(ty));

@@ -32,13 +32,20 @@ impl Conv {
             }
         };
         let (mut t, codec, id, at) = self.prepare(p);
+        // What Logstash adds to every event of an input: `type` (unless the event has
+        // one), `tags`, `add_field`.
+        let ty = as_text(t.remove("type"));
+        let tags = t.remove("tags");
+        let add_field = t.remove("add_field");
+        let codec = codec.as_deref();
+        let mut out = toml::Table::new();
+        let mut built: Vec<(String, toml::Table)> = Vec::new();
         match p.name.as_str() {
             "beats" => {
-                let mut out = toml::Table::new();
                 out.insert("type".into(), s("beats"));
                 out.insert("address".into(), Self::address(&mut t, 5044));
                 self.pass_rest(p, &mut out, t, &["ssl", "ssl_enabled"]);
-                self.chain.sources.push((id, T::Table(out), at));
+                built.push((id, out));
             }
             "syslog" => {
                 for mode in ["udp", "tcp"] {
@@ -50,29 +57,52 @@ impl Conv {
                     if mode == "udp" {
                         self.pass_rest(p, &mut out, tt, &[]);
                     }
-                    self.chain.sources.push((format!("{id}_{mode}"), T::Table(out), at.clone()));
+                    built.push((format!("{id}_{mode}"), out));
                 }
             }
-            "tcp" if matches!(codec.as_deref(), Some("json_lines" | "json")) => {
-                let mut out = toml::Table::new();
+            "tcp" if matches!(codec, Some("json_lines" | "json")) => {
                 out.insert("type".into(), s("json_lines"));
                 out.insert("address".into(), Self::address(&mut t, 0));
-                self.pass_rest(p, &mut out, t, &["mode"]);
-                self.chain.sources.push((id, T::Table(out), at));
+                self.server_mode(p, &mut t);
+                self.pass_rest(p, &mut out, t, &["ssl_enable", "ssl_enabled"]);
+                built.push((id, out));
+            }
+            "tcp" | "udp" => {
+                let msg = match codec {
+                    None | Some("line" | "plain") => "plain",
+                    Some("json" | "json_lines") => "json",
+                    Some(other) => {
+                        return self.refuse(p, "input", &format!(
+                            "its codec `{other}` is not available; `{}` reads lines or datagrams as text (codec => line / plain) or JSON (codec => json / json_lines)",
+                            p.name
+                        ))
+                    }
+                };
+                out.insert("type".into(), s("syslog"));
+                out.insert("mode".into(), s(&p.name));
+                out.insert("codec".into(), s(msg));
+                out.insert("address".into(), Self::address(&mut t, 0));
+                if p.name == "tcp" {
+                    self.server_mode(p, &mut t);
+                } else {
+                    // Logstash's UDP reader settings; sluice's loop needs none of them.
+                    for k in ["workers", "queue_size", "buffer_size", "source_ip_fieldname"] {
+                        t.remove(k);
+                    }
+                }
+                self.pass_rest(p, &mut out, t, &["ssl_enable", "ssl_enabled"]);
+                built.push((id, out));
             }
             "http" => {
-                let mut out = toml::Table::new();
                 out.insert("type".into(), s("http"));
                 out.insert("address".into(), Self::address(&mut t, 8080));
                 self.pass_rest(p, &mut out, t, &[]);
-                self.chain.sources.push((id, T::Table(out), at));
+                built.push((id, out));
             }
-            "tcp" | "udp" => self.refuse(p, "input", "sluice takes JSON lines over TCP (`codec => json_lines`), syslog over TCP and UDP (`syslog { }`), Beats and HTTP"),
-            "file" => self.refuse(p, "input", "sluice has no file-tailing input yet: ship the file with Filebeat to a `beats` input"),
+            "file" => return self.refuse(p, "input", "sluice has no file-tailing input yet: ship the file with Filebeat to a `beats` input"),
             "stdin" => {
-                let mut out = toml::Table::new();
                 out.insert("type".into(), s("stdin"));
-                match codec.as_deref() {
+                match codec {
                     None | Some("line" | "plain") => {}
                     Some("json_lines" | "json") => {
                         out.insert("codec".into(), s("json_lines"));
@@ -80,20 +110,98 @@ impl Conv {
                     Some(other) => return self.refuse(p, "input", &format!("its codec `{other}` is not available; stdin reads lines (codec => line) or JSON lines (codec => json_lines)")),
                 }
                 self.pass_rest(p, &mut out, t, &[]);
-                self.chain.sources.push((id, T::Table(out), at));
+                built.push((id, out));
             }
-            "pipeline" => match as_text(t.remove("address")) {
-                Some(a) if self.chain.address.is_none() => self.chain.address = Some((a, at)),
-                Some(_) => self.error(String::new(), format!(
-                    "line {}, column {}: a pipeline has one `pipeline` input at most (as in Logstash)",
+            "pipeline" => {
+                match as_text(t.remove("address")) {
+                    Some(a) if self.chain.address.is_none() => self.chain.address = Some((a, at)),
+                    Some(_) => self.error(String::new(), format!(
+                        "line {}, column {}: a pipeline has one `pipeline` input at most (as in Logstash)",
+                        p.pos.line, p.pos.column
+                    )),
+                    None => self.error("address".into(), format!(
+                        "line {}, column {}: the `pipeline` input needs `address => \"...\"`",
+                        p.pos.line, p.pos.column
+                    )),
+                }
+                if ty.is_some() || tags.is_some() || add_field.is_some() {
+                    self.warnings.push(format!("{}: `type`, `tags` and `add_field` on a `pipeline` input are not applied", self.at(p)));
+                }
+                return;
+            }
+            _ => return self.refuse(p, "input", "sluice's inputs are beats, syslog, tcp, udp, http, stdin and pipeline"),
+        }
+        for (id, out) in built {
+            self.chain
+                .sources
+                .push((id.clone(), T::Table(out), at.clone()));
+            self.decorate(&id, &at, ty.as_deref(), tags.clone(), add_field.clone());
+        }
+    }
+
+    /// `mode => "client"` on a tcp input connects out, which sluice does not do.
+    fn server_mode(&mut self, p: &Plugin, t: &mut toml::Table) {
+        if let Some(mode) = as_text(t.remove("mode")) {
+            if mode != "server" {
+                self.error("mode".into(), format!(
+                    "line {}, column {}: `mode => {mode}`: sluice's tcp input listens (mode => server) and does not connect out",
                     p.pos.line, p.pos.column
-                )),
-                None => self.error("address".into(), format!(
-                    "line {}, column {}: the `pipeline` input needs `address => \"...\"`",
-                    p.pos.line, p.pos.column
-                )),
-            },
-            _ => self.refuse(p, "input", "sluice's inputs are beats, syslog, tcp with codec => json_lines, and http"),
+                ));
+            }
+        }
+    }
+
+    /// The transforms that add an input's `type`, `tags` and `add_field` to its events
+    /// only, between the source and the pipeline's first filter.
+    fn decorate(
+        &mut self,
+        source: &str,
+        at: &str,
+        ty: Option<&str>,
+        tags: Option<T>,
+        add_field: Option<T>,
+    ) {
+        let mut prev = source.to_owned();
+        if let Some(ty) = ty {
+            let mut m = toml::Table::new();
+            m.insert("type".into(), s("mutate"));
+            m.insert("if".into(), s("![type]"));
+            let mut f = toml::Table::new();
+            f.insert("type".into(), s(ty));
+            m.insert("add_field".into(), T::Table(f));
+            m.insert("inputs".into(), T::Array(vec![s(&prev)]));
+            let id = format!("{source}_type");
+            self.chain
+                .decorations
+                .push((id.clone(), T::Table(m), format!("{at} (type)")));
+            prev = id;
+        }
+        if tags.is_some() || add_field.is_some() {
+            let mut m = toml::Table::new();
+            m.insert("type".into(), s("mutate"));
+            if let Some(tags) = tags {
+                m.insert(
+                    "add_tag".into(),
+                    match tags {
+                        T::Array(a) => T::Array(a),
+                        one => T::Array(vec![one]),
+                    },
+                );
+            }
+            if let Some(f) = add_field {
+                m.insert("add_field".into(), f);
+            }
+            m.insert("inputs".into(), T::Array(vec![s(&prev)]));
+            let id = format!("{source}_fields");
+            self.chain.decorations.push((
+                id.clone(),
+                T::Table(m),
+                format!("{at} (tags, add_field)"),
+            ));
+            prev = id;
+        }
+        if prev != source {
+            self.chain.outlets.insert(source.to_owned(), prev);
         }
     }
 

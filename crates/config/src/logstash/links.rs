@@ -35,10 +35,11 @@ struct Ends<'a> {
 impl Ends<'_> {
     /// What feeds pipeline `i`'s first component: its sources and its senders.
     fn entry(&mut self, i: usize) -> Vec<String> {
-        let mut ids: Vec<String> = self.chains[i]
+        let ch = &self.chains[i];
+        let mut ids: Vec<String> = ch
             .sources
             .iter()
-            .map(|(id, _, _)| id.clone())
+            .map(|(id, _, _)| ch.outlets.get(id).unwrap_or(id).clone())
             .collect();
         for (j, k) in self.feeders[i].clone() {
             let send = &self.chains[j].sends[k];
@@ -139,6 +140,7 @@ pub(super) fn render(c: &mut Conv) -> String {
     for i in 0..n {
         let ch = &ends.chains[i];
         sources.extend(ch.sources.iter().cloned());
+        transforms.extend(ch.decorations.iter().cloned());
         let mut prev: Vec<T> = ends.entry(i).iter().map(|id| s(id)).collect();
         for (id, t, at) in &ch.transforms {
             transforms.push((id.clone(), with_inputs(t, &prev), at.clone()));

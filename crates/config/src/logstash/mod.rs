@@ -162,6 +162,10 @@ struct Chain {
     sources: Vec<Component>,
     transforms: Vec<Component>,
     sinks: Vec<Component>,
+    /// Transforms that add an input's `type`, `tags` and `add_field`, inputs set.
+    decorations: Vec<Component>,
+    /// A source's last decoration, which the chain reads instead of the source.
+    outlets: std::collections::HashMap<String, String>,
     /// The address of its `pipeline` input, and where that is.
     address: Option<(String, String)>,
     /// Its `pipeline` outputs: addresses, condition, id, place.

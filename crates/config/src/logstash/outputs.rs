@@ -151,6 +151,19 @@ impl Conv {
             }
             "file" => {
                 out.insert("type".into(), s("file"));
+                for k in [
+                    "flush_interval",
+                    "write_behavior",
+                    "create_if_deleted",
+                    "dir_mode",
+                    "file_mode",
+                    "filename_failure",
+                    "stale_cleanup_interval",
+                ] {
+                    if t.remove(k).is_some() {
+                        self.warnings.push(format!("{at}: `{k}` on the file output is ignored: sluice's file sink flushes each batch and manages its own files"));
+                    }
+                }
                 match codec.as_deref() {
                     None | Some("json_lines" | "json") => {
                         out.insert("encoding".into(), s("json"));

@@ -86,7 +86,31 @@ pub(super) fn table(p: &Plugin) -> toml::Table {
             }
         }
     }
+    // Logstash takes any value in add_field and makes it text.
+    if let Some(T::Table(f)) = t.get_mut("add_field") {
+        for (_, v) in f.iter_mut() {
+            if let Some(text) = as_text(Some(v.clone())) {
+                *v = T::String(text);
+            }
+        }
+    }
     t
+}
+
+/// A hash written in Logstash's older array form, `["key", "value", ...]`, as a table;
+/// `None` when the array is not made of pairs.
+pub(super) fn pairs(a: &[T]) -> Option<toml::Table> {
+    if !a.len().is_multiple_of(2) {
+        return None;
+    }
+    a.chunks(2)
+        .map(|c| {
+            Some((
+                as_text(Some(c[0].clone()))?,
+                T::String(as_text(Some(c[1].clone()))?),
+            ))
+        })
+        .collect()
 }
 
 pub(super) fn attr<'a>(p: &'a Plugin, name: &str) -> Option<&'a Attribute> {

@@ -102,9 +102,10 @@ impl<'a> Build<'a> {
             .ok()
     }
 
-    /// A regular expression (Rust's `regex` syntax).
+    /// A regular expression (Rust's `regex` syntax; a `{` that starts no repetition is
+    /// a literal brace, as in Ruby's regexes that Logstash configs are written in).
     pub fn regex(&mut self, s: &str, key: &str) -> Option<regex::Regex> {
-        regex::Regex::new(s)
+        regex::Regex::new(&sluice_parse::condition::literal_braces(s))
             .map_err(|e| self.push(key, format!("invalid regex `{s}`: {e}")))
             .ok()
     }

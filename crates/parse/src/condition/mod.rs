@@ -12,7 +12,7 @@ mod parser;
 
 use sluice_event::{FieldPath, Value};
 
-pub use parser::ConditionError;
+pub use parser::{literal_braces, ConditionError};
 
 /// A value position in a comparison.
 #[derive(Clone, Debug)]

@@ -260,7 +260,7 @@ pub(super) fn parse(src: &str) -> Result<Expr, ConditionError> {
 /// Logstash's regexes are Ruby's (Onigmo), where a `{` that does not start a repetition
 /// (`{2}`, `{2,}`, `{2,5}`, `{,5}`) is a literal brace: `/^{.*}$/` matches a JSON
 /// object. The `regex` crate refuses that, so such braces are escaped first.
-pub(crate) fn literal_braces(pat: &str) -> String {
+pub fn literal_braces(pat: &str) -> String {
     let b = pat.as_bytes();
     let mut out = String::with_capacity(pat.len() + 4);
     let mut i = 0;

@@ -319,3 +319,89 @@ fn pipelines_yml_links_pipelines_and_stdin_ends_the_run() {
     // Each receiver has its own copy: the errors pipeline's tag is not in the archive.
     assert!(all.iter().all(|e| e.get("tags").is_none()), "{:?}", all[0]);
 }
+
+/// The docker-elk shape of a pipeline: `tcp` with its default line codec and `udp` with
+/// `codec => json`, inputs that set `type`, `tags` and `add_field`, a password from the
+/// environment (`${VAR}`), and the filters of Logstash pipelines beyond grok: syslog_pri,
+/// translate, cidr, fingerprint, csv and clone. Real sockets; the events are read back
+/// from the file output.
+#[test]
+fn tcp_and_udp_inputs_with_decorations_and_the_enrichment_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.log");
+    let conf = format!(
+        r#"input {{
+  tcp {{ host => "127.0.0.1" port => {{PORT}} type => "app" tags => ["tcp"] add_field => {{ "env" => "${{SLUICE_TEST_ENV}}" "shard" => 3 }} }}
+  udp {{ host => "127.0.0.1" port => {{PORT}} codec => json }}
+}}
+filter {{
+  if [type] == "app" {{
+    csv {{ columns => ["pri", "status", "client", "user"] convert => {{ "pri" => "integer" }} }}
+    mutate {{ rename => ["pri", "syslog_pri"] }}
+    syslog_pri {{ ecs_compatibility => disabled }}
+    translate {{ source => "status" target => "status_text" dictionary => {{ "200" => "OK" "500" => "Server Error" }} fallback => "other" }}
+    cidr {{ address => ["%{{client}}"] network => ["10.0.0.0/8", "192.168.0.0/16"] add_tag => ["internal"] }}
+    fingerprint {{ source => ["user", "client"] concatenate_sources => true method => "SHA256" target => "[@metadata][id]" }}
+    mutate {{ add_field => {{ "doc_id" => "%{{[@metadata][id]}}" }} }}
+  }} else {{
+    clone {{ clones => ["copy"] }}
+  }}
+}}
+output {{ file {{ path => "{}" }} }}
+"#,
+        out.display()
+    );
+    let s = Server::start_with_env_files(
+        "",
+        &[("SLUICE_TEST_ENV", "staging"), ("TZ", "UTC")],
+        &[("p.conf", &conf)],
+    );
+    {
+        use std::io::Write;
+        let mut tcp = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        tcp.write_all(b"134,500,10.1.2.3,alice\n11,200,8.8.8.8,bob\n")
+            .unwrap();
+    }
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.send_to(br#"{"message":"from udp","n":1}"#, ("127.0.0.1", s.port))
+        .unwrap();
+    s.wait_for(20, "4 events in the file", || {
+        read_json_lines(&out).len() >= 4
+    });
+    let events = read_json_lines(&out);
+    assert_eq!(events.len(), 4, "{events:?}");
+    let by = |k: &str, v: &str| -> Vec<&serde_json::Value> {
+        events.iter().filter(|e| e[k] == v).collect()
+    };
+    let alice = by("user", "alice")[0];
+    assert_eq!(alice["type"], "app");
+    assert_eq!(
+        alice["env"], "staging",
+        "the password-style ${{VAR}} came from the environment"
+    );
+    assert_eq!(alice["shard"], "3");
+    assert_eq!(alice["syslog_facility"], "local0");
+    assert_eq!(alice["syslog_severity"], "informational");
+    assert_eq!(alice["status_text"], "Server Error");
+    assert_eq!(alice["tags"], json!(["tcp", "internal"]));
+    // sha256 of "|client|10.1.2.3|user|alice|" (sources sorted by name).
+    assert_eq!(
+        alice["doc_id"],
+        "9fec2428af362d3594a9f72e1f2d92c159b511f37a0b2eb543c12582706d81f2"
+    );
+    let bob = by("user", "bob")[0];
+    assert_eq!(bob["syslog_facility"], "user-level");
+    assert_eq!(bob["syslog_severity"], "error");
+    assert_eq!(bob["status_text"], "OK");
+    assert_eq!(bob["tags"], json!(["tcp"]), "8.8.8.8 is not internal");
+    let udp_events = by("message", "from udp");
+    assert_eq!(udp_events.len(), 2, "the original and its clone");
+    assert!(udp_events.iter().all(|e| e["n"] == 1));
+    assert_eq!(
+        udp_events
+            .iter()
+            .filter(|e| e["tags"] == json!(["copy"]))
+            .count(),
+        1
+    );
+}

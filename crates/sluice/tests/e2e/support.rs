@@ -126,6 +126,17 @@ impl Server {
         s
     }
 
+    /// [`Server::start_with_files`] with environment variables set for the process.
+    pub fn start_with_env_files(
+        body: &str,
+        env: &[(&str, &str)],
+        files: &[(&str, &str)],
+    ) -> Server {
+        let s = Self::spawn_with(body, env, files);
+        s.wait_ready();
+        s
+    }
+
     fn spawn(body: &str, env: &[(&str, &str)]) -> Server {
         Self::spawn_with(body, env, &[])
     }

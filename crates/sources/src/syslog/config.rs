@@ -31,6 +31,21 @@ pub enum FramingConfig {
     Nul,
 }
 
+/// How each message is read.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageCodec {
+    /// RFC 5424 / RFC 3164 syslog.
+    #[default]
+    Syslog,
+    /// The message as it is, in `message` (Logstash's `tcp`/`udp` inputs with the
+    /// `line` or `plain` codec). On TCP, messages are lines.
+    Plain,
+    /// A JSON object (Logstash's `udp` with `codec => json`); a message that is not one
+    /// is kept in `message`, tagged `_jsonparsefailure`. On TCP, messages are lines.
+    Json,
+}
+
 /// `type = "syslog"`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -67,6 +82,9 @@ pub struct Config {
     /// Events per batch handed to the pipeline.
     #[serde(default = "crate::default_batch")]
     pub batch_size: usize,
+    /// How each message is read: syslog (the default), plain text or JSON.
+    #[serde(default)]
+    pub codec: MessageCodec,
 }
 
 fn default_max_message() -> ByteSize {
