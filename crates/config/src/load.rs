@@ -88,11 +88,12 @@ pub fn read_logstash<P: AsRef<Path>>(
     }
 }
 
-/// The pipelines `paths` name: those of a `pipelines.yml` (its relative `path.config`
-/// resolved from the yml's directory), or else every `.conf` given as the one
-/// pipeline `main`. Also warnings about settings sluice ignores.
+/// The pipelines `paths` name: those of a `pipelines.yml` (a relative `path.config`
+/// resolved from `base`, by default the yml's directory), or else every `.conf` given
+/// as the one pipeline `main`. Also warnings about settings sluice ignores.
 pub fn read_pipelines<P: AsRef<Path>>(
     paths: &[P],
+    base: Option<&Path>,
 ) -> Result<(Vec<crate::logstash::PipelineSource>, Vec<String>), ConfigErrors> {
     use crate::logstash::PipelineSource;
     use crate::pipelines_yml::EntryConfig;
@@ -115,7 +116,7 @@ pub fn read_pipelines<P: AsRef<Path>>(
             })?;
             let (entries, warnings) =
                 crate::pipelines_yml::parse(&name, &text).map_err(ConfigErrors)?;
-            let base = path.parent().unwrap_or(Path::new("."));
+            let base = base.unwrap_or(path.parent().unwrap_or(Path::new(".")));
             let mut out = Vec::new();
             let mut errors = Vec::new();
             for e in entries {
@@ -159,7 +160,7 @@ pub fn load_files<P: AsRef<Path>>(paths: &[P]) -> Result<Pipeline, ConfigErrors>
     if !conf.is_empty() {
         // Logstash pipelines, beside TOML files that may hold the settings (data_dir,
         // admin) and more components.
-        let (pipelines, mut warnings) = read_pipelines(&conf)?;
+        let (pipelines, mut warnings) = read_pipelines(&conf, None)?;
         let (toml, more) = crate::logstash::pipelines_to_toml(&pipelines)?;
         warnings.extend(more);
         for w in warnings {

@@ -62,6 +62,10 @@ pub struct TestArgs {
     /// Test case files.
     #[arg(long, required = true, num_args = 1..)]
     pub cases: Vec<PathBuf>,
+    /// Where a pipelines.yml's relative `path.config` starts (logstash-filter-verifier's
+    /// `--pipeline-base`); by default the yml's directory.
+    #[arg(long)]
+    pub pipeline_base: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

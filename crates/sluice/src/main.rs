@@ -31,13 +31,15 @@ fn main() -> ExitCode {
         cli::Command::DeadLetters(cmd) => dead_letters::main(cmd),
         cli::Command::Buffer(cmd) => buffer::main(cmd),
         cli::Command::Convert(args) => convert(args),
-        cli::Command::Test(args) => test_cmd::main(&args.config, &args.cases),
+        cli::Command::Test(args) => {
+            test_cmd::main(&args.config, args.pipeline_base.as_deref(), &args.cases)
+        }
     }
 }
 
 /// `sluice convert FILE.conf... | pipelines.yml`: the TOML Logstash pipelines become.
 fn convert(args: cli::ConvertArgs) -> std::process::ExitCode {
-    let (pipelines, mut warnings) = match sluice_config::read_pipelines(&args.paths) {
+    let (pipelines, mut warnings) = match sluice_config::read_pipelines(&args.paths, None) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("{e}");

@@ -173,7 +173,14 @@ impl Geoip {
         };
         for (name, v) in pairs {
             let short = name.rsplit('.').next().unwrap_or(name);
-            if self.fields.is_empty() || self.fields.iter().any(|f| f == name || f == short) {
+            let listed = |f: &String| {
+                f == name
+                    || f == short
+                    || name
+                        .strip_prefix(f.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+            };
+            if self.fields.is_empty() || self.fields.iter().any(listed) {
                 put(&mut out, name, v);
             }
         }

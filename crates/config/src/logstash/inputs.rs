@@ -37,10 +37,29 @@ impl Conv {
         let ty = as_text(t.remove("type"));
         let tags = t.remove("tags");
         let add_field = t.remove("add_field");
-        let codec = codec.as_deref();
+        // The csv codec is the csv filter on each line.
+        let csv =
+            (codec.as_deref() == Some("csv")).then(|| match attr(p, "codec").map(|a| &a.value) {
+                Some(sluice_lscl::Value::Plugin(c)) => table(c),
+                _ => toml::Table::new(),
+            });
+        let codec = if csv.is_some() {
+            None
+        } else {
+            codec.as_deref()
+        };
         let mut out = toml::Table::new();
         let mut built: Vec<(String, toml::Table)> = Vec::new();
-        match p.name.as_str() {
+        let name = if self.test && p.name != "pipeline" {
+            // `sluice test` replaces every input, whatever it is, keeping how it decodes.
+            let json = matches!(codec, Some("json" | "json_lines"));
+            built.push((id.clone(), super::placeholder_input_table(json)));
+            ""
+        } else {
+            p.name.as_str()
+        };
+        match name {
+            "" => {}
             "beats" => {
                 out.insert("type".into(), s("beats"));
                 out.insert("address".into(), Self::address(&mut t, 5044));
@@ -135,7 +154,20 @@ impl Conv {
             self.chain
                 .sources
                 .push((id.clone(), T::Table(out), at.clone()));
-            self.decorate(&id, &at, ty.as_deref(), tags.clone(), add_field.clone());
+            // A codec leaves no `message`: the line is the fields.
+            let decoder = csv.clone().map(|mut c| {
+                c.insert("type".into(), s("csv"));
+                c.insert("remove_field".into(), T::Array(vec![s("message")]));
+                c
+            });
+            self.decorate(
+                &id,
+                &at,
+                decoder,
+                ty.as_deref(),
+                tags.clone(),
+                add_field.clone(),
+            );
         }
     }
 
@@ -151,17 +183,27 @@ impl Conv {
         }
     }
 
-    /// The transforms that add an input's `type`, `tags` and `add_field` to its events
-    /// only, between the source and the pipeline's first filter.
+    /// The transforms that decode an input's lines (`decoder`: a codec done by a filter)
+    /// and add its `type`, `tags` and `add_field`, to its events only, between the
+    /// source and the pipeline's first filter.
     fn decorate(
         &mut self,
         source: &str,
         at: &str,
+        decoder: Option<toml::Table>,
         ty: Option<&str>,
         tags: Option<T>,
         add_field: Option<T>,
     ) {
         let mut prev = source.to_owned();
+        if let Some(mut d) = decoder {
+            d.insert("inputs".into(), T::Array(vec![s(&prev)]));
+            let id = format!("{source}_codec");
+            self.chain
+                .decorations
+                .push((id.clone(), T::Table(d), format!("{at} (codec)")));
+            prev = id;
+        }
         if let Some(ty) = ty {
             let mut m = toml::Table::new();
             m.insert("type".into(), s("mutate"));

@@ -70,24 +70,23 @@ pub fn pipelines_to_toml(
     convert(pipelines, false)
 }
 
-/// Only the filters of `files`, between a placeholder input (JSON lines on a port the
-/// system picks) and a blackhole output: what `sluice test` runs, as
-/// logstash-filter-verifier replaces a pipeline's inputs and outputs.
-pub fn filters_to_toml(files: &[Source]) -> Result<(String, Vec<String>), ConfigErrors> {
-    convert(
-        &[PipelineSource {
-            id: "main".into(),
-            files: files.to_vec(),
-        }],
-        true,
-    )
+/// The pipelines as `sluice test` runs them, as logstash-filter-verifier does: every
+/// input becomes a placeholder with the input's id (JSON lines on a port the system
+/// picks; its `type`, `tags` and `add_field` still apply), every output a blackhole
+/// with the output's id and condition, whatever the plugins are; `pipeline` links stay.
+/// A pipeline without inputs gets `test_input`, one without outputs `test_output`.
+pub fn test_toml(pipelines: &[PipelineSource]) -> Result<(String, Vec<String>), ConfigErrors> {
+    convert(pipelines, true)
 }
 
 fn convert(
     pipelines: &[PipelineSource],
-    filters_only: bool,
+    test: bool,
 ) -> Result<(String, Vec<String>), ConfigErrors> {
-    let mut c = Conv::default();
+    let mut c = Conv {
+        test,
+        ..Conv::default()
+    };
     let several = pipelines.len() > 1;
     for pl in pipelines {
         c.chain = Chain {
@@ -109,14 +108,12 @@ fn convert(
                 Ok(cfg) => {
                     for s in &cfg.sections {
                         match s.kind {
-                            SectionKind::Input if filters_only => {}
                             SectionKind::Input => {
                                 for i in &s.items {
                                     c.input(i);
                                 }
                             }
                             SectionKind::Filter => c.filters(&s.items, None),
-                            SectionKind::Output if filters_only => {}
                             SectionKind::Output => c.outputs(&s.items, None),
                         }
                     }
@@ -124,22 +121,17 @@ fn convert(
                 Err(e) => c.error(String::new(), e.render(name, text)),
             }
         }
-        if filters_only {
-            let mut src = toml::Table::new();
-            src.insert("type".into(), s("json_lines"));
-            src.insert("address".into(), s("127.0.0.1:0"));
-            c.chain.sources.push((
-                "test_input".into(),
-                T::Table(src),
-                "placeholder input".into(),
-            ));
-            let mut sink = toml::Table::new();
-            sink.insert("type".into(), s("blackhole"));
-            c.chain.sinks.push((
-                "test_output".into(),
-                T::Table(sink),
-                "placeholder output".into(),
-            ));
+        if test && c.chain.sources.is_empty() && c.chain.address.is_none() {
+            let id = format!("{}test_input", c.prefix);
+            c.chain
+                .sources
+                .push((id, placeholder_input(), "placeholder input".into()));
+        }
+        if test && c.chain.sinks.is_empty() && c.chain.sends.is_empty() {
+            let id = format!("{}test_output", c.prefix);
+            c.chain
+                .sinks
+                .push((id, placeholder_output(None), "placeholder output".into()));
         }
         let done = std::mem::take(&mut c.chain);
         c.done.push(done);
@@ -150,6 +142,32 @@ fn convert(
     }
     let warnings = std::mem::take(&mut c.warnings);
     Ok((doc, warnings))
+}
+
+/// What `sluice test` puts in place of an input: a source nothing is sent to.
+fn placeholder_input() -> T {
+    T::Table(placeholder_input_table(false))
+}
+
+/// A source nothing is sent to, that reads plain text or (`json`) JSON: `sluice test`
+/// decodes its lines the same way.
+fn placeholder_input_table(json: bool) -> toml::Table {
+    let mut t = toml::Table::new();
+    t.insert("type".into(), s("syslog"));
+    t.insert("mode".into(), s("udp"));
+    t.insert("codec".into(), s(if json { "json" } else { "plain" }));
+    t.insert("address".into(), s("127.0.0.1:0"));
+    t
+}
+
+/// What `sluice test` puts in place of an output: a blackhole under its condition.
+fn placeholder_output(cond: Option<&str>) -> T {
+    let mut t = toml::Table::new();
+    t.insert("type".into(), s("blackhole"));
+    if let Some(c) = cond {
+        t.insert("if".into(), s(c));
+    }
+    T::Table(t)
 }
 
 /// A component as converted: its id, its table and where it comes from.
@@ -174,6 +192,8 @@ struct Chain {
 
 #[derive(Default)]
 struct Conv {
+    /// Converting for `sluice test`: inputs and outputs become placeholders.
+    test: bool,
     file: String,
     /// The pipeline being converted.
     chain: Chain,
@@ -231,12 +251,15 @@ impl Conv {
         (t, codec, self.id(p), self.at(p))
     }
 
+    /// The component id: the plugin's own `id` when it has one (as the user named it,
+    /// in every pipeline), else `<plugin>_<line>` after the pipeline's prefix.
     fn id(&mut self, p: &Plugin) -> String {
         let base = attr(p, "id")
             .and_then(|a| a.value.as_str())
             .map(str::to_owned)
-            .unwrap_or_else(|| format!("{}_{}", p.name.replace('-', "_"), p.pos.line));
-        let base = format!("{}{base}", self.prefix);
+            .unwrap_or_else(|| {
+                format!("{}{}_{}", self.prefix, p.name.replace('-', "_"), p.pos.line)
+            });
         let mut id = base.clone();
         let mut k = 2;
         while !self.used.insert(id.clone()) {

@@ -37,6 +37,13 @@ impl Conv {
 
     fn output(&mut self, p: &Plugin, cond: Option<&str>) {
         let (mut t, codec, id, at) = self.prepare(p);
+        if self.test && p.name != "pipeline" {
+            // `sluice test` replaces every output, whatever it is, keeping its condition.
+            self.chain
+                .sinks
+                .push((id, super::placeholder_output(cond), at));
+            return;
+        }
         let mut out = toml::Table::new();
         match p.name.as_str() {
             "elasticsearch" => {
