@@ -283,3 +283,69 @@ fn geoip_without_a_database_says_where_to_get_one() {
         "{problems}"
     );
 }
+
+#[test]
+fn split_makes_an_event_per_piece_and_keeps_what_it_cannot_split() {
+    let n = node("type = \"split\"\nfield = \"items\"\nadd_tag = [\"piece\"]\nmax_events = 3");
+    let mut batch = vec![
+        ev(&[
+            (
+                "items",
+                Value::Array(vec!["a".into(), "".into(), "b".into()]),
+            ),
+            ("id", Value::Integer(1)),
+        ]),
+        ev(&[("items", "x\ny".into())]),
+        ev(&[("items", "single".into())]),
+        ev(&[("items", Value::Integer(5))]),
+        ev(&[(
+            "items",
+            Value::Array(vec!["1".into(), "2".into(), "3".into(), "4".into()]),
+        )]),
+    ];
+    grow(&n, &mut batch);
+    let items: Vec<String> = batch.iter().map(|e| text(e, "items")).collect();
+    assert_eq!(
+        items,
+        ["a", "b", "x", "y", "single", "5", r#"["1","2","3","4"]"#]
+    );
+    assert!(batch[0].has_tag("piece") && get(&batch[0], "id") == Some(&Value::Integer(1)));
+    assert!(!batch[4].has_tag("piece"), "one piece: left alone");
+    assert!(batch[5].has_tag("_split_type_failure"));
+    assert!(
+        batch[6].has_tag("_split_overflow"),
+        "more than max_events: kept whole"
+    );
+}
+
+#[test]
+fn prune_keeps_and_drops_by_name_and_value() {
+    let n = node(
+        "type = \"prune\"\nwhitelist_names = [\"^msg$\", \"^level$\", \"^codes$\"]\n[blacklist_values]\ncodes = \"^5\"",
+    );
+    let mut batch = vec![ev(&[
+        ("msg", "m".into()),
+        ("level", "INFO".into()),
+        ("secret", "x".into()),
+        ("codes", Value::Array(vec!["200".into(), "500".into()])),
+    ])];
+    apply(&n, &mut batch);
+    assert_eq!(text(&batch[0], "msg"), "m");
+    assert_eq!(get(&batch[0], "secret"), None);
+    assert_eq!(
+        get(&batch[0], "codes"),
+        Some(&Value::Array(vec!["200".into()]))
+    );
+    let default = node("type = \"prune\"");
+    let mut batch = vec![ev(&[("%{unresolved}", "x".into()), ("ok", "y".into())])];
+    apply(&default, &mut batch);
+    assert_eq!(
+        get(&batch[0], "ok").map(Value::to_string_lossy).as_deref(),
+        Some("y")
+    );
+    assert_eq!(
+        batch[0].fields().len(),
+        1,
+        "the leftover %{{}} name is gone"
+    );
+}

@@ -38,10 +38,12 @@ pub mod grok;
 pub mod json;
 pub mod kv;
 pub mod mutate;
+pub mod prune;
 pub mod redact;
 pub mod registry;
 pub mod reloaded;
 pub mod route;
+pub mod split;
 pub mod syslog_pri;
 pub mod translate;
 pub mod useragent;
@@ -148,6 +150,7 @@ per_event!(
     translate::Translate,
     useragent::Useragent,
     geoip::Geoip,
+    prune::Prune,
 );
 
 #[cfg(test)]

@@ -33,4 +33,6 @@ sluice_core::registry! {
     "translate" => Translate(crate::translate::Config),
     "useragent" => Useragent(crate::useragent::Config),
     "geoip" => Geoip(crate::geoip::Config),
+    "split" => Split(crate::split::Config),
+    "prune" => Prune(crate::prune::Config),
 }

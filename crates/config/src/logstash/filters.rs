@@ -151,7 +151,7 @@ impl Conv {
             }
             "json" | "kv" | "dissect" => p.name.as_str(),
             "drop" => "drop",
-            "clone" | "syslog_pri" | "fingerprint" | "csv" | "cidr" | "translate" | "useragent" | "geoip" => {
+            "clone" | "syslog_pri" | "fingerprint" | "csv" | "cidr" | "translate" | "useragent" | "geoip" | "split" | "prune" => {
                 if let Some(e) = attr(p, "ecs_compatibility").and_then(|a| a.value.as_str()) {
                     t.insert("ecs_compatibility".into(), s(e));
                 }
@@ -161,6 +161,7 @@ impl Conv {
                     "cidr" => &["address", "network"],
                     "geoip" => &["fields"],
                     "csv" => &["columns"],
+                    "prune" => &["whitelist_names", "blacklist_names"],
                     _ => &[],
                 };
                 for k in lists {
@@ -199,8 +200,7 @@ impl Conv {
             }
             "ruby" => return self.refuse(p, "filter", "sluice runs no embedded code: use mutate, grok, dissect or kv, or open an issue with what the script does"),
             "aggregate" | "throttle" | "elapsed" => return self.refuse(p, "filter", "sluice keeps no state across events here yet; the alerting transform (a later issue) covers counting in windows"),
-            "split" => return self.refuse(p, "filter", "splitting an array into events is not built yet"),
-            "prune" | "xml" | "dns" | "urldecode" | "de_dot" | "truncate" | "uuid" | "metrics" | "environment" | "http" | "jdbc_streaming" | "jdbc_static" | "memcached" | "elasticsearch" => {
+            "xml" | "dns" | "urldecode" | "de_dot" | "truncate" | "uuid" | "metrics" | "environment" | "http" | "jdbc_streaming" | "jdbc_static" | "memcached" | "elasticsearch" => {
                 return self.refuse(p, "filter", "it is not built yet (see docs/LOGSTASH.md for what is)")
             }
             _ => return self.refuse(p, "filter", "see docs/LOGSTASH.md for the filters sluice has"),

@@ -175,21 +175,24 @@ impl Conv {
                     None | Some("json_lines" | "json") => {
                         out.insert("encoding".into(), s("json"));
                     }
-                    Some(other) => return self.refuse(p, "output", &format!("its codec `{other}` is not available; the file output writes JSON lines (codec => json_lines)")),
+                    Some("line" | "plain") => line_encoding(p, &mut out),
+                    Some(other) => return self.refuse(p, "output", &format!("its codec `{other}` is not available; the file output writes JSON lines (codec => json_lines) or text lines (codec => line {{ format => \"...\" }})")),
                 }
             }
             "stdout" => {
                 out.insert("type".into(), s("console"));
                 match codec.as_deref() {
-                    None | Some("rubydebug" | "json_lines" | "json" | "line" | "dots") => {
+                    // rubydebug's Ruby hash and dots' dots are shown as JSON lines.
+                    None | Some("rubydebug" | "json_lines" | "json" | "dots") => {
                         out.insert("encoding".into(), s("json"));
                     }
+                    Some("line" | "plain") => line_encoding(p, &mut out),
                     Some(other) => {
                         return self.refuse(
                             p,
                             "output",
                             &format!(
-                                "its codec `{other}` is not available; stdout writes JSON lines"
+                                "its codec `{other}` is not available; stdout writes JSON lines or text lines (codec => line)"
                             ),
                         )
                     }
@@ -233,4 +236,22 @@ impl Conv {
         out.extend(t);
         self.chain.sinks.push((id, T::Table(out), at));
     }
+}
+
+/// The `line` / `plain` codec as a text encoding: its `format`, or Logstash's default
+/// rendering of an event (`@timestamp host message`).
+fn line_encoding(p: &Plugin, out: &mut toml::Table) {
+    let format = match attr(p, "codec").map(|a| &a.value) {
+        Some(sluice_lscl::Value::Plugin(c)) => attr(c, "format")
+            .and_then(|f| f.value.as_str())
+            .map(str::to_owned),
+        _ => None,
+    };
+    out.insert("encoding".into(), s("text"));
+    out.insert(
+        "template".into(),
+        s(format
+            .as_deref()
+            .unwrap_or("%{@timestamp} %{host} %{message}")),
+    );
 }

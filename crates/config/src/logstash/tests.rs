@@ -35,7 +35,7 @@ output { stdout { } }"#,
 fn unsupported_plugins_are_each_reported_with_their_place() {
     let e = to_toml(&[(
         "t.conf".into(),
-        "input { generator { } }\nfilter { ruby { code => \"x\" }\n  split { field => \"a\" } }\noutput { stdout {} }".into(),
+        "input { generator { } }\nfilter { ruby { code => \"x\" }\n  xml { source => \"a\" } }\noutput { stdout {} }".into(),
     )])
     .unwrap_err();
     let text = e.to_string();
@@ -48,7 +48,7 @@ fn unsupported_plugins_are_each_reported_with_their_place() {
         "{text}"
     );
     assert!(
-        text.contains("line 3, column 3: the filter plugin `split`"),
+        text.contains("line 3, column 3: the filter plugin `xml`"),
         "{text}"
     );
 }
