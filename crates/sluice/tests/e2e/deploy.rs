@@ -115,4 +115,52 @@ fn docker_compose_accepts_the_stack() {
         assert!(text.contains(service), "no {service} in:\n{text}");
     }
     assert!(text.contains("/etc/sluice/sluice.toml"), "{text}");
+
+    // The drop-in variant: the Logstash pipeline directory, loaded unchanged.
+    let out = Command::new("docker-compose")
+        .args(["-f"])
+        .arg(root.join("deploy/docker-compose.yml"))
+        .arg("-f")
+        .arg(root.join("deploy/docker-compose.logstash-pipeline.yml"))
+        .arg("config")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("/usr/share/logstash/pipeline/studio.conf"),
+        "{text}"
+    );
+    assert!(text.contains("/etc/sluice/settings.toml"), "{text}");
+}
+
+/// What the drop-in compose variant runs loads: the studio's .conf as Logstash's image
+/// mounts it, with deploy/settings.toml beside it.
+#[test]
+fn the_logstash_pipeline_variant_validates() {
+    let root = workspace_root();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = std::fs::read_to_string(root.join("deploy/settings.toml"))
+        .unwrap()
+        .replace(
+            "/var/lib/sluice",
+            &dir.path().join("data").display().to_string(),
+        );
+    std::fs::write(dir.path().join("settings.toml"), settings).unwrap();
+    let out = Command::new(sluice_bin())
+        .args(["validate", "-f"])
+        .arg(root.join("config/studio.conf"))
+        .arg("-f")
+        .arg(dir.path().join("settings.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
