@@ -75,6 +75,8 @@ pub enum ErrorType {
     FileLimit,
     /// A file ended inside a line (a crash mid-write); the partial line was cut off.
     TornTail,
+    /// A TLS handshake failed (or its certificates did not load).
+    Tls,
 }
 
 impl ErrorType {
@@ -97,6 +99,7 @@ impl ErrorType {
             ErrorType::ConnectionLimit => "connection_limit",
             ErrorType::FileLimit => "file_limit",
             ErrorType::TornTail => "torn_tail",
+            ErrorType::Tls => "tls",
         }
     }
 }

@@ -173,3 +173,79 @@ mod tests {
         p
     }
 }
+
+/// A listener's `tls = { crt_file, key_file, ca_file, verify_client }`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerTlsConfig {
+    /// The server's certificate chain (PEM), leaf first.
+    pub crt_file: PathBuf,
+    /// Its private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+    /// CAs (PEM) that client certificates must chain to.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Require a client certificate signed by `ca_file` (mutual TLS). Off: a client
+    /// certificate is checked when one is offered, and not required.
+    #[serde(default)]
+    pub verify_client: bool,
+}
+
+impl ServerTlsConfig {
+    /// The files it reads, to watch for changes.
+    pub fn files(&self) -> Vec<&Path> {
+        let mut f = vec![self.crt_file.as_path(), self.key_file.as_path()];
+        f.extend(self.ca_file.as_deref());
+        f
+    }
+
+    /// Reads the files into a rustls server config; the error names the file and what
+    /// is wrong (never the key's contents).
+    pub fn build(&self) -> Result<Arc<rustls::ServerConfig>, String> {
+        use rustls::pki_types::PrivateKeyDer;
+        let certs = load_certs(&self.crt_file)?;
+        let key = PrivateKeyDer::from_pem_file(&self.key_file).map_err(|e| {
+            format!(
+                "`{}` is not a PEM private key: {e}",
+                self.key_file.display()
+            )
+        })?;
+        let builder = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?;
+        let builder = match &self.ca_file {
+            Some(ca) => {
+                let mut roots = RootCertStore::empty();
+                for c in load_certs(ca)? {
+                    roots.add(c).map_err(|e| {
+                        format!("a certificate of `{}` is not usable: {e}", ca.display())
+                    })?;
+                }
+                let v = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider(),
+                );
+                let v = if self.verify_client {
+                    v
+                } else {
+                    v.allow_unauthenticated()
+                };
+                builder.with_client_cert_verifier(v.build().map_err(|e| e.to_string())?)
+            }
+            None if self.verify_client => {
+                return Err(
+                    "verify_client needs ca_file: the CAs client certificates must chain to".into(),
+                )
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let config = builder.with_single_cert(certs, key).map_err(|e| {
+            format!(
+                "`{}` and `{}` do not make a usable certificate and key: {e}",
+                self.crt_file.display(),
+                self.key_file.display()
+            )
+        })?;
+        Ok(Arc::new(config))
+    }
+}

@@ -1,6 +1,7 @@
 //! Reading a framed TCP stream into batches: shared by every line- or frame-oriented
 //! source (syslog over TCP, JSON lines).
 
+use crate::tls::Stream;
 use crate::{SourceContext, DRAIN_QUIET};
 use futures_util::{FutureExt, StreamExt};
 use sluice_codec::SyslogFramer;
@@ -8,7 +9,6 @@ use sluice_core::ErrorType;
 use sluice_event::{Event, EventBatch, Timestamp};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio_util::codec::FramedRead;
 
 /// How a connection is read.
@@ -25,7 +25,7 @@ pub(crate) struct StreamSettings {
 /// for room in the pipeline is the back-pressure: nothing is read meanwhile.
 /// `decode(bytes, truncated, receive_time)` turns a frame into an event.
 pub(crate) async fn read_frames<C>(
-    stream: TcpStream,
+    stream: Stream,
     peer: SocketAddr,
     framer: SyslogFramer,
     settings: StreamSettings,
@@ -114,7 +114,7 @@ pub(crate) async fn read_frames<C>(
 /// Hands on what the peer sent before going quiet (or being shed), as at EOF: a last
 /// message without its delimiter, or one whose end was still undecided.
 async fn deliver_tail<C>(
-    frames: FramedRead<TcpStream, SyslogFramer>,
+    frames: FramedRead<Stream, SyslogFramer>,
     decode: &mut impl FnMut(&[u8], bool, Timestamp) -> Event,
     ctx: &SourceContext<C>,
 ) {
@@ -127,7 +127,7 @@ async fn deliver_tail<C>(
 
 /// The frames still in the read buffer, decoded as at the end of the stream.
 fn leftovers(
-    frames: FramedRead<TcpStream, SyslogFramer>,
+    frames: FramedRead<Stream, SyslogFramer>,
     decode: &mut impl FnMut(&[u8], bool, Timestamp) -> Event,
 ) -> EventBatch {
     use tokio_util::codec::Decoder;

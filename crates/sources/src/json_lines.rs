@@ -8,6 +8,7 @@
 
 use crate::framed::{read_frames, StreamSettings};
 use crate::listener::serve_connections;
+use crate::tls::Stream;
 use serde::Deserialize;
 use sluice_codec::{Framing, SyslogFramer};
 use sluice_core::config::{Build, ByteSize, HumanDuration};
@@ -16,7 +17,7 @@ use sluice_event::{Event, Key, Timestamp, Value};
 use sluice_parse::json_event::event_from_json;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// `type = "json_lines"`.
 #[derive(Clone, Debug, Deserialize)]
@@ -32,6 +33,9 @@ pub struct Config {
     pub idle_timeout: HumanDuration,
     /// Events per batch handed to the pipeline.
     pub batch_size: usize,
+    /// TLS: `{ crt_file, key_file, ca_file, verify_client }` (certificates reloaded when
+    /// their files change).
+    pub tls: Option<sluice_core::tls::ServerTlsConfig>,
 }
 
 impl Default for Config {
@@ -42,6 +46,7 @@ impl Default for Config {
             max_connections: crate::DEFAULT_MAX_CONNECTIONS,
             idle_timeout: HumanDuration(crate::DEFAULT_IDLE),
             batch_size: crate::DEFAULT_BATCH,
+            tls: None,
         }
     }
 }
@@ -49,6 +54,7 @@ impl Default for Config {
 impl Config {
     /// Checks the limits.
     pub fn build(self, b: &mut Build<'_>) -> Option<Self> {
+        crate::tls::check(self.tls.as_ref(), b);
         b.at_least_one("max_connections", self.max_connections);
         b.at_least_one("batch_size", self.batch_size);
         if self.max_line_bytes.0 < 64 {
@@ -65,10 +71,11 @@ pub type SourceContext = crate::SourceContext<Config>;
 
 pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
-    serve_connections(listener, &ctx, max, connection).await;
+    let tls = ctx.config.tls.clone();
+    serve_connections(listener, &ctx, max, tls.as_ref(), connection).await;
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
+async fn connection(stream: Stream, peer: SocketAddr, ctx: SourceContext) {
     let framer = SyslogFramer::new(Framing::Newline, ctx.config.max_line_bytes.0 as usize);
     let settings = StreamSettings {
         idle_timeout: ctx.config.idle_timeout.0,

@@ -29,6 +29,7 @@ pub mod stdin;
 pub mod syslog;
 #[cfg(test)]
 mod test_support;
+pub mod tls;
 
 pub use registry::{SourceConfig, Transport};
 

@@ -1,5 +1,7 @@
 //! Binding and the TCP accept loop, shared by every network source.
 
+use crate::tls::{Stream, TlsServer, HANDSHAKE};
+use sluice_core::tls::ServerTlsConfig;
 use sluice_core::ComponentMetrics;
 use sluice_core::ErrorType;
 use std::collections::HashMap;
@@ -131,17 +133,53 @@ impl Open {
 /// At the limit, the connection idle longest (at least a second) is shed to make room,
 /// so idle sockets cannot lock out senders; the event is counted
 /// (`error_type="connection_limit"`) and logged, rate-limited.
+///
+/// With `tls`, each connection's handshake runs in its own task, bounded by
+/// [`crate::tls::HANDSHAKE`]; a failed one is counted (`error_type="tls"`) and logged,
+/// rate-limited, and the connection closed.
 pub async fn accept_loop<F, Fut>(
     listener: TcpListener,
     max_connections: usize,
     id: &str,
     metrics: &ComponentMetrics,
     shutdown: &CancellationToken,
+    tls: Option<Arc<TlsServer>>,
     handle: F,
 ) where
-    F: Fn(TcpStream, SocketAddr, Conn) -> Fut,
+    F: Fn(Stream, SocketAddr, Conn) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    let handle = Arc::new(handle);
+    let tls_failed = metrics.noted(ErrorType::Tls);
+    // The handshake (when there is TLS), then the connection.
+    let start = move |stream: TcpStream, peer: SocketAddr, c: Conn| {
+        let handle = handle.clone();
+        let acceptor = tls.as_ref().map(|t| t.acceptor());
+        let tls_failed = tls_failed.clone();
+        async move {
+            let stream = match acceptor {
+                None => Stream::Plain(stream),
+                Some(None) => return,
+                Some(Some(a)) => match tokio::time::timeout(HANDSHAKE, a.accept(stream)).await {
+                    Ok(Ok(s)) => Stream::Tls(Box::new(s)),
+                    Ok(Err(e)) => {
+                        tls_failed.note(1, &format_args!("TLS handshake with {peer} failed: {e}"));
+                        return;
+                    }
+                    Err(_) => {
+                        tls_failed.note(
+                            1,
+                            &format_args!(
+                                "TLS handshake with {peer} did not finish within {HANDSHAKE:?}"
+                            ),
+                        );
+                        return;
+                    }
+                },
+            };
+            handle(stream, peer, c).await
+        }
+    };
     use futures_util::FutureExt;
     let limit = Arc::new(Semaphore::new(max_connections));
     let open = Arc::new(Open::default());
@@ -195,7 +233,7 @@ pub async fn accept_loop<F, Fut>(
         let _ = stream.set_nodelay(true);
         let c = Conn::new();
         let key = open.add(&c);
-        let conn = handle(stream, peer, c);
+        let conn = start(stream, peer, c);
         let gauge = metrics.connections.clone();
         let open = open.clone();
         tracker.spawn(async move {
@@ -211,7 +249,7 @@ pub async fn accept_loop<F, Fut>(
         });
     }
     while let Some(Ok((stream, peer))) = listener.accept().now_or_never() {
-        tracker.spawn(handle(stream, peer, Conn::new()));
+        tracker.spawn(start(stream, peer, Conn::new()));
     }
     drop(listener);
     tracker.close();
@@ -220,24 +258,38 @@ pub async fn accept_loop<F, Fut>(
 
 /// [`accept_loop`] for a source: `conn(stream, peer, ctx)` serves each connection with its
 /// own copy of the context.
+/// With `tls`, connections are TLS (a certificate that does not load is logged and the
+/// source does not serve; the loader has checked it before).
 pub(crate) async fn serve_connections<C, F, Fut>(
     listener: TcpListener,
     ctx: &crate::SourceContext<C>,
     max_connections: usize,
+    tls: Option<&ServerTlsConfig>,
     conn: F,
 ) where
-    C: Clone,
-    F: Fn(TcpStream, SocketAddr, crate::SourceContext<C>) -> Fut,
+    C: Clone + Send + Sync + 'static,
+    F: Fn(Stream, SocketAddr, crate::SourceContext<C>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    let tls = match tls.map(|t| TlsServer::new(t, ctx.id.clone())) {
+        None => None,
+        Some(Ok(t)) => Some(Arc::new(t)),
+        Some(Err(e)) => {
+            ctx.metrics.error(ErrorType::Tls);
+            tracing::error!(component = %ctx.id, error = %e, "TLS certificates do not load; not serving.");
+            return;
+        }
+    };
+    let owned = ctx.clone();
     accept_loop(
         listener,
         max_connections,
         &ctx.id,
         &ctx.metrics,
         &ctx.shutdown,
-        |s, peer, c| {
-            let mut ctx = ctx.clone();
+        tls,
+        move |s, peer, c| {
+            let mut ctx = owned.clone();
             ctx.conn = c;
             conn(s, peer, ctx)
         },

@@ -16,3 +16,4 @@ mod logstash;
 mod real_senders;
 mod robustness;
 mod studio;
+mod tls;

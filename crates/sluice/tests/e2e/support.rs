@@ -403,6 +403,70 @@ pub fn shared_dir() -> Option<PathBuf> {
 
 /// A test CA and a server certificate it signed for 127.0.0.1 and localhost, made by the
 /// openssl command line in `dir`: `(ca.crt, server.crt, server.key)`.
+/// A certificate signed by the CA of [`make_certs`] in `dir`: `name.crt` and `name.key`
+/// with common name `cn`, for a server (`serverAuth`, with 127.0.0.1 as its address) or
+/// a client (`clientAuth`).
+pub fn sign_cert(dir: &Path, name: &str, cn: &str, client: bool) -> (PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("run openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (key, csr, ext, crt) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.ext"),
+        format!("{name}.crt"),
+    );
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        &format!("/CN={cn}"),
+        "-keyout",
+        &key,
+        "-out",
+        &csr,
+    ]);
+    let usage = if client {
+        "extendedKeyUsage=clientAuth\n"
+    } else {
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"
+    };
+    std::fs::write(
+        dir.join(&ext),
+        format!("basicConstraints=CA:FALSE\n{usage}"),
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        &ext,
+        "-out",
+        &crt,
+    ]);
+    (dir.join(crt), dir.join(key))
+}
+
 pub fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let p = |f: &str| dir.join(f);
     let run = |args: &[&str]| {

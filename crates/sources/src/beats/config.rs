@@ -30,6 +30,9 @@ pub struct Config {
     /// compressed blocks). A connection that cannot get room within a few seconds is
     /// closed; its client resends.
     pub max_inflight_bytes: ByteSize,
+    /// TLS: `{ crt_file, key_file, ca_file, verify_client }` (certificates reloaded when
+    /// their files change).
+    pub tls: Option<sluice_core::tls::ServerTlsConfig>,
 }
 
 impl Default for Config {
@@ -45,6 +48,7 @@ impl Default for Config {
             ack_keepalive: HumanDuration(Duration::from_secs(5)),
             max_window_bytes: ByteSize(64 << 20),
             max_inflight_bytes: ByteSize(256 << 20),
+            tls: None,
         }
     }
 }
@@ -52,6 +56,7 @@ impl Default for Config {
 impl Config {
     /// Checks the limits against each other.
     pub fn build(self, b: &mut Build<'_>) -> Option<Self> {
+        crate::tls::check(self.tls.as_ref(), b);
         b.at_least_one("max_connections", self.max_connections);
         b.at_least_one("max_window", self.max_window as usize);
         if self.max_frame_bytes.0 < 1024 {

@@ -31,10 +31,11 @@ use sluice_core::{DropReason, ErrorType};
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 mod config;
+use crate::tls::Stream;
 pub use config::Config;
 use sluice_event::{AckToken, Event, EventBatch};
 use std::net::SocketAddr;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::FramedRead;
 
@@ -54,7 +55,8 @@ pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
     // Inflated compressed blocks of every connection share one budget of the same size.
     let inflate =
         InflateBudget::new(usize::try_from(ctx.config.max_inflight_bytes.0).unwrap_or(usize::MAX));
-    serve_connections(listener, &ctx, max, move |s, peer, ctx| {
+    let tls = ctx.config.tls.clone();
+    serve_connections(listener, &ctx, max, tls.as_ref(), move |s, peer, ctx| {
         connection(s, peer, ctx, budget.clone(), inflate.clone())
     })
     .await;
@@ -107,13 +109,13 @@ impl Window {
 }
 
 async fn connection(
-    stream: TcpStream,
+    stream: Stream,
     peer: SocketAddr,
     ctx: SourceContext,
     budget: Arc<Semaphore>,
     inflate: InflateBudget,
 ) {
-    let (rd, wr) = stream.into_split();
+    let (rd, wr) = tokio::io::split(stream);
     let (ack_tx, ack_rx) = mpsc::channel::<Pending>(MAX_PENDING_WINDOWS);
     let outstanding = Outstanding::default();
     let writer = tokio::spawn(ack_writer(

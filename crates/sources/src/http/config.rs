@@ -30,6 +30,9 @@ pub struct Config {
     pub max_events_per_request: usize,
     /// Request bodies being read and parsed, all connections together; past it, 429.
     pub max_inflight_bytes: ByteSize,
+    /// TLS: `{ crt_file, key_file, ca_file, verify_client }` (certificates reloaded when
+    /// their files change).
+    pub tls: Option<sluice_core::tls::ServerTlsConfig>,
 }
 
 /// `auth = { bearer_token = "..." }`.
@@ -53,6 +56,7 @@ impl Default for Config {
             body_timeout: HumanDuration(Duration::from_secs(30)),
             max_events_per_request: 100_000,
             max_inflight_bytes: ByteSize(256 << 20),
+            tls: None,
         }
     }
 }
@@ -60,6 +64,7 @@ impl Default for Config {
 impl Config {
     /// Checks the path and the token.
     pub fn build(self, b: &mut Build<'_>) -> Option<Self> {
+        crate::tls::check(self.tls.as_ref(), b);
         b.at_least_one("max_connections", self.max_connections);
         b.at_least_one("max_events_per_request", self.max_events_per_request);
         if self.header_timeout.0.is_zero() || self.body_timeout.0.is_zero() {

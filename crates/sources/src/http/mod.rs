@@ -28,12 +28,13 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use sluice_core::ErrorType;
 mod config;
+use crate::tls::Stream;
 pub use config::{Auth, Config};
 use sluice_event::{AckToken, BatchStatus, Event, Key, Value};
 use sluice_parse::json_event::event_from_map;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Semaphore};
 
 /// What an HTTP source serves with.
@@ -43,14 +44,15 @@ pub(crate) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
     // Bytes of request bodies being read or parsed, across every connection.
     let inflight = crate::byte_budget(ctx.config.max_inflight_bytes);
-    serve_connections(listener, &ctx, max, move |s, peer, ctx| {
+    let tls = ctx.config.tls.clone();
+    serve_connections(listener, &ctx, max, tls.as_ref(), move |s, peer, ctx| {
         connection(s, peer, ctx, inflight.clone())
     })
     .await;
 }
 
 async fn connection(
-    stream: TcpStream,
+    stream: Stream,
     peer: SocketAddr,
     ctx: SourceContext,
     inflight: Arc<Semaphore>,

@@ -12,7 +12,7 @@ pub enum SyslogMode {
     Udp,
     /// A stream with per-message framing.
     Tcp,
-    /// TCP with TLS (not implemented yet: refused at load).
+    /// TCP with TLS (RFC 5425): needs `tls`; octet-counted frames by default.
     Tls,
 }
 
@@ -85,6 +85,9 @@ pub struct Config {
     /// How each message is read: syslog (the default), plain text or JSON.
     #[serde(default)]
     pub codec: MessageCodec,
+    /// With `mode = "tls"`: `{ crt_file, key_file, ca_file, verify_client }`.
+    #[serde(default)]
+    pub tls: Option<sluice_core::tls::ServerTlsConfig>,
 }
 
 fn default_max_message() -> ByteSize {
@@ -94,11 +97,16 @@ fn default_max_message() -> ByteSize {
 impl Config {
     /// Checks what serde cannot.
     pub fn build(self, b: &mut Build<'_>) -> Option<Self> {
-        if self.mode == SyslogMode::Tls {
-            b.push(
-                "mode",
-                "mode \"tls\" is not implemented yet; use \"tcp\" or \"udp\"",
-            );
+        match (self.mode, &self.tls) {
+            (SyslogMode::Tls, None) => b.push(
+                "tls",
+                "mode \"tls\" needs tls = { crt_file, key_file } (and ca_file, verify_client for mutual TLS)",
+            ),
+            (SyslogMode::Udp | SyslogMode::Tcp, Some(_)) => b.push(
+                "tls",
+                "TLS is for mode = \"tls\" (RFC 5425); with mode \"tcp\" or \"udp\" remove it",
+            ),
+            _ => crate::tls::check(self.tls.as_ref(), b),
         }
         if self.max_message_bytes.0 < 64 {
             b.push("max_message_bytes", "must be at least 64 bytes");

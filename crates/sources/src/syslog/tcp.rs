@@ -4,16 +4,18 @@
 use super::{framing, Decoder, SourceContext};
 use crate::framed::{read_frames, StreamSettings};
 use crate::listener::serve_connections;
+use crate::tls::Stream;
 use sluice_codec::SyslogFramer;
 use std::net::SocketAddr;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 pub(super) async fn serve(listener: TcpListener, ctx: SourceContext) {
     let max = ctx.config.max_connections;
-    serve_connections(listener, &ctx, max, connection).await;
+    let tls = ctx.config.tls.clone();
+    serve_connections(listener, &ctx, max, tls.as_ref(), connection).await;
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, ctx: SourceContext) {
+async fn connection(stream: Stream, peer: SocketAddr, ctx: SourceContext) {
     let dec = Decoder::new(&ctx);
     let framer = SyslogFramer::new(
         framing(&ctx.config),
