@@ -1,6 +1,6 @@
 //! The writing half of a Beats connection: ACKs in window order, keepalives meanwhile.
 
-use crate::tls::Stream;
+use crate::tls::WriteHalf;
 use sluice_codec::lumberjack::encode_ack_version;
 use sluice_core::ComponentMetrics;
 use sluice_core::ErrorType;
@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
-use tokio::io::WriteHalf;
 use tokio::sync::{mpsc, oneshot};
 
 /// A window handed to the pipeline, waiting for its outcome.
@@ -45,7 +44,7 @@ impl Outstanding {
 /// closed so the client resends it. Returns when the reader is done and every window is
 /// answered, or the client has gone.
 pub(super) async fn ack_writer(
-    mut wr: WriteHalf<Stream>,
+    mut wr: WriteHalf,
     mut windows: mpsc::Receiver<Pending>,
     outstanding: Outstanding,
     keepalive: Duration,

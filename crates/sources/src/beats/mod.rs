@@ -115,7 +115,7 @@ async fn connection(
     budget: Arc<Semaphore>,
     inflate: InflateBudget,
 ) {
-    let (rd, wr) = tokio::io::split(stream);
+    let (rd, wr) = stream.into_split();
     let (ack_tx, ack_rx) = mpsc::channel::<Pending>(MAX_PENDING_WINDOWS);
     let outstanding = Outstanding::default();
     let writer = tokio::spawn(ack_writer(
