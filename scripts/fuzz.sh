@@ -69,7 +69,10 @@ elif t == "lumberjack":
 for f in glob.glob(os.path.join(here, "fuzz/regressions", t, "*")): put(open(f, "rb").read())
 PY
 }
-cargo +nightly fuzz build -O "${targets[@]}" >/dev/null || { echo "fuzz: build failed" >&2; exit 2; }
+for t in "${targets[@]}"; do
+  cargo +nightly fuzz build -O "$t" >/dev/null 2>"artifacts-build.log" || { cat artifacts-build.log >&2; echo "fuzz: building $t failed" >&2; exit 2; }
+done
+rm -f artifacts-build.log
 failed=0
 for t in "${targets[@]}"; do
   seed "$t"

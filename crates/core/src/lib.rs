@@ -32,5 +32,5 @@ pub use health::Health;
 pub use labels::{DropReason, ErrorType};
 pub use metrics::{ComponentKind, ComponentMetrics, Telemetry};
 pub use noted::{now_ms, Limiter, Noted, LOG_EVERY};
-pub use output::{approx_bytes, taken, Output, Selector, SendError, Target};
+pub use output::{approx_bytes, taken, Output, Selector, SendError, Switch, SwitchHold, Target};
 pub use room::BufferRoom;

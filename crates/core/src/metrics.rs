@@ -42,6 +42,7 @@ pub struct Telemetry {
     fs_size: IntGaugeVec,
     request_duration: HistogramVec,
     connections: IntGaugeVec,
+    config_reloads: IntCounterVec,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -211,8 +212,25 @@ impl Telemetry {
                 "Open connections of a source.",
             ),
             request_duration,
+            config_reloads: {
+                let c = counter(
+                    r,
+                    "sluice_config_reloads_total",
+                    "Configuration reloads (SIGHUP, --watch-config), by result: ok or error.",
+                    &["result"],
+                );
+                for result in ["ok", "error"] {
+                    c.with_label_values(&[result]);
+                }
+                c
+            },
             registry,
         }
+    }
+
+    /// Counts one configuration reload: `ok` or `error`.
+    pub fn config_reload(&self, result: &str) {
+        self.config_reloads.with_label_values(&[result]).inc();
     }
 
     /// `sluice_filesystem_free_bytes` and `sluice_filesystem_size_bytes` of `path`.

@@ -45,15 +45,68 @@ pub struct Output {
     /// The sending component: its sends and `no_consumer` drops are counted here.
     owner: ComponentMetrics,
     targets: Vec<Target>,
+    /// A source's consumers, which a reload replaces while the source keeps running.
+    switch: Option<Arc<Switch>>,
+}
+
+/// The consumers of a source's output, replaceable: a reload holds it (waiting for the
+/// sends in flight; new sends wait meanwhile, which is back-pressure on the senders),
+/// drains the old graph, and puts the new consumers in.
+#[derive(Debug, Default)]
+pub struct Switch {
+    targets: Arc<tokio::sync::RwLock<Vec<Target>>>,
+}
+
+/// A held [`Switch`]: no send passes until it is dropped.
+pub type SwitchHold = tokio::sync::OwnedRwLockWriteGuard<Vec<Target>>;
+
+impl Switch {
+    /// A switch to `targets`.
+    pub fn new(targets: Vec<Target>) -> Arc<Self> {
+        Arc::new(Switch {
+            targets: Arc::new(tokio::sync::RwLock::new(sorted(targets))),
+        })
+    }
+
+    /// Waits for the sends in flight, then stops every further send until the hold is
+    /// dropped.
+    pub async fn hold(&self) -> SwitchHold {
+        self.targets.clone().write_owned().await
+    }
+
+    /// Puts `targets` in place of the held ones (dropping those: their consumers see
+    /// their input close once nothing else feeds them).
+    pub fn replace(hold: &mut SwitchHold, targets: Vec<Target>) {
+        **hold = sorted(targets);
+    }
+}
+
+/// The consumers that select a subset first: the last takes the batch itself.
+fn sorted(mut targets: Vec<Target>) -> Vec<Target> {
+    targets.sort_by_key(|t| t.select.is_none());
+    targets
 }
 
 impl Output {
     /// `owner`'s output to `targets`. The consumers that select a subset come first: the
     /// last consumer takes the batch itself, without a copy, so it is best one that takes
     /// every event.
-    pub fn new(owner: ComponentMetrics, mut targets: Vec<Target>) -> Self {
-        targets.sort_by_key(|t| t.select.is_none());
-        Output { owner, targets }
+    pub fn new(owner: ComponentMetrics, targets: Vec<Target>) -> Self {
+        Output {
+            owner,
+            targets: sorted(targets),
+            switch: None,
+        }
+    }
+
+    /// `owner`'s output to whatever `switch` holds: a source's, so that a reload can
+    /// repoint it without stopping the source.
+    pub fn switched(owner: ComponentMetrics, switch: Arc<Switch>) -> Self {
+        Output {
+            owner,
+            targets: Vec::new(),
+            switch: Some(switch),
+        }
     }
 
     /// Counts a send of `n` events by its outcome.
@@ -67,15 +120,25 @@ impl Output {
 
     /// True when nobody consumes this output.
     pub fn is_empty(&self) -> bool {
-        self.targets.is_empty()
+        match &self.switch {
+            Some(s) => s.targets.try_read().is_ok_and(|t| t.is_empty()),
+            None => self.targets.is_empty(),
+        }
     }
 
-    /// False when a consumer that applies back-pressure has a full buffer: a source that
-    /// can refuse work (HTTP answers 429) checks this instead of waiting.
+    /// False when a consumer that applies back-pressure has a full buffer (or a reload
+    /// is replacing the consumers): a source that can refuse work (HTTP answers 429)
+    /// checks this instead of waiting.
     pub fn has_room(&self) -> bool {
-        self.targets
-            .iter()
-            .all(|t| t.drop_when_full || t.tx.capacity() > 0)
+        let room = |targets: &[Target]| {
+            targets
+                .iter()
+                .all(|t| t.drop_when_full || t.tx.capacity() > 0)
+        };
+        match &self.switch {
+            Some(s) => s.targets.try_read().is_ok_and(|t| room(&t)),
+            None => room(&self.targets),
+        }
     }
 
     /// Delivers `batch` to every consumer. Waits for space unless a consumer drops when
@@ -86,15 +149,60 @@ impl Output {
             return Ok(());
         }
         let events = batch.len() as u64;
-        let r = self.deliver(batch).await;
+        let r = match &self.switch {
+            // Held across the send: a reload waits for it, and this waits for a reload.
+            Some(s) => deliver(&s.targets.read().await, batch).await,
+            None => deliver(&self.targets, batch).await,
+        };
         self.count(events, r)
     }
 
-    async fn deliver(&self, batch: EventBatch) -> Result<(), SendError> {
-        let n = self.targets.len();
+    /// Like [`Output::send`] but never waits: a consumer whose buffer is full loses the
+    /// batch, counted as `queue_full` on that consumer. For sources that cannot push back.
+    /// While a reload replaces the consumers, the batch is dropped and counted as
+    /// `queue_full` on this component.
+    pub fn try_send_or_drop(&self, batch: EventBatch) -> Result<(), SendError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let events = batch.len() as u64;
+        match &self.switch {
+            Some(s) => match s.targets.try_read() {
+                Ok(t) => self.count(events, offer_all(&t, batch)),
+                Err(_) => {
+                    self.owner.dropped(DropReason::QueueFull, events);
+                    Ok(())
+                }
+            },
+            None => self.count(events, offer_all(&self.targets, batch)),
+        }
+    }
+}
+
+/// Offers `batch` to every target without waiting.
+fn offer_all(targets: &[Target], batch: EventBatch) -> Result<(), SendError> {
+    let n = targets.len();
+    let mut batch = Some(batch);
+    let mut alive = 0;
+    for (i, t) in targets.iter().enumerate() {
+        let b = copy_for(i, n, &mut batch, t.select.as_ref());
+        let open = if b.is_empty() {
+            !t.tx.is_closed()
+        } else {
+            offer(t, b, DropReason::QueueFull)
+        };
+        alive += usize::from(open);
+    }
+    outcome(alive, n)
+}
+
+/// Delivers `batch` to every target, waiting for room unless a target drops when full.
+async fn deliver(targets: &[Target], batch: EventBatch) -> Result<(), SendError> {
+    {
+        let n = targets.len();
         let mut batch = Some(batch);
         let mut alive = 0;
-        for (i, t) in self.targets.iter().enumerate() {
+        for (i, t) in targets.iter().enumerate() {
             let b = copy_for(i, n, &mut batch, t.select.as_ref());
             let open = if b.is_empty() {
                 !t.tx.is_closed()
@@ -122,28 +230,6 @@ impl Output {
             alive += usize::from(open);
         }
         outcome(alive, n)
-    }
-
-    /// Like [`Output::send`] but never waits: a consumer whose buffer is full loses the
-    /// batch, counted as `queue_full` on that consumer. For sources that cannot push back.
-    pub fn try_send_or_drop(&self, batch: EventBatch) -> Result<(), SendError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let events = batch.len() as u64;
-        let n = self.targets.len();
-        let mut batch = Some(batch);
-        let mut alive = 0;
-        for (i, t) in self.targets.iter().enumerate() {
-            let b = copy_for(i, n, &mut batch, t.select.as_ref());
-            let open = if b.is_empty() {
-                !t.tx.is_closed()
-            } else {
-                offer(t, b, DropReason::QueueFull)
-            };
-            alive += usize::from(open);
-        }
-        self.count(events, outcome(alive, n))
     }
 }
 

@@ -17,7 +17,10 @@
 mod chains;
 #[cfg(test)]
 mod compliance;
+mod graph;
+mod reload;
 mod storage;
 mod topology;
 
+pub use reload::{ReloadError, ReloadSummary};
 pub use topology::{bind_sources, start, BindError, ComponentInfo, Running};

@@ -1,15 +1,12 @@
 //! Building and running the graph.
 
-use crate::chains::{run_chain, ChainOutputs, Stage};
+use crate::graph::Graph;
 use sluice_config::Pipeline;
-use sluice_core::config::WhenFull;
-use sluice_core::{ComponentKind, ComponentMetrics, Output, Selector, Target, Telemetry};
-use sluice_event::EventBatch;
+use sluice_core::{ComponentKind, ComponentMetrics, Output, Switch, Telemetry};
 use sluice_sources::{Bound, SourceContext};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -81,21 +78,56 @@ pub struct ComponentInfo {
     pub metrics: ComponentMetrics,
 }
 
+/// One running source: its task, its own stop token, and the switch its output goes
+/// through (which a reload repoints).
+pub(crate) struct SourceRun {
+    pub(crate) task: JoinHandle<()>,
+    pub(crate) stop: CancellationToken,
+    pub(crate) switch: Arc<Switch>,
+    /// What it listens on.
+    pub(crate) listener: Option<(sluice_sources::Transport, SocketAddr)>,
+    /// Its parsed config, as compared at a reload (unchanged: it keeps running).
+    pub(crate) fingerprint: String,
+    pub(crate) info: ComponentInfo,
+}
+
+/// Sources still running; the last to finish on its own (standard input at its end)
+/// cancels `finished`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Finish {
+    pub(crate) left: Arc<std::sync::atomic::AtomicUsize>,
+    pub(crate) finished: CancellationToken,
+}
+
+impl Finish {
+    /// One source fewer; the last one cancels `finished`.
+    pub(crate) fn one_done(&self) {
+        if self.left.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
+            self.finished.cancel();
+        }
+    }
+
+    /// One source more (or a reload in progress, which must not look like the end).
+    pub(crate) fn one_more(&self) {
+        self.left.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 /// A running pipeline.
 pub struct Running {
-    shutdown: CancellationToken,
-    reopen: Arc<std::sync::atomic::AtomicU64>,
-    sources: Vec<JoinHandle<()>>,
-    rest: Vec<JoinHandle<()>>,
-    /// Cancelled when every source has finished on its own (standard input at its end).
-    sources_finished: CancellationToken,
-    /// Every component, for `/api/components`.
-    pub components: Vec<ComponentInfo>,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) reopen: Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) sources: BTreeMap<String, SourceRun>,
+    pub(crate) graph: Graph,
+    /// When every source has finished on its own.
+    pub(crate) finish: Finish,
+    /// Every component, for `/api/components`; replaced at each reload.
+    pub components: Arc<std::sync::RwLock<Vec<ComponentInfo>>>,
 }
 
 impl std::fmt::Debug for Running {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Running({} components)", self.components.len())
+        write!(f, "Running({} sources)", self.sources.len())
     }
 }
 
@@ -110,7 +142,7 @@ impl Running {
     /// Returns once every source has finished on its own, as a `stdin` source does at
     /// the end of its input (listeners finish only at shutdown).
     pub async fn sources_finished(&self) {
-        self.sources_finished.cancelled().await
+        self.finish.finished.cancelled().await
     }
 
     /// Starts a graceful shutdown: sources stop accepting and drain.
@@ -123,231 +155,101 @@ impl Running {
         self.shutdown.clone()
     }
 
+    /// The components now, for logs and `/api/components`.
+    pub fn component_list(&self) -> Vec<ComponentInfo> {
+        self.components
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+
     /// Waits until every component has finished (after [`Running::shutdown`], or when
     /// every source has stopped on its own).
     pub async fn wait(self) {
-        for h in self.sources {
-            let _ = h.await;
+        for (_, s) in self.sources {
+            let _ = s.task.await;
         }
-        for h in self.rest {
-            let _ = h.await;
+        self.graph.wait().await;
+    }
+
+    pub(crate) fn refresh_components(&self) {
+        let mut all: Vec<ComponentInfo> = self.sources.values().map(|s| s.info.clone()).collect();
+        all.extend(self.graph.components.iter().cloned());
+        if let Ok(mut c) = self.components.write() {
+            *c = all;
         }
     }
 }
 
-fn capacity(max_events: usize) -> usize {
-    (max_events / 256).max(2)
+/// A source's config as compared at a reload.
+pub(crate) fn fingerprint(s: &sluice_config::SourceNode) -> String {
+    format!("{:?}", s.config)
+}
+
+/// Spawns source `id` on `bound`, sending through `switch`, stopped by `stop`.
+pub(crate) fn spawn_source(
+    id: &str,
+    s: &sluice_config::SourceNode,
+    bound: Bound,
+    switch: Arc<Switch>,
+    stop: CancellationToken,
+    telemetry: &Telemetry,
+    finish: &Finish,
+) -> SourceRun {
+    let m = telemetry.component(id, s.config.type_name(), ComponentKind::Source);
+    let address = bound.local_addr().ok();
+    let ctx = SourceContext {
+        id: Arc::from(id),
+        config: s.config.clone(),
+        output: Output::switched(m.clone(), switch.clone()),
+        metrics: m.clone(),
+        shutdown: stop.clone(),
+        conn: Default::default(),
+    };
+    finish.one_more();
+    let finish = finish.clone();
+    let task = tokio::spawn(async move {
+        sluice_sources::serve(bound, ctx).await;
+        finish.one_done();
+    });
+    SourceRun {
+        task,
+        stop,
+        switch,
+        listener: s.config.listener(),
+        fingerprint: fingerprint(s),
+        info: ComponentInfo {
+            id: id.to_owned(),
+            kind: ComponentKind::Source,
+            component_type: s.config.type_name().into(),
+            inputs: Vec::new(),
+            address,
+            metrics: m,
+        },
+    }
 }
 
 /// Builds the graph and spawns every component. Must run inside a tokio runtime.
 pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telemetry) -> Running {
     let shutdown = CancellationToken::new();
     let reopen = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut components = Vec::new();
-
-    // Input buffers of transforms and sinks, and who feeds them. A transform fused into
-    // the task of the one before it (chains.rs) has no buffer of its own.
-    let chains = crate::chains::chains(p);
-    let heads: std::collections::HashSet<&str> = chains.iter().map(|c| c[0].as_str()).collect();
-    let mut rx_of: BTreeMap<String, mpsc::Receiver<EventBatch>> = BTreeMap::new();
-    let mut targets_of: BTreeMap<String, Vec<Target>> = BTreeMap::new();
-    let mut metrics_of: BTreeMap<String, ComponentMetrics> = BTreeMap::new();
-    for (id, t) in &p.transforms {
-        let m = telemetry.component(id, t.type_name, ComponentKind::Transform);
-        metrics_of.insert(id.clone(), m.clone());
-        if !heads.contains(id.as_str()) {
-            continue;
-        }
-        let (tx, rx) = mpsc::channel(capacity(10_000));
-        rx_of.insert(id.clone(), rx);
-        for i in &t.inputs {
-            targets_of.entry(i.clone()).or_default().push(Target {
-                tx: tx.clone(),
-                drop_when_full: false,
-                metrics: m.clone(),
-                select: None,
-            });
-        }
-    }
-    for (id, s) in &p.sinks {
-        let m = telemetry.component(id, s.type_name, ComponentKind::Sink);
-        // In front of a disk buffer the memory buffer is only the way to disk: its
-        // events are counted in the disk buffer's gauge, and the disk bounds them.
-        if s.buffer.disk.is_none() {
-            m.limit_buffer(s.buffer.max_events);
-        }
-        let (tx, rx) = mpsc::channel(capacity(s.buffer.max_events));
-        rx_of.insert(id.clone(), rx);
-        // A sink's `if` is applied at the fan-out, so that only the events it takes are
-        // copied for it.
-        let select: Option<Selector> = s.condition.clone().map(|c| {
-            let f: Selector = Arc::new(move |e: &sluice_event::Event| c.matches(e));
-            f
-        });
-        for i in &s.inputs {
-            targets_of.entry(i.clone()).or_default().push(Target {
-                tx: tx.clone(),
-                drop_when_full: s.buffer.when_full == WhenFull::DropNewest,
-                metrics: m.clone(),
-                select: select.clone(),
-            });
-        }
-        metrics_of.insert(id.clone(), m);
-    }
-    let mut output_of = |owner: &ComponentMetrics, id: &str| {
-        Output::new(owner.clone(), targets_of.remove(id).unwrap_or_default())
-    };
-
-    // Storage usage of every sink, sampled in the background.
-    {
-        let sinks: Vec<_> = p
-            .sinks
-            .iter()
-            .map(|(id, s)| {
-                (
-                    metrics_of[id].clone(),
-                    s.sink.storage(&p.data_dir),
-                    s.buffer.disk.is_some(),
-                )
-            })
-            .collect();
-        let (measured, dirs) = crate::storage::plan(telemetry, &p.data_dir, &sinks);
-        tokio::spawn(crate::storage::monitor(telemetry.clone(), measured, dirs));
-    }
-
-    // Sinks first, so that nothing is sent before its reader exists.
-    let mut rest = Vec::new();
-    for (id, s) in &p.sinks {
-        let mut rx = rx_of.remove(id).expect("every sink has an input buffer");
-        let m = metrics_of[id].clone();
-        let mut durable = None;
-        if let Some(disk) = s.buffer.disk {
-            let dir = sluice_buffer::dir(&p.data_dir, id);
-            let config = sluice_buffer::DiskBufferConfig {
-                max_bytes: disk.max_bytes,
-                when_full: s.buffer.when_full,
-                fsync_interval: disk.fsync_interval,
-            };
-            match sluice_buffer::DiskBuffer::start(dir.clone(), config, rx, m.clone()) {
-                Ok(b) => {
-                    rx = b.output;
-                    durable = Some(b.durable);
-                }
-                Err(e) => {
-                    // The sink runs without input: its events wait, and /health says why.
-                    tracing::error!(component = %id, dir = %dir.display(), error = %e, "Cannot open the disk buffer.");
-                    m.health.set_problem(format!(
-                        "cannot open the disk buffer {}: {e}",
-                        dir.display()
-                    ));
-                    let (_tx, empty) = mpsc::channel(1);
-                    rx = empty;
-                    std::mem::forget(_tx);
-                }
-            }
-        }
-        let ctx = sluice_sinks::SinkContext {
-            id: id.clone(),
-            data_dir: p.data_dir.clone(),
-            metrics: m.clone(),
-            reopen: reopen.clone(),
-        };
-        let h = s.sink.start(rx, ctx);
-        match durable {
-            // Shutdown waits until the disk buffer has everything on disk, not for the
-            // sink to deliver it (an unreachable Elasticsearch would hold it for the
-            // whole grace period): the rest is delivered after the next start.
-            Some(d) => rest.push(tokio::spawn(async move {
-                let _ = d.await;
-                // A few seconds for the sink to deliver what it holds (fewer events
-                // sent twice after the restart); then it is left behind.
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
-            })),
-            None => rest.push(h),
-        }
-        components.push(ComponentInfo {
-            id: id.clone(),
-            kind: ComponentKind::Sink,
-            component_type: s.type_name.into(),
-            inputs: s.inputs.clone(),
-            address: None,
-            metrics: m,
-        });
-    }
-
-    for chain in &chains {
-        let head = chain[0].as_str();
-        let rx = rx_of.remove(head).expect("every chain has an input buffer");
-        let tail_id = chain.last().expect("chains are never empty");
-        let tail = &metrics_of[tail_id];
-        let out = ChainOutputs {
-            default: output_of(tail, tail_id),
-            named: p.transforms[tail_id]
-                .transform
-                .outputs()
-                .iter()
-                .map(|name| output_of(tail, &format!("{tail_id}.{name}")))
-                .collect(),
-        };
-        let stages = chain
-            .iter()
-            .map(|id| Stage::new(p.transforms[id].clone(), metrics_of[id].clone()))
-            .collect();
-        // As many batches in flight as the runtime has worker threads.
-        let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
-        rest.push(tokio::spawn(run_chain(rx, stages, out, parallel)));
-        for id in chain {
-            let t = &p.transforms[id];
-            components.push(ComponentInfo {
-                id: id.clone(),
-                kind: ComponentKind::Transform,
-                component_type: t.type_name.into(),
-                inputs: t.inputs.clone(),
-                address: None,
-                metrics: metrics_of[id].clone(),
-            });
-        }
-    }
-
-    let mut sources = Vec::new();
-    let sources_finished = CancellationToken::new();
-    let left = Arc::new(std::sync::atomic::AtomicUsize::new(
-        p.sources.keys().filter(|k| bound.contains_key(*k)).count(),
-    ));
+    let mut graph = crate::graph::start_graph(p, telemetry, &reopen);
+    let finish = Finish::default();
+    let mut sources = BTreeMap::new();
     for (id, s) in &p.sources {
         let Some(b) = bound.remove(id) else { continue };
-        let m = telemetry.component(id, s.config.type_name(), ComponentKind::Source);
-        let address = b.local_addr().ok();
-        let ctx = SourceContext {
-            id: Arc::from(id.as_str()),
-            config: s.config.clone(),
-            output: output_of(&m, id),
-            metrics: m.clone(),
-            shutdown: shutdown.clone(),
-            conn: Default::default(),
-        };
-        let (left, finished) = (left.clone(), sources_finished.clone());
-        sources.push(tokio::spawn(async move {
-            sluice_sources::serve(b, ctx).await;
-            if left.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
-                finished.cancel();
-            }
-        }));
-        components.push(ComponentInfo {
-            id: id.clone(),
-            kind: ComponentKind::Source,
-            component_type: s.config.type_name().into(),
-            inputs: Vec::new(),
-            address,
-            metrics: m,
-        });
+        let switch = Switch::new(graph.source_targets.remove(id).unwrap_or_default());
+        let run = spawn_source(id, s, b, switch, shutdown.child_token(), telemetry, &finish);
+        sources.insert(id.clone(), run);
     }
-    Running {
+    let running = Running {
         shutdown,
         reopen,
         sources,
-        rest,
-        sources_finished,
-        components,
-    }
+        graph,
+        finish,
+        components: Default::default(),
+    };
+    running.refresh_components();
+    running
 }

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone)]
 pub struct AdminState {
     pub telemetry: Telemetry,
-    pub components: Arc<Vec<ComponentInfo>>,
+    pub components: Arc<std::sync::RwLock<Vec<ComponentInfo>>>,
     pub ready: Arc<AtomicBool>,
 }
 
@@ -29,8 +29,12 @@ fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Resp
 }
 
 fn components_json(state: &AdminState) -> String {
-    let list: Vec<serde_json::Value> = state
+    let components = state
         .components
+        .read()
+        .map(|c| c.clone())
+        .unwrap_or_default();
+    let list: Vec<serde_json::Value> = components
         .iter()
         .map(|c| {
             serde_json::json!({
@@ -52,8 +56,12 @@ fn components_json(state: &AdminState) -> String {
 
 /// Every component's current problem (`{"component": ..., "problem": ...}`), or `None`.
 fn problems(state: &AdminState) -> Option<Vec<serde_json::Value>> {
-    let list: Vec<serde_json::Value> = state
+    let components = state
         .components
+        .read()
+        .map(|c| c.clone())
+        .unwrap_or_default();
+    let list: Vec<serde_json::Value> = components
         .iter()
         .filter_map(|c| {
             c.metrics

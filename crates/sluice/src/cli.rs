@@ -127,7 +127,7 @@ pub struct RunArgs {
     /// Overrides `data_dir`.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Reload when a config file changes (not implemented yet: refused).
+    /// Reload when a config file changes (checked every second), as SIGHUP does.
     #[arg(long)]
     pub watch_config: bool,
 }

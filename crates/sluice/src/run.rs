@@ -52,11 +52,13 @@ pub fn validate(args: ValidateArgs) -> ExitCode {
 }
 
 pub fn run(args: RunArgs) -> ExitCode {
-    if args.watch_config {
-        eprintln!("sluice: --watch-config: configuration reload is not implemented yet; restart sluice to apply changes");
+    let embedded = args.config.is_empty();
+    if args.watch_config && embedded {
+        eprintln!(
+            "sluice: --watch-config needs --config FILE: the embedded default has no file to watch"
+        );
         return ExitCode::from(EXIT_CONFIG);
     }
-    let embedded = args.config.is_empty();
     let loaded = if embedded {
         load_str(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG)
     } else {
@@ -69,7 +71,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    if let Some(d) = args.data_dir {
+    if let Some(d) = args.data_dir.clone() {
         pipeline.data_dir = d;
     }
     if let Err(e) = std::fs::create_dir_all(&pipeline.data_dir) {
@@ -90,10 +92,87 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_RUNTIME);
         }
     };
-    rt.block_on(serve(pipeline, embedded))
+    let reload = Reload {
+        paths: args.config.clone(),
+        data_dir: args.data_dir.clone(),
+        watch: args.watch_config,
+    };
+    rt.block_on(serve(pipeline, embedded, reload))
 }
 
-async fn serve(pipeline: Pipeline, embedded: bool) -> ExitCode {
+/// Where a reload reads the configuration from.
+struct Reload {
+    paths: Vec<std::path::PathBuf>,
+    data_dir: Option<std::path::PathBuf>,
+    watch: bool,
+}
+
+impl Reload {
+    /// The modification times of the config files (and of the files in a config
+    /// directory), to notice a change.
+    fn stamps(&self) -> Vec<Option<std::time::SystemTime>> {
+        let mut out = Vec::new();
+        for p in &self.paths {
+            let mtime = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+            out.push(mtime(p));
+            if let Ok(rd) = std::fs::read_dir(p) {
+                let mut files: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+                files.sort();
+                out.extend(files.iter().map(|f| mtime(f)));
+            }
+        }
+        out
+    }
+
+    /// Reads the configuration again and replaces the running pipeline with it; an
+    /// invalid one is logged, every error, and the running pipeline is left as it is.
+    async fn apply(
+        &self,
+        running: &mut sluice_runtime::Running,
+        telemetry: &Telemetry,
+        data_dir: &std::path::Path,
+    ) {
+        if self.paths.is_empty() {
+            tracing::warn!(
+                "Reload asked, but the embedded default config has no file to read again."
+            );
+            return;
+        }
+        let mut p = match load_files(&self.paths) {
+            Ok(p) => p,
+            Err(e) => {
+                for err in &e.0 {
+                    tracing::error!(file = %err.file, component = %err.component, key = %err.key, problem = %err.message, "Reload refused: invalid configuration.");
+                }
+                tracing::error!(
+                    problems = e.0.len(),
+                    "Reload refused; the running pipeline is unchanged."
+                );
+                telemetry.config_reload("error");
+                return;
+            }
+        };
+        if let Some(d) = &self.data_dir {
+            p.data_dir = d.clone();
+        }
+        if p.data_dir != data_dir {
+            tracing::warn!(running = %data_dir.display(), configured = %p.data_dir.display(), "data_dir changed: it takes effect at the next start; this reload keeps the running one.");
+            p.data_dir = data_dir.to_owned();
+        }
+        match running.reload(&p, telemetry, p.shutdown_grace).await {
+            Ok(sum) => {
+                telemetry.config_reload("ok");
+                tracing::info!(kept = ?sum.kept, stopped = ?sum.stopped, started = ?sum.started, "Configuration reloaded: unchanged sources kept their connections; transforms and sinks rebuilt.");
+            }
+            Err(e) => {
+                telemetry.config_reload("error");
+                tracing::error!(error = %e, "Reload refused; the running pipeline is unchanged.");
+            }
+        }
+    }
+}
+
+async fn serve(pipeline: Pipeline, embedded: bool, reload: Reload) -> ExitCode {
     // Installed first: from here on a SIGHUP (logrotate, a Logstash habit) is caught and
     // logged instead of ending the process.
     let signals = match Signals::new() {
@@ -143,8 +222,8 @@ async fn serve(pipeline: Pipeline, embedded: bool) -> ExitCode {
         None
     };
 
-    let running = sluice_runtime::start(&pipeline, bound, &telemetry);
-    for c in &running.components {
+    let mut running = sluice_runtime::start(&pipeline, bound, &telemetry);
+    for c in &running.component_list() {
         if let Some(a) = c.address {
             tracing::info!(component = %c.id, address = %a, "Listening.");
         }
@@ -157,7 +236,7 @@ async fn serve(pipeline: Pipeline, embedded: bool) -> ExitCode {
         }
         tokio::spawn(crate::admin::serve(
             l,
-            crate::admin::AdminState { telemetry: telemetry.clone(), components: Arc::new(running.components.clone()), ready: ready.clone() },
+            crate::admin::AdminState { telemetry: telemetry.clone(), components: running.components.clone(), ready: ready.clone() },
             admin_stop.clone(),
         ))
     });
@@ -168,7 +247,9 @@ async fn serve(pipeline: Pipeline, embedded: bool) -> ExitCode {
         "sluice started."
     );
 
-    signals.wait_for_shutdown(&running).await;
+    signals
+        .wait_for_shutdown(&mut running, &reload, &telemetry, &pipeline.data_dir)
+        .await;
     tracing::info!(grace = ?pipeline.shutdown_grace, "Shutting down: draining sources, flushing sinks.");
     ready.store(false, Ordering::SeqCst);
     running.shutdown();
@@ -207,8 +288,17 @@ impl Signals {
         })
     }
 
-    /// Returns on SIGTERM or SIGINT.
-    async fn wait_for_shutdown(mut self, running: &sluice_runtime::Running) {
+    /// Returns on SIGTERM or SIGINT. SIGHUP reopens the file sinks' files and reloads
+    /// the configuration; with `--watch-config`, a change to a config file reloads it too.
+    async fn wait_for_shutdown(
+        mut self,
+        running: &mut sluice_runtime::Running,
+        reload: &Reload,
+        telemetry: &Telemetry,
+        data_dir: &std::path::Path,
+    ) {
+        let mut seen = reload.stamps();
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         loop {
             tokio::select! {
                 _ = self.term.recv() => return,
@@ -219,11 +309,17 @@ impl Signals {
                 }
                 _ = self.hup.recv() => {
                     running.reopen_files();
-                    tracing::warn!(
-                        "SIGHUP received: file sinks reopen their files by name; configuration reload is \
-                         not implemented yet, so the pipeline is otherwise unchanged (restart sluice to \
-                         apply a new config)."
-                    );
+                    tracing::info!("SIGHUP: file sinks reopen their files by name; reloading the configuration.");
+                    reload.apply(running, telemetry, data_dir).await;
+                    seen = reload.stamps();
+                }
+                _ = tick.tick(), if reload.watch => {
+                    let now = reload.stamps();
+                    if now != seen {
+                        seen = now;
+                        tracing::info!("A config file changed (--watch-config): reloading.");
+                        reload.apply(running, telemetry, data_dir).await;
+                    }
                 }
             }
         }

@@ -14,6 +14,7 @@ mod hardening;
 mod http;
 mod logstash;
 mod real_senders;
+mod reload;
 mod robustness;
 mod studio;
 mod tls;

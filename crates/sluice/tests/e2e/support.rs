@@ -141,7 +141,23 @@ impl Server {
         Self::spawn_with(body, env, &[])
     }
 
+    /// [`Server::start`] with more arguments to `sluice run` (`--watch-config`).
+    pub fn start_with_args(body: &str, args: &[&str]) -> Server {
+        let s = Self::spawn_full(body, &[("TZ", "UTC")], &[], args);
+        s.wait_ready();
+        s
+    }
+
     fn spawn_with(body: &str, env: &[(&str, &str)], files: &[(&str, &str)]) -> Server {
+        Self::spawn_full(body, env, files, &[])
+    }
+
+    fn spawn_full(
+        body: &str,
+        env: &[(&str, &str)],
+        files: &[(&str, &str)],
+        args: &[&str],
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let admin = free_port();
         let port = free_port();
@@ -163,6 +179,7 @@ impl Server {
             .args(["run", "--config"])
             .arg(&cfg)
             .args(&extra)
+            .args(args)
             .env("TZ", "UTC")
             .envs(env.iter().copied())
             .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
