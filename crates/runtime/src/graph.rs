@@ -17,10 +17,31 @@ fn capacity(max_events: usize) -> usize {
     (max_events / 256).max(2)
 }
 
+/// A running sink: its input and task, kept across a reload when its settings stay.
+pub(crate) struct SinkRun {
+    pub(crate) tx: mpsc::Sender<EventBatch>,
+    pub(crate) task: JoinHandle<()>,
+    /// Its settings (not its inputs), as compared at a reload.
+    pub(crate) fingerprint: String,
+    /// Its metrics, which hold its input buffer's bound: senders of a new graph must
+    /// reserve room on the same one the running sink releases.
+    pub(crate) metrics: ComponentMetrics,
+}
+
+/// A sink's settings as compared at a reload: everything but where its events come from.
+pub(crate) fn sink_fingerprint(s: &sluice_config::SinkNode) -> String {
+    format!(
+        "{} {:?} {:?} {:?}",
+        s.type_name, s.condition, s.buffer, s.sink
+    )
+}
+
 /// The running transforms and sinks of one pipeline.
 pub(crate) struct Graph {
-    /// Chain and sink tasks: they end once their inputs close and they have flushed.
+    /// Chain tasks: they end once their inputs close.
     pub(crate) tasks: Vec<JoinHandle<()>>,
+    /// Sinks by id: they end once their input closes and they have flushed.
+    pub(crate) sinks: BTreeMap<String, SinkRun>,
     /// The storage sampler, stopped with the graph.
     pub(crate) monitor: JoinHandle<()>,
     /// What each source sends to, by source id (taken when the sources are wired).
@@ -34,6 +55,7 @@ impl Graph {
     pub(crate) fn empty() -> Graph {
         Graph {
             tasks: Vec::new(),
+            sinks: BTreeMap::new(),
             monitor: tokio::spawn(async {}),
             source_targets: BTreeMap::new(),
             components: Vec::new(),
@@ -45,15 +67,21 @@ impl Graph {
         for h in self.tasks {
             let _ = h.await;
         }
+        for (_, s) in self.sinks {
+            drop(s.tx);
+            let _ = s.task.await;
+        }
         self.monitor.abort();
     }
 }
 
-/// Builds and spawns the transforms and sinks of `p`. Must run inside a tokio runtime.
+/// Builds and spawns the transforms and sinks of `p`; the sinks in `keep` (same id and
+/// settings, still running) are reused as they are. Must run inside a tokio runtime.
 pub(crate) fn start_graph(
     p: &Pipeline,
     telemetry: &Telemetry,
     reopen: &Arc<std::sync::atomic::AtomicU64>,
+    mut keep: BTreeMap<String, SinkRun>,
 ) -> Graph {
     let mut components = Vec::new();
     // Input buffers of transforms and sinks, and who feeds them. A transform fused into
@@ -62,6 +90,7 @@ pub(crate) fn start_graph(
     let heads: std::collections::HashSet<&str> = chains.iter().map(|c| c[0].as_str()).collect();
     let mut rx_of: BTreeMap<String, mpsc::Receiver<EventBatch>> = BTreeMap::new();
     let mut targets_of: BTreeMap<String, Vec<Target>> = BTreeMap::new();
+    let mut tx_of: BTreeMap<String, mpsc::Sender<EventBatch>> = BTreeMap::new();
     let mut metrics_of: BTreeMap<String, ComponentMetrics> = BTreeMap::new();
     for (id, t) in &p.transforms {
         let m = telemetry.component(id, t.type_name, ComponentKind::Transform);
@@ -81,14 +110,24 @@ pub(crate) fn start_graph(
         }
     }
     for (id, s) in &p.sinks {
-        let m = telemetry.component(id, s.type_name, ComponentKind::Sink);
+        let m = match keep.get(id) {
+            Some(k) => k.metrics.clone(),
+            None => telemetry.component(id, s.type_name, ComponentKind::Sink),
+        };
         // In front of a disk buffer the memory buffer is only the way to disk: its
         // events are counted in the disk buffer's gauge, and the disk bounds them.
         if s.buffer.disk.is_none() {
             m.limit_buffer(s.buffer.max_events);
         }
-        let (tx, rx) = mpsc::channel(capacity(s.buffer.max_events));
-        rx_of.insert(id.clone(), rx);
+        let tx = match keep.get(id) {
+            Some(k) => k.tx.clone(),
+            None => {
+                let (tx, rx) = mpsc::channel(capacity(s.buffer.max_events));
+                rx_of.insert(id.clone(), rx);
+                tx
+            }
+        };
+        tx_of.insert(id.clone(), tx.clone());
         // A sink's `if` is applied at the fan-out, so that only the events it takes are
         // copied for it.
         let select: Option<Selector> = s.condition.clone().map(|c| {
@@ -129,7 +168,21 @@ pub(crate) fn start_graph(
 
     // Sinks first, so that nothing is sent before its reader exists.
     let mut rest = Vec::new();
+    let mut sinks = BTreeMap::new();
     for (id, s) in &p.sinks {
+        let info = ComponentInfo {
+            id: id.clone(),
+            kind: ComponentKind::Sink,
+            component_type: s.type_name.into(),
+            inputs: s.inputs.clone(),
+            address: None,
+            metrics: metrics_of[id].clone(),
+        };
+        if let Some(k) = keep.remove(id) {
+            components.push(info);
+            sinks.insert(id.clone(), k);
+            continue;
+        }
         let mut rx = rx_of.remove(id).expect("every sink has an input buffer");
         let m = metrics_of[id].clone();
         let mut durable = None;
@@ -165,26 +218,35 @@ pub(crate) fn start_graph(
             reopen: reopen.clone(),
         };
         let h = s.sink.start(rx, ctx);
-        match durable {
+        let task = match durable {
             // Shutdown waits until the disk buffer has everything on disk, not for the
             // sink to deliver it (an unreachable Elasticsearch would hold it for the
             // whole grace period): the rest is delivered after the next start.
-            Some(d) => rest.push(tokio::spawn(async move {
+            Some(d) => tokio::spawn(async move {
                 let _ = d.await;
                 // A few seconds for the sink to deliver what it holds (fewer events
-                // sent twice after the restart); then it is left behind.
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
-            })),
-            None => rest.push(h),
-        }
-        components.push(ComponentInfo {
-            id: id.clone(),
-            kind: ComponentKind::Sink,
-            component_type: s.type_name.into(),
-            inputs: s.inputs.clone(),
-            address: None,
-            metrics: m,
-        });
+                // sent twice after the restart); then it is stopped: what it did not
+                // deliver is still in the disk buffer.
+                let abort = h.abort_handle();
+                if tokio::time::timeout(std::time::Duration::from_secs(5), h)
+                    .await
+                    .is_err()
+                {
+                    abort.abort();
+                }
+            }),
+            None => h,
+        };
+        sinks.insert(
+            id.clone(),
+            SinkRun {
+                tx: tx_of[id].clone(),
+                task,
+                fingerprint: sink_fingerprint(s),
+                metrics: m.clone(),
+            },
+        );
+        components.push(info);
     }
 
     for chain in &chains {
@@ -228,6 +290,7 @@ pub(crate) fn start_graph(
         .collect();
     Graph {
         tasks: rest,
+        sinks,
         monitor,
         source_targets,
         components,

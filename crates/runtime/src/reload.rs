@@ -4,16 +4,17 @@
 //! - Sources whose config is unchanged keep running: their sockets, their open
 //!   connections, their clients' pending acknowledgements. Sources that are gone or
 //!   changed stop and drain first; new or changed ones are bound and started after.
-//! - The transforms and sinks are rebuilt as a whole: the kept sources are paused (their
-//!   next send waits: back-pressure, as when a sink is slow), the old graph drains into
-//!   the old sinks, which flush and close; then the new graph starts and the sources
-//!   resume into it. Nothing received is lost; the pause lasts as long as the old sinks
-//!   take to flush.
+//! - Sinks whose settings are unchanged keep running (open files, connections, disk
+//!   buffers). The transforms and the other sinks are rebuilt: the kept sources are
+//!   paused (their next send waits: back-pressure, as when a sink is slow), the old
+//!   transforms drain into the sinks, the replaced sinks flush and close; then the new
+//!   graph starts and the sources resume into it. Nothing received is lost; the pause
+//!   lasts as long as that takes.
 //! - A new listener that cannot be bound, or a graph that does not drain within the
 //!   grace period, refuses the reload before anything is changed; the old pipeline keeps
 //!   running.
 
-use crate::graph::{start_graph, Graph};
+use crate::graph::{sink_fingerprint, start_graph, Graph};
 use crate::topology::{fingerprint, spawn_source, Running};
 use sluice_config::Pipeline;
 use sluice_core::{Switch, Telemetry};
@@ -43,6 +44,8 @@ pub struct ReloadSummary {
     pub stopped: Vec<String>,
     /// Sources started (new or changed).
     pub started: Vec<String>,
+    /// Sinks that kept running (same settings); the others were rebuilt.
+    pub kept_sinks: Vec<String>,
 }
 
 fn bind(id: &str, s: &sluice_config::SourceNode) -> Result<Bound, crate::BindError> {
@@ -120,15 +123,37 @@ impl Running {
         for (_, h) in &mut holds {
             Switch::replace(h, Vec::new());
         }
-        let old = std::mem::replace(&mut self.graph, Graph::empty());
-        let handles: Vec<_> = old.tasks.iter().map(|t| t.abort_handle()).collect();
+        let mut old = std::mem::replace(&mut self.graph, Graph::empty());
+        // Sinks whose settings did not change keep running (their files, connections and
+        // buffers): the new graph sends into them once the old one has let go.
+        let same: Vec<String> = p
+            .sinks
+            .iter()
+            .filter(|(id, s)| {
+                old.sinks
+                    .get(*id)
+                    .is_some_and(|r| r.fingerprint == sink_fingerprint(s))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        let keep: BTreeMap<_, _> = same
+            .into_iter()
+            .filter_map(|id| old.sinks.remove(&id).map(|r| (id, r)))
+            .collect();
+        sum.kept_sinks = keep.keys().cloned().collect();
+        let handles: Vec<_> = old
+            .tasks
+            .iter()
+            .chain(old.sinks.values().map(|s| &s.task))
+            .map(|t| t.abort_handle())
+            .collect();
         if tokio::time::timeout(grace, old.wait()).await.is_err() {
             tracing::error!("The old pipeline did not drain within the grace period; its sinks are stopped (events they still held may be lost unless disk-buffered).");
             for h in handles {
                 h.abort();
             }
         }
-        let mut graph = start_graph(p, telemetry, &self.reopen);
+        let mut graph = start_graph(p, telemetry, &self.reopen, keep);
         for (id, mut h) in holds {
             Switch::replace(&mut h, graph.source_targets.remove(&id).unwrap_or_default());
         }

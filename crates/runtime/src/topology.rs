@@ -233,7 +233,7 @@ pub(crate) fn spawn_source(
 pub fn start(p: &Pipeline, mut bound: BTreeMap<String, Bound>, telemetry: &Telemetry) -> Running {
     let shutdown = CancellationToken::new();
     let reopen = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut graph = crate::graph::start_graph(p, telemetry, &reopen);
+    let mut graph = crate::graph::start_graph(p, telemetry, &reopen, BTreeMap::new());
     let finish = Finish::default();
     let mut sources = BTreeMap::new();
     for (id, s) in &p.sources {

@@ -162,7 +162,7 @@ impl Reload {
         match running.reload(&p, telemetry, p.shutdown_grace).await {
             Ok(sum) => {
                 telemetry.config_reload("ok");
-                tracing::info!(kept = ?sum.kept, stopped = ?sum.stopped, started = ?sum.started, "Configuration reloaded: unchanged sources kept their connections; transforms and sinks rebuilt.");
+                tracing::info!(kept = ?sum.kept, stopped = ?sum.stopped, started = ?sum.started, kept_sinks = ?sum.kept_sinks, "Configuration reloaded: unchanged sources kept their connections and unchanged sinks kept running; the rest was rebuilt.");
             }
             Err(e) => {
                 telemetry.config_reload("error");

@@ -47,6 +47,12 @@ fn sighup_adds_a_sink_without_dropping_an_open_connection_and_refuses_a_broken_c
     assert_eq!(read_json_lines(&s.data("b.log"))[0]["n"], 2);
     let (_, api) = http_get(s.admin, "/api/components").unwrap();
     assert!(api.contains("\"id\":\"b\""), "{api}");
+    // The unchanged sink kept running; the source kept its connection.
+    let log = s.stderr();
+    assert!(
+        log.contains(r#"kept_sinks=["a"]"#) && log.contains(r#"kept=["app"]"#),
+        "{log}"
+    );
 
     // A broken config: every error logged, counted, nothing changes.
     let good = std::fs::read_to_string(&cfg).unwrap();
