@@ -12,6 +12,8 @@ use serde::Deserialize;
 use sluice_core::config::Build;
 use sluice_event::{Event, FieldPath, Value};
 
+/// Logstash's facility labels (they differ from syslog.conf's keywords that the syslog
+/// source uses). Severity labels are the RFC 5424 names both use.
 const FACILITIES: [&str; 24] = [
     "kernel",
     "user-level",
@@ -37,17 +39,6 @@ const FACILITIES: [&str; 24] = [
     "local5",
     "local6",
     "local7",
-];
-
-const SEVERITIES: [&str; 8] = [
-    "emergency",
-    "alert",
-    "critical",
-    "error",
-    "warning",
-    "notice",
-    "informational",
-    "debug",
 ];
 
 /// `type = "syslog_pri"`.
@@ -124,9 +115,12 @@ impl Config {
         let facilities = self
             .facility_labels
             .unwrap_or_else(|| FACILITIES.iter().map(|s| (*s).to_owned()).collect());
-        let severities = self
-            .severity_labels
-            .unwrap_or_else(|| SEVERITIES.iter().map(|s| (*s).to_owned()).collect());
+        let severities = self.severity_labels.unwrap_or_else(|| {
+            (0..8)
+                .filter_map(sluice_parse::syslog::severity_name)
+                .map(str::to_owned)
+                .collect()
+        });
         let on_success = self.common.build(b);
         Some(SyslogPri {
             source: source?,

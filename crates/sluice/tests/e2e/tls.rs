@@ -40,6 +40,23 @@ path = "out.log"
     )
 }
 
+/// A `kind` source on TLS with `crt` and `key`, into `out.log`.
+fn tls_listener(kind: &str, crt: &Path, key: &Path) -> String {
+    format!(
+        r#"[sources.{kind}]
+type = "{kind}"
+address = "127.0.0.1:{{PORT}}"
+tls = {{ crt_file = "{}", key_file = "{}" }}
+[sinks.out]
+type = "file"
+inputs = ["{kind}"]
+path = "out.log"
+"#,
+        crt.display(),
+        key.display()
+    )
+}
+
 fn wait_lines(s: &Server, n: usize) -> Vec<Value> {
     s.wait_for(30, &format!("{n} lines"), || {
         read_json_lines(&s.data("out.log")).len() >= n
@@ -206,19 +223,7 @@ fn beats_over_tls_from_pylogbeat() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (ca, crt, key) = make_certs(dir.path());
-    let s = Server::start(&format!(
-        r#"[sources.beats]
-type = "beats"
-address = "127.0.0.1:{{PORT}}"
-tls = {{ crt_file = "{}", key_file = "{}" }}
-[sinks.out]
-type = "file"
-inputs = ["beats"]
-path = "out.log"
-"#,
-        crt.display(),
-        key.display()
-    ));
+    let s = Server::start(&tls_listener("beats", &crt, &key));
     let (code, out) = tls_send(&[
         &s.port.to_string(),
         &ca.display().to_string(),
@@ -242,19 +247,7 @@ fn certificates_reload_without_dropping_open_connections() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (ca, crt, key) = make_certs(dir.path());
-    let s = Server::start(&format!(
-        r#"[sources.json]
-type = "json_lines"
-address = "127.0.0.1:{{PORT}}"
-tls = {{ crt_file = "{}", key_file = "{}" }}
-[sinks.out]
-type = "file"
-inputs = ["json"]
-path = "out.log"
-"#,
-        crt.display(),
-        key.display()
-    ));
+    let s = Server::start(&tls_listener("json_lines", &crt, &key));
     let script = workspace_root().join("tests/clients/tls_send.py");
     let mut child = Command::new("python3")
         .arg(script)
