@@ -56,7 +56,8 @@ elif t == "json_event":
 elif t == "config":
     for f in glob.glob(os.path.join(here, "config/*.toml")): put(open(f, "rb").read())
 elif t == "logstash_conf":
-    for f in glob.glob(os.path.join(shared, "logstash-configs/**/*.conf"), recursive=True): put(open(f, "rb").read())
+    for f in glob.glob(os.path.join(shared, "logstash-configs/**/*.conf"), recursive=True):
+        if os.path.isfile(f): put(open(f, "rb").read())
     for f in glob.glob(os.path.join(here, "config/*.conf")): put(open(f, "rb").read())
 elif t == "lumberjack":
     import struct, zlib
