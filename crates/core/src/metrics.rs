@@ -43,6 +43,8 @@ pub struct Telemetry {
     request_duration: HistogramVec,
     connections: IntGaugeVec,
     config_reloads: IntCounterVec,
+    alerts_fired: IntCounterVec,
+    alerts_firing: IntGaugeVec,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -212,6 +214,21 @@ impl Telemetry {
                 "Open connections of a source.",
             ),
             request_duration,
+            alerts_fired: counter(
+                r,
+                "sluice_alerts_fired_total",
+                "Alerts raised by alert transforms, by rule and severity.",
+                &["rule", "severity"],
+            ),
+            alerts_firing: {
+                let g = IntGaugeVec::new(
+                    Opts::new("sluice_alerts_firing", "Alert rule groups firing now, by rule."),
+                    &["rule"],
+                )
+                .expect("static metric definition");
+                r.register(Box::new(g.clone())).expect("metric registered once");
+                g
+            },
             config_reloads: {
                 let c = counter(
                     r,
@@ -286,6 +303,8 @@ impl Telemetry {
             endpoint_up: self.endpoint_up.clone(),
             buffer_corrupt: self.buffer_corrupt.clone(),
             buffer_syncs: self.buffer_syncs.clone(),
+            alerts_fired: self.alerts_fired.clone(),
+            alerts_firing: self.alerts_firing.clone(),
         }
     }
 }
@@ -334,6 +353,8 @@ pub struct ComponentMetrics {
     endpoint_up: IntGaugeVec,
     buffer_corrupt: IntCounterVec,
     buffer_syncs: IntCounterVec,
+    alerts_fired: IntCounterVec,
+    alerts_firing: IntGaugeVec,
 }
 
 impl std::fmt::Debug for ComponentMetrics {
@@ -405,6 +426,14 @@ impl ComponentMetrics {
     /// keep the first bound).
     pub fn limit_buffer(&self, max_events: usize) {
         let _ = self.room.set(crate::BufferRoom::new(max_events));
+    }
+
+    /// `sluice_alerts_fired_total{rule,severity}` and `sluice_alerts_firing{rule}`.
+    pub fn alert_metrics(&self, rule: &str, severity: &str) -> (IntCounter, IntGauge) {
+        (
+            self.alerts_fired.with_label_values(&[rule, severity]),
+            self.alerts_firing.with_label_values(&[rule]),
+        )
     }
 
     /// The room left in its input buffer, when it is bounded.

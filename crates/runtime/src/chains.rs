@@ -78,6 +78,8 @@ pub(crate) struct Stage {
     findings: Vec<prometheus::IntCounter>,
     /// How many named outputs it has.
     named: usize,
+    /// The position of an `alerts` output (alert transforms): its events are counted.
+    alerts: Option<usize>,
     /// Its errors, counted and logged (rate-limited), in the order of `error_kinds`.
     errors: Vec<(sluice_core::Noted, &'static str)>,
 }
@@ -100,6 +102,9 @@ impl Stage {
             errors,
             filtered: metrics.dropped_counter(DropReason::Filtered),
             named: node.transform.outputs().len(),
+            alerts: (node.type_name == "alert")
+                .then(|| node.transform.outputs().iter().position(|o| o == "alerts"))
+                .flatten(),
             findings,
             node,
             metrics,
@@ -135,6 +140,9 @@ impl Stage {
         }
         for (c, n) in self.findings.iter().zip(counts) {
             c.inc_by(n);
+        }
+        if let Some(i) = self.alerts {
+            count_alerts(&self.metrics, &named[i]);
         }
         let out = batch.len() + named.iter().map(Vec::len).sum::<usize>();
         self.filtered.inc_by(before.saturating_sub(out) as u64);
@@ -199,6 +207,31 @@ pub(crate) async fn run_chain(
                     let _ = o.send(b).await;
                 }
             }
+        }
+    }
+}
+
+/// `sluice_alerts_fired_total{rule,severity}` and `sluice_alerts_firing{rule}` from the
+/// alert events an alert transform emitted.
+fn count_alerts(m: &ComponentMetrics, alerts: &[sluice_event::Event]) {
+    let text = |e: &sluice_event::Event, a: &str, b: &str| {
+        e.get_segments(&[a, b])
+            .map(sluice_event::Value::to_string_lossy)
+            .unwrap_or_default()
+    };
+    for e in alerts {
+        let (fired, firing) =
+            m.alert_metrics(&text(e, "rule", "name"), &text(e, "alert", "severity"));
+        match text(e, "alert", "state").as_str() {
+            "firing" => {
+                fired.inc();
+                // `any` rules fire on each event, with nothing to resolve later.
+                if text(e, "rule", "kind") != "any" {
+                    firing.inc();
+                }
+            }
+            "resolved" => firing.dec(),
+            _ => {}
         }
     }
 }

@@ -93,9 +93,13 @@ dictionary = { a = "b" }
 type = "useragent"
 inputs = ["translate"]
 source = "agent"
+[transforms.alert]
+type = "alert"
+inputs = ["useragent"]
+rules = { errors = { kind = "frequency", threshold = 10 } }
 [transforms.route]
 type = "route"
-inputs = ["useragent"]
+inputs = ["alert"]
 routes = { a = "[a]" }
 
 [sinks.file]
@@ -108,7 +112,7 @@ inputs = ["route._unmatched"]
 if = "[never]"
 [sinks.blackhole]
 type = "blackhole"
-inputs = ["route._unmatched"]
+inputs = ["route._unmatched", "alert.alerts"]
 [sinks.elasticsearch]
 type = "elasticsearch"
 inputs = ["route._unmatched"]
@@ -172,7 +176,7 @@ async fn every_component_type_exports_the_standard_metric_set() {
         }
     }
     assert!(missing.is_empty(), "missing: {missing:#?}");
-    assert_eq!(running.component_list().len(), 28);
+    assert_eq!(running.component_list().len(), 29);
     running.shutdown();
     running.wait().await;
 }

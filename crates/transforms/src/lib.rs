@@ -24,6 +24,7 @@
 
 #![warn(unreachable_pub, missing_docs)]
 
+pub mod alert;
 pub mod cidr;
 pub mod clone;
 pub mod common;

@@ -35,4 +35,5 @@ sluice_core::registry! {
     "geoip" => Geoip(crate::geoip::Config),
     "split" => Split(crate::split::Config),
     "prune" => Prune(crate::prune::Config),
+    "alert" => Alert(crate::alert::Config),
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod adversarial;
+mod alerts;
 mod beats;
 mod cli;
 mod deploy;
