@@ -225,15 +225,9 @@ pub(crate) fn start_graph(
             Some(d) => tokio::spawn(async move {
                 let _ = d.await;
                 // A few seconds for the sink to deliver what it holds (fewer events
-                // sent twice after the restart); then it is stopped: what it did not
-                // deliver is still in the disk buffer.
-                let abort = h.abort_handle();
-                if tokio::time::timeout(std::time::Duration::from_secs(5), h)
-                    .await
-                    .is_err()
-                {
-                    abort.abort();
-                }
+                // sent twice after the restart); then it is left behind, not aborted:
+                // dropping the events it holds would acknowledge them to the buffer.
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
             }),
             None => h,
         };
