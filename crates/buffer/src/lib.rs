@@ -123,6 +123,23 @@ pub struct DiskBuffer {
     /// shutdown nothing more needs waiting for (what the sink has not delivered is
     /// delivered after the next start).
     pub durable: tokio::sync::oneshot::Receiver<()>,
+    /// Stops the ledger where it is (see [`LedgerHold`]).
+    pub ledger: LedgerHold,
+}
+
+/// Stops a disk buffer's ledger from moving on: what the sink acknowledges afterwards
+/// is read and sent again after the next start. Shutdown uses it when the sink is still
+/// holding events once its grace is over: the runtime's teardown drops those events,
+/// and a dropped event acknowledges as delivered, which would move the ledger past
+/// events that never arrived.
+#[derive(Clone)]
+pub struct LedgerHold(Arc<Shared>);
+
+impl LedgerHold {
+    /// From now on the ledger stays where it is.
+    pub fn hold(&self) {
+        self.0.lock().failed = true;
+    }
 }
 
 impl DiskBuffer {
@@ -199,11 +216,16 @@ impl DiskBuffer {
                 writer::writer(w, config, input, written, handle);
                 let _ = durable_tx.send(());
             })?;
+        let ledger = LedgerHold(shared.clone());
         let r = shared;
         std::thread::Builder::new()
             .name(format!("buffer-r-{}", metrics.id))
             .spawn(move || reader::reader(r, start, tx, corrupt))?;
-        Ok(DiskBuffer { output, durable })
+        Ok(DiskBuffer {
+            output,
+            durable,
+            ledger,
+        })
     }
 }
 

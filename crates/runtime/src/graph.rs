@@ -196,7 +196,7 @@ pub(crate) fn start_graph(
             match sluice_buffer::DiskBuffer::start(dir.clone(), config, rx, m.clone()) {
                 Ok(b) => {
                     rx = b.output;
-                    durable = Some(b.durable);
+                    durable = Some((b.durable, b.ledger));
                 }
                 Err(e) => {
                     // The sink runs without input: its events wait, and /health says why.
@@ -222,12 +222,18 @@ pub(crate) fn start_graph(
             // Shutdown waits until the disk buffer has everything on disk, not for the
             // sink to deliver it (an unreachable Elasticsearch would hold it for the
             // whole grace period): the rest is delivered after the next start.
-            Some(d) => tokio::spawn(async move {
+            Some((d, ledger)) => tokio::spawn(async move {
                 let _ = d.await;
                 // A few seconds for the sink to deliver what it holds (fewer events
-                // sent twice after the restart); then it is left behind, not aborted:
-                // dropping the events it holds would acknowledge them to the buffer.
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
+                // sent twice after the restart). After that the ledger stops: the
+                // sink is left behind, and whatever it still holds is dropped at exit,
+                // which must not count as delivered.
+                if tokio::time::timeout(std::time::Duration::from_secs(5), h)
+                    .await
+                    .is_err()
+                {
+                    ledger.hold();
+                }
             }),
             None => h,
         };
