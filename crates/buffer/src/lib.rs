@@ -300,6 +300,30 @@ mod tests {
         assert_eq!(m.buffer_events.get(), 5);
     }
 
+    /// Events dropped after the ledger is held (a shutdown's teardown) do not count as
+    /// delivered: they are read again after the next start.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn events_dropped_after_the_ledger_is_held_are_read_again() {
+        let d = tempfile::tempdir().unwrap();
+        {
+            let (tx, mut b, _) = open(d.path()).await;
+            tx.send(batch(0, 10)).await.unwrap();
+            let first = take(&mut b, 10).await;
+            drop(first); // delivered
+            tx.send(batch(10, 5)).await.unwrap();
+            let held = take(&mut b, 5).await;
+            b.ledger.hold();
+            drop(held); // dropped at teardown: not delivered
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+        let (_tx, mut b, _) = open(d.path()).await;
+        let again: Vec<String> = take(&mut b, 5).await.iter().map(message).collect();
+        assert_eq!(
+            again,
+            ["event 10", "event 11", "event 12", "event 13", "event 14"]
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn segments_roll_and_are_deleted_once_delivered() {
         let d = tempfile::tempdir().unwrap();
