@@ -225,8 +225,9 @@ fn count_alerts(m: &ComponentMetrics, alerts: &[sluice_event::Event]) {
         match text(e, "alert", "state").as_str() {
             "firing" => {
                 fired.inc();
-                // `any` rules fire on each event, with nothing to resolve later.
-                if text(e, "rule", "kind") != "any" {
+                // `any` and `new_term` rules fire on single events, with nothing to
+                // resolve later.
+                if !matches!(text(e, "rule", "kind").as_str(), "any" | "new_term") {
                     firing.inc();
                 }
             }

@@ -11,7 +11,9 @@
 //! than `threshold` matching events in `window`), `spike` (the count in `window` is at
 //! least `spike_height` times the window before, both at least `min_count` and
 //! `min_reference`, so that "0 after 0" never fires), `metric` (`stat` = avg, min, max,
-//! p50, p90, p95 or p99 of a numeric `field` over `window` above `threshold`).
+//! p50, p90, p95 or p99 of a numeric `field` over `window` above `threshold`),
+//! `new_term` (a value of `field` never seen before in its group, after a `learning`
+//! period from the group's first event; at most `max_terms` values remembered).
 //! `group_by` keeps a window per group: at most `max_groups` groups per rule, so memory
 //! stays bounded; events of further groups share one group, `_other`.
 //!
@@ -21,8 +23,8 @@
 //! later batch finds it below its condition; `cooldown` (event time) keeps a group from
 //! firing again within it.
 //!
-//! Not yet (issue 15): `flatline`, `new_term` and `cardinality`; snapshots of the rule
-//! state across restarts; rule packs.
+//! Not yet (issue 15): `flatline` (it needs a timer, since a silent source sends no
+//! events) and `cardinality`; snapshots of the rule state across restarts; rule packs.
 
 mod rule;
 mod window;

@@ -21,6 +21,7 @@ pub(crate) enum Kind {
     Frequency,
     Spike,
     Metric,
+    NewTerm,
 }
 
 /// Which way a spike goes.
@@ -62,6 +63,19 @@ pub(crate) struct RuleConfig {
     min_count: u64,
     #[serde(default = "one")]
     min_reference: u64,
+    /// `new_term`: how long values are only learned, from the group's first event.
+    #[serde(default = "one_hour")]
+    learning: HumanDuration,
+    /// `new_term`: values remembered per group at most (then no more are learned).
+    #[serde(default = "max_terms")]
+    max_terms: usize,
+}
+
+fn one_hour() -> HumanDuration {
+    HumanDuration(Duration::from_secs(3600))
+}
+fn max_terms() -> usize {
+    100_000
 }
 
 fn five_minutes() -> HumanDuration {
@@ -108,6 +122,8 @@ pub(crate) struct Rule {
     spike_type: SpikeType,
     min_count: u64,
     min_reference: u64,
+    learning_ms: i64,
+    max_terms: usize,
 }
 
 /// One group's window and alert state.
@@ -120,6 +136,8 @@ struct Group {
     first_seen: Option<i64>,
     last_seen: i64,
     samples: Vec<String>,
+    /// `new_term`: the values seen.
+    terms: std::collections::HashSet<String>,
 }
 
 /// Every rule's groups.
@@ -209,6 +227,8 @@ impl RuleConfig {
             spike_type: self.spike_type,
             min_count: self.min_count,
             min_reference: self.min_reference,
+            learning_ms: i64::try_from(self.learning.0.as_millis()).unwrap_or(i64::MAX),
+            max_terms: self.max_terms.max(1),
         })
     }
 }
@@ -252,7 +272,7 @@ impl Rule {
     /// The rule's measure of a group now, and whether it holds (should fire).
     fn measure(&self, g: &Group) -> (f64, bool) {
         match self.kind {
-            Kind::Any => (1.0, true),
+            Kind::Any | Kind::NewTerm => (1.0, true),
             Kind::Frequency => {
                 let n = g.window.count(0, BUCKETS) as f64;
                 (n, n > self.threshold)
@@ -308,6 +328,13 @@ impl Rule {
         if self.kind == Kind::Metric && value.is_none() {
             return;
         }
+        let term = match (self.kind, &self.field) {
+            (Kind::NewTerm, Some(f)) => match e.get(f) {
+                Some(v) => Some(v.to_string_lossy()),
+                None => return,
+            },
+            _ => None,
+        };
         let mut values = Map::new();
         let mut key = String::new();
         for (name, path) in &self.group_by {
@@ -331,8 +358,25 @@ impl Rule {
             first_seen: None,
             last_seen: ms(t),
             samples: Vec::new(),
+            terms: std::collections::HashSet::new(),
         });
         let at = ms(t);
+        if let Some(term) = term {
+            // Learned quietly for `learning` from the group's first event; then a value
+            // never seen before fires once (and is learned).
+            let start = *g.first_seen.get_or_insert(at);
+            if g.terms.contains(&term) || g.terms.len() >= self.max_terms {
+                return;
+            }
+            g.terms.insert(term.clone());
+            g.last_seen = at;
+            if at < start.saturating_add(self.learning_ms) {
+                return;
+            }
+            g.samples = vec![term];
+            out.push(self.alert(g, "firing", 1.0));
+            return;
+        }
         if !g.window.add(at, value) {
             return;
         }
@@ -388,6 +432,11 @@ impl Rule {
         };
         let what = match self.kind {
             Kind::Any => "a matching event".to_owned(),
+            Kind::NewTerm => format!(
+                "a value of {} never seen before: {}",
+                self.field_name,
+                g.samples.first().map(String::as_str).unwrap_or("")
+            ),
             Kind::Frequency => format!(
                 "{measure} events in {window} (threshold {})",
                 self.threshold
@@ -455,6 +504,7 @@ impl Rule {
             Kind::Frequency => "frequency",
             Kind::Spike => "spike",
             Kind::Metric => "metric",
+            Kind::NewTerm => "new_term",
         };
         rule.insert("kind".into(), Value::from(kind));
         f.insert("rule".into(), Value::Object(rule));

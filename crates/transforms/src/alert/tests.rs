@@ -269,6 +269,43 @@ window = "5m"
 }
 
 #[test]
+fn new_term_learns_quietly_then_fires_once_per_new_value() {
+    let n = node(
+        r#"type = "alert"
+[rules.new_template]
+kind = "new_term"
+field = "template"
+learning = "10m"
+group_by = ["service"]
+"#,
+    );
+    let ev = |s: i64, svc: &str, t: &str| at(s, &[("service", svc.into()), ("template", t.into())]);
+    // Learning: the first ten minutes of each group never fire.
+    let (_, alerts) = run(
+        &n,
+        vec![ev(0, "web", "a"), ev(60, "web", "b"), ev(599, "web", "c")],
+    );
+    assert!(alerts.is_empty(), "{alerts:?}");
+    // After learning: a known value is silent, a new one fires once.
+    let (_, alerts) = run(
+        &n,
+        vec![
+            ev(700, "web", "a"),
+            ev(701, "web", "d"),
+            ev(702, "web", "d"),
+        ],
+    );
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(get(&alerts[0], "message")
+        .unwrap()
+        .to_string_lossy()
+        .contains("never seen before: d"));
+    // Another group learns on its own clock.
+    let (_, alerts) = run(&n, vec![ev(703, "api", "z")]);
+    assert!(alerts.is_empty(), "the api group is still learning");
+}
+
+#[test]
 fn config_errors_name_the_rule_and_key() {
     let c: crate::TransformConfig = toml::from_str(
         "[alert]\n[alert.rules.bad]\nkind = \"metric\"\nstat = \"p200\"\nseverity = \"loud\"\nwindow = \"0s\"\n",
