@@ -16,7 +16,6 @@ use sluice_event::Event;
 use sluice_parse::template::Template;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// `type = "cidr"`.
 #[derive(Debug, Deserialize)]
@@ -27,7 +26,7 @@ pub struct Config {
     network: Vec<String>,
     #[serde(default)]
     network_path: Option<PathBuf>,
-    #[serde(default = "five_minutes")]
+    #[serde(default = "crate::common::defaults::five_minutes")]
     refresh_interval: HumanDuration,
     /// The separator of `network_path`'s entries (a newline by default).
     #[serde(default = "newline")]
@@ -36,9 +35,6 @@ pub struct Config {
     common: CommonConfig,
 }
 
-fn five_minutes() -> HumanDuration {
-    HumanDuration(Duration::from_secs(300))
-}
 fn newline() -> String {
     "\n".into()
 }

@@ -89,6 +89,25 @@ impl Common {
     }
 }
 
+/// Serde defaults the filters share: the field most of them read, an option that is on
+/// unless turned off, and the interval files are looked at again.
+pub(crate) mod defaults {
+    /// `message`.
+    pub(crate) fn message() -> String {
+        "message".into()
+    }
+
+    /// `true`.
+    pub(crate) fn yes() -> bool {
+        true
+    }
+
+    /// Five minutes (Logstash's `refresh_interval`).
+    pub(crate) fn five_minutes() -> sluice_core::config::HumanDuration {
+        sluice_core::config::HumanDuration(std::time::Duration::from_secs(300))
+    }
+}
+
 /// The field a parsing filter reads, and where its result goes (`None`: the event's
 /// root), as `json` and `kv` spell them.
 #[derive(Clone, Debug)]

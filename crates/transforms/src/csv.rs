@@ -38,7 +38,7 @@ pub enum Conversion {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    #[serde(default = "message")]
+    #[serde(default = "crate::common::defaults::message")]
     source: String,
     #[serde(default)]
     target: Option<String>,
@@ -48,7 +48,7 @@ pub struct Config {
     quote_char: String,
     #[serde(default)]
     columns: Vec<String>,
-    #[serde(default = "yes")]
+    #[serde(default = "crate::common::defaults::yes")]
     autogenerate_column_names: bool,
     #[serde(default)]
     autodetect_column_names: bool,
@@ -64,17 +64,11 @@ pub struct Config {
     common: CommonConfig,
 }
 
-fn message() -> String {
-    "message".into()
-}
 fn comma() -> String {
     ",".into()
 }
 fn quote() -> String {
     "\"".into()
-}
-fn yes() -> bool {
-    true
 }
 
 /// A built csv transform.

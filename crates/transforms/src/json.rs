@@ -10,7 +10,7 @@ use sluice_parse::json_event::{parse_iso8601, TIMESTAMP_FAILURE_TAG};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    #[serde(default = "message")]
+    #[serde(default = "crate::common::defaults::message")]
     source: String,
     /// Where the result goes; absent merges an object into the event's root.
     #[serde(default)]
@@ -38,9 +38,6 @@ fn stack_trace() -> String {
 /// The tag of an event whose JSON was recovered leniently.
 pub const LENIENT_TAG: &str = "_jsonlenient";
 
-fn message() -> String {
-    "message".into()
-}
 fn json_failure() -> Vec<String> {
     vec!["_jsonparsefailure".into()]
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    #[serde(default = "message")]
+    #[serde(default = "crate::common::defaults::message")]
     source: String,
     #[serde(default)]
     target: Option<String>,
@@ -42,7 +42,7 @@ pub struct Config {
     remove_char_value: String,
     #[serde(default)]
     allow_empty_values: bool,
-    #[serde(default = "yes")]
+    #[serde(default = "crate::common::defaults::yes")]
     allow_duplicate_values: bool,
     #[serde(default)]
     default_keys: BTreeMap<String, String>,
@@ -56,17 +56,11 @@ pub struct Config {
     common: CommonConfig,
 }
 
-fn message() -> String {
-    "message".into()
-}
 fn space() -> String {
     " ".into()
 }
 fn equals() -> String {
     "=".into()
-}
-fn yes() -> bool {
-    true
 }
 
 /// How deep `recursive` follows bracketed values.

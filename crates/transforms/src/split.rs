@@ -18,7 +18,7 @@ use sluice_event::{Event, EventBatch, FieldPath, Value};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    #[serde(default = "message")]
+    #[serde(default = "crate::common::defaults::message")]
     field: String,
     #[serde(default)]
     target: Option<String>,
@@ -30,9 +30,6 @@ pub struct Config {
     common: CommonConfig,
 }
 
-fn message() -> String {
-    "message".into()
-}
 fn newline() -> String {
     "\n".into()
 }

@@ -47,7 +47,7 @@ const FACILITIES: [&str; 24] = [
 pub struct Config {
     #[serde(default)]
     syslog_pri_field_name: Option<String>,
-    #[serde(default = "yes")]
+    #[serde(default = "crate::common::defaults::yes")]
     use_labels: bool,
     #[serde(default)]
     facility_labels: Option<Vec<String>>,
@@ -57,10 +57,6 @@ pub struct Config {
     ecs_compatibility: Ecs,
     #[serde(flatten)]
     common: CommonConfig,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Where the four results go.

@@ -38,11 +38,11 @@ pub struct Config {
     dictionary: BTreeMap<String, String>,
     #[serde(default)]
     dictionary_path: Option<PathBuf>,
-    #[serde(default = "five_minutes")]
+    #[serde(default = "crate::common::defaults::five_minutes")]
     refresh_interval: HumanDuration,
     #[serde(default)]
     refresh_behaviour: RefreshBehaviour,
-    #[serde(default = "yes")]
+    #[serde(default = "crate::common::defaults::yes")]
     exact: bool,
     #[serde(default)]
     regex: bool,
@@ -65,13 +65,6 @@ pub enum RefreshBehaviour {
     Merge,
     /// It replaces the dictionary.
     Replace,
-}
-
-fn five_minutes() -> HumanDuration {
-    HumanDuration(Duration::from_secs(300))
-}
-fn yes() -> bool {
-    true
 }
 
 /// A dictionary, in the order its keys were given (regex keys are tried in order).

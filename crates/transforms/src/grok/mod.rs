@@ -28,7 +28,7 @@ enum Ecs {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    #[serde(default = "message")]
+    #[serde(default = "crate::common::defaults::message")]
     field: String,
     patterns: Vec<String>,
     #[serde(default)]
@@ -37,7 +37,7 @@ pub struct Config {
     patterns_dir: Vec<PathBuf>,
     #[serde(default)]
     ecs_compatibility: Ecs,
-    #[serde(default = "yes")]
+    #[serde(default = "crate::common::defaults::yes")]
     break_on_match: bool,
     #[serde(default)]
     overwrite: Vec<String>,
@@ -63,12 +63,6 @@ pub struct Config {
     common: CommonConfig,
 }
 
-fn message() -> String {
-    "message".into()
-}
-fn yes() -> bool {
-    true
-}
 fn all_files() -> String {
     "*".into()
 }
