@@ -67,9 +67,7 @@ impl Net {
         };
         match (self.base, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let mask = v4_mask(u32::from(self.prefix));
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
@@ -81,6 +79,11 @@ impl Net {
             _ => false,
         }
     }
+}
+
+/// The IPv4 netmask of a prefix length (0 to 32) as a number: 24 -> 0xffffff00.
+pub(crate) fn v4_mask(prefix: u32) -> u32 {
+    u32::MAX.checked_shl(32 - prefix.min(32)).unwrap_or(0)
 }
 
 /// A built cidr transform.

@@ -215,7 +215,7 @@ impl Fingerprint {
             Method::Ipv4Network => {
                 return match s.trim().parse::<Ipv4Addr>() {
                     Ok(ip) => {
-                        let mask = u32::MAX.checked_shl(32 - self.prefix).unwrap_or(0);
+                        let mask = crate::cidr::v4_mask(self.prefix);
                         Value::from(Ipv4Addr::from(u32::from(ip) & mask).to_string())
                     }
                     Err(_) => Value::Null,
