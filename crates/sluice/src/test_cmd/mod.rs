@@ -77,21 +77,24 @@ fn add_fields(e: &mut Event, fields: &J) {
         return;
     };
     for (k, v) in obj {
-        if k == "@metadata" {
-            if let Some(m) = v.as_object() {
+        match (k.as_str(), v.as_object()) {
+            ("@metadata", Some(m)) => {
                 for (mk, mv) in m {
-                    add_fields(e, &serde_json::json!({ format!("[@metadata][{mk}]"): mv }));
+                    set_field(e, &format!("[@metadata][{mk}]"), mv);
                 }
-                continue;
             }
+            _ => set_field(e, k, v),
         }
-        let path = match sluice_event::FieldPath::parse(k) {
-            Ok(p) => p,
-            Err(_) => continue,
-        };
-        if let Ok(v) = sluice_event::Value::from_json(v.to_string().as_bytes()) {
-            e.insert(&path, v);
-        }
+    }
+}
+
+/// Sets the field `name` (a field reference) of `e` to the JSON value `v`.
+fn set_field(e: &mut Event, name: &str, v: &J) {
+    let Ok(path) = sluice_event::FieldPath::parse(name) else {
+        return;
+    };
+    if let Ok(v) = sluice_event::Value::from_json(v.to_string().as_bytes()) {
+        e.insert(&path, v);
     }
 }
 
