@@ -14,7 +14,9 @@ fn errs(text: &str) -> Vec<ConfigError> {
 fn embedded_default_is_valid() {
     let p = load_str(DEFAULT_CONFIG_NAME, DEFAULT_CONFIG).unwrap();
     assert_eq!(p.sources.len(), 4);
-    assert_eq!(p.sinks.len(), 3);
+    assert_eq!(p.sinks.len(), 4);
+    assert_eq!(p.sinks["alerts"].inputs, ["monitor.alerts"]);
+    assert_eq!(p.transforms["monitor"].type_name, "alert");
     assert_eq!(p.sources["beats"].config.listener().unwrap().1.port(), 5044);
     assert_eq!(
         p.sources["app_json"].config.listener().unwrap().1.port(),

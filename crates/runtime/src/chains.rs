@@ -82,6 +82,8 @@ pub(crate) struct Stage {
     alerts: Option<usize>,
     /// Its errors, counted and logged (rate-limited), in the order of `error_kinds`.
     errors: Vec<(sluice_core::Noted, &'static str)>,
+    /// Where its state is kept (transforms that learn; see `state.rs`).
+    state: Option<std::path::PathBuf>,
 }
 
 impl Stage {
@@ -108,25 +110,63 @@ impl Stage {
             findings,
             node,
             metrics,
+            state: None,
         }
     }
 
-    /// Applies the transform; returns its named outputs' batches.
-    fn run(&self, batch: &mut EventBatch) -> Vec<EventBatch> {
+    /// Restores the state saved under `data_dir` and keeps it there from now on, for a
+    /// transform that has state.
+    pub(crate) fn with_state(mut self, id: &str, data_dir: &std::path::Path) -> Self {
+        if self.node.transform.snapshot().is_some() {
+            let file = crate::state::path(data_dir, id);
+            crate::state::restore(id, self.node.transform.as_ref(), &file);
+            self.state = Some(file);
+        }
+        self
+    }
+
+    /// Writes its state, if it has one.
+    async fn save(&self) {
+        let (Some(file), Some(snap)) = (self.state.clone(), self.node.transform.snapshot()) else {
+            return;
+        };
+        let shown = file.clone();
+        let done = tokio::task::spawn_blocking(move || crate::state::save(&file, &snap)).await;
+        if let Ok(Err(e)) = done {
+            tracing::warn!(file = %shown.display(), error = %e, "Cannot save a transform's state.");
+        }
+    }
+
+    /// Applies the transform (or, with `tick`, lets it run on the time alone after the
+    /// batch); returns its named outputs' batches.
+    fn run(
+        &self,
+        batch: &mut EventBatch,
+        tick: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Vec<EventBatch> {
         let before = batch.len();
         self.metrics.events_received.inc_by(before as u64);
         let mut counts = vec![0; self.findings.len()];
         let mut errors = vec![0; self.errors.len()];
         let mut named: Vec<EventBatch> = (0..self.named).map(|_| Vec::new()).collect();
-        self.node.transform.apply(
-            batch,
-            &mut Run {
-                when: self.node.condition.as_ref(),
-                named: &mut named,
-                findings: &mut counts,
-                errors: &mut errors,
-            },
-        );
+        let mut run = Run {
+            when: self.node.condition.as_ref(),
+            named: &mut named,
+            findings: &mut counts,
+            errors: &mut errors,
+        };
+        if before > 0 || tick.is_none() {
+            self.node.transform.apply(batch, &mut run);
+        }
+        let before = match tick {
+            Some(now) if self.node.transform.ticks() => {
+                let had = batch.len();
+                self.node.transform.tick(now, batch, &mut run);
+                // What the tick emitted is new, not passed through.
+                before + (batch.len() - had.min(batch.len()))
+            }
+            _ => before,
+        };
         for ((noted, kind), n) in self.errors.iter().zip(errors) {
             if n > 0 {
                 noted.note(
@@ -156,12 +196,17 @@ pub(crate) struct ChainOutputs {
     pub(crate) named: Vec<Output>,
 }
 
-/// Every stage on one batch, in order; the last stage's named outputs come back too.
-fn run_stages(stages: &[Stage], mut batch: EventBatch) -> (EventBatch, Vec<EventBatch>) {
+/// Every stage on one batch, in order (with `tick`: each ticking stage also runs on the
+/// time alone); the last stage's named outputs come back too.
+fn run_stages(
+    stages: &[Stage],
+    mut batch: EventBatch,
+    tick: Option<chrono::DateTime<chrono::Utc>>,
+) -> (EventBatch, Vec<EventBatch>) {
     let last = stages.len().saturating_sub(1);
     let mut named = Vec::new();
     for (i, st) in stages.iter().enumerate() {
-        named = st.run(&mut batch);
+        named = st.run(&mut batch, tick);
         if i < last {
             // Handed on within the task; the tail's sends are counted by its outputs.
             st.metrics.events_sent.inc_by(batch.len() as u64);
@@ -183,18 +228,36 @@ pub(crate) async fn run_chain(
     parallel: usize,
 ) {
     use futures_util::StreamExt;
+    let ticking = stages.iter().any(|s| s.node.transform.ticks());
+    let stateful = stages.iter().any(|s| s.state.is_some());
     let stages = std::sync::Arc::new(stages);
     let mut inflight = futures_util::stream::FuturesOrdered::new();
     let mut open = true;
+    let mut clock = tokio::time::interval(std::time::Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut saved = tokio::time::Instant::now();
     while open || !inflight.is_empty() {
         tokio::select! {
+            _ = clock.tick(), if open && (ticking || stateful) => {
+                if ticking && inflight.len() < parallel.max(1) {
+                    let st = stages.clone();
+                    let now = chrono::Utc::now();
+                    inflight.push_back(tokio::spawn(async move { run_stages(&st, Vec::new(), Some(now)) }));
+                }
+                if stateful && saved.elapsed() >= crate::state::EVERY {
+                    saved = tokio::time::Instant::now();
+                    for s in stages.iter() {
+                        s.save().await;
+                    }
+                }
+            },
             got = rx.recv(), if open && inflight.len() < parallel.max(1) => match got {
                 Some(batch) => {
                     if let Some(first) = stages.first() {
                         sluice_core::taken(&first.metrics, &batch);
                     }
                     let st = stages.clone();
-                    inflight.push_back(tokio::spawn(async move { run_stages(&st, batch) }));
+                    inflight.push_back(tokio::spawn(async move { run_stages(&st, batch, None) }));
                 }
                 None => open = false,
             },
@@ -208,6 +271,9 @@ pub(crate) async fn run_chain(
                 }
             }
         }
+    }
+    for s in stages.iter() {
+        s.save().await;
     }
 }
 
@@ -275,7 +341,7 @@ mod tests {
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(c[0].len(), p.transforms.len());
         assert_eq!(c[0][0], "json_records");
-        assert_eq!(c[0].last().map(String::as_str), Some("redact"));
+        assert_eq!(c[0].last().map(String::as_str), Some("monitor"));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -265,7 +265,10 @@ pub(crate) fn start_graph(
         };
         let stages = chain
             .iter()
-            .map(|id| Stage::new(p.transforms[id].clone(), metrics_of[id].clone()))
+            .map(|id| {
+                Stage::new(p.transforms[id].clone(), metrics_of[id].clone())
+                    .with_state(id, &p.data_dir)
+            })
             .collect();
         // As many batches in flight as the runtime has worker threads.
         let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());

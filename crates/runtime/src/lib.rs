@@ -19,6 +19,7 @@ mod chains;
 mod compliance;
 mod graph;
 mod reload;
+mod state;
 mod storage;
 mod topology;
 

@@ -88,6 +88,36 @@ pub trait Transform: Send + Sync + std::fmt::Debug {
     fn needs_condition(&self) -> Option<&'static str> {
         None
     }
+
+    /// True for a transform that must also run when no events arrive (an alert rule
+    /// that fires on silence): the runtime then calls [`Transform::tick`] about once a
+    /// second.
+    fn ticks(&self) -> bool {
+        false
+    }
+
+    /// Runs with the wall-clock time `now` and no new events; what it emits goes into
+    /// `batch` (handed on like any output) and `run.named`.
+    fn tick(
+        &self,
+        _now: chrono::DateTime<chrono::Utc>,
+        _batch: &mut EventBatch,
+        _run: &mut Run<'_>,
+    ) {
+    }
+
+    /// Its state, for a transform that learns (alert windows, a model), as JSON the
+    /// runtime keeps under `data_dir/state/<id>.json` and hands back to
+    /// [`Transform::restore`] at the next start or reload. `None` when it keeps nothing.
+    fn snapshot(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Takes back a state [`Transform::snapshot`] wrote; an error says why it was not
+    /// usable (the transform then starts afresh).
+    fn restore(&self, _state: serde_json::Value) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// What one application of a transform to a batch may use besides the batch.

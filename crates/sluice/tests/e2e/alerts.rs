@@ -74,3 +74,112 @@ path = "alerts.log"
         1.0
     );
 }
+
+/// A Django verbose line, as studio.log has them, at `10:MM:SS` on 2026-11-30.
+fn django(min: u32, sec: u32, level: &str, module: &str, msg: &str) -> String {
+    format!("{level} 2026-11-30 10:{min:02}:{sec:02},000 {module} 4242 140234 {msg}")
+}
+
+/// The studio pipeline (config/studio.toml, whose filters and alerts are the embedded
+/// default's) over Beats: the seed monitor's conditions fire into logs/alerts.log, and a
+/// restart restores the rule state instead of firing again.
+#[test]
+fn the_studio_pack_alerts_on_the_studio_pipeline_and_a_restart_does_not_refire() {
+    let (mut s, beats) = crate::studio::studio_with_es(None);
+    let mut lines = vec![django(
+        0,
+        0,
+        "CRITICAL",
+        "worker",
+        "Out of memory: worker killed",
+    )];
+    for i in 0..6 {
+        lines.push(django(
+            0,
+            1 + i,
+            "WARNING",
+            "accounts",
+            "Failed login attempt for user admin from 203.0.113.9",
+        ));
+    }
+    for i in 0..10 {
+        lines.push(django(
+            1,
+            i,
+            "ERROR",
+            "db",
+            "Database connection failed: could not connect to server",
+        ));
+    }
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    crate::studio::beats_send(beats, &refs);
+    let fired = |s: &Server| -> Vec<String> {
+        let mut r: Vec<String> = read_json_lines(&s.data("logs/alerts.log"))
+            .iter()
+            .filter(|a| a["alert"]["state"] == "firing")
+            .map(|a| a["rule"]["name"].as_str().unwrap_or("").to_owned())
+            .collect();
+        r.sort();
+        r
+    };
+    let want = [
+        "auth_failures",
+        "brute_force",
+        "critical",
+        "database_errors",
+        "high_error_rate",
+    ];
+    s.wait_for(20, "the studio pack's alerts", || fired(&s) == want);
+    let alerts = read_json_lines(&s.data("logs/alerts.log"));
+    let brute = alerts
+        .iter()
+        .find(|a| a["rule"]["name"] == "brute_force")
+        .unwrap();
+    assert_eq!(brute["alert"]["group"]["[source][ip]"], "203.0.113.9");
+    assert_eq!(brute["alert"]["severity"], "critical");
+    assert_eq!(brute["alert"]["count"], 6);
+    let rate = alerts
+        .iter()
+        .find(|a| a["rule"]["name"] == "high_error_rate")
+        .unwrap();
+    assert_eq!(rate["alert"]["count"], 11, "10 errors and the CRITICAL");
+    assert_eq!(rate["@timestamp"], "2026-11-30T10:01:09.000Z");
+    // Every event went on to studio.log as well.
+    s.wait_for(10, "17 events in studio.log", || {
+        read_json_lines(&s.data("logs/studio.log")).len() == 17
+    });
+
+    // A clean stop writes the state; the restart reads it.
+    assert_eq!(s.stop(), 0);
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.data("state/monitor.json")).unwrap()).unwrap();
+    assert_eq!(
+        state["rules"]["high_error_rate"]["groups"][""]["firing"], true,
+        "{state}"
+    );
+    s.kill9_and_restart();
+    s.wait_for(30, "ready after the restart", || {
+        http_get(s.admin, "/ready").is_ok_and(|(c, _)| c == 200)
+    });
+    assert!(s.stderr().contains("Restored the saved state"));
+    // More of the same inside the same windows: nothing fires twice.
+    let more: Vec<String> = (10..13)
+        .map(|i| django(1, i, "ERROR", "db", "Database connection failed again"))
+        .chain((7..9).map(|i| {
+            django(
+                0,
+                i,
+                "WARNING",
+                "accounts",
+                "Failed login attempt for user admin from 203.0.113.9",
+            )
+        }))
+        .collect();
+    let refs: Vec<&str> = more.iter().map(String::as_str).collect();
+    crate::studio::beats_send(beats, &refs);
+    s.wait_for(10, "22 events in studio.log", || {
+        read_json_lines(&s.data("logs/studio.log")).len() == 22
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(fired(&s), want, "no alert fired a second time");
+}

@@ -1,11 +1,12 @@
-//! One alert rule: its config, its per-group windows, and when it fires or resolves.
+//! One alert rule: its config, and when a group fires or resolves.
 
+use super::group::{Group, State};
+use super::message::alert;
 use super::window::Window;
 use serde::Deserialize;
 use sluice_core::config::{Build, HumanDuration};
 use sluice_event::{Event, FieldPath, Map, Value};
 use sluice_parse::condition::Condition;
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// Buckets per window.
@@ -20,8 +21,29 @@ pub(crate) enum Kind {
     Any,
     Frequency,
     Spike,
-    Metric,
+    Flatline,
     NewTerm,
+    Cardinality,
+    Metric,
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Any => "any",
+            Kind::Frequency => "frequency",
+            Kind::Spike => "spike",
+            Kind::Flatline => "flatline",
+            Kind::NewTerm => "new_term",
+            Kind::Cardinality => "cardinality",
+            Kind::Metric => "metric",
+        }
+    }
+
+    /// Kinds that fire on single events and have nothing to resolve.
+    pub(crate) fn one_shot(self) -> bool {
+        matches!(self, Kind::Any | Kind::NewTerm)
+    }
 }
 
 /// Which way a spike goes.
@@ -35,7 +57,7 @@ pub(crate) enum SpikeType {
 }
 
 /// `[transforms.<id>.rules.<name>]`.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RuleConfig {
     kind: Kind,
@@ -66,7 +88,7 @@ pub(crate) struct RuleConfig {
     /// `new_term`: how long values are only learned, from the group's first event.
     #[serde(default = "one_hour")]
     learning: HumanDuration,
-    /// `new_term`: values remembered per group at most (then no more are learned).
+    /// `new_term`, `cardinality`: values remembered per group at most.
     #[serde(default = "max_terms")]
     max_terms: usize,
 }
@@ -77,7 +99,6 @@ fn one_hour() -> HumanDuration {
 fn max_terms() -> usize {
     100_000
 }
-
 fn five_minutes() -> HumanDuration {
     HumanDuration(Duration::from_secs(300))
 }
@@ -96,7 +117,7 @@ fn one() -> u64 {
 
 /// A statistic of a metric rule.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Stat {
+pub(crate) enum Stat {
     Avg,
     Min,
     Max,
@@ -106,54 +127,26 @@ enum Stat {
 /// A compiled rule.
 #[derive(Debug)]
 pub(crate) struct Rule {
-    name: String,
-    kind: Kind,
+    pub(crate) name: String,
+    pub(crate) kind: Kind,
     condition: Option<Condition>,
-    threshold: f64,
-    window: Duration,
+    pub(crate) threshold: f64,
+    pub(crate) window: Duration,
     group_by: Vec<(String, FieldPath)>,
-    severity: String,
+    pub(crate) severity: String,
     cooldown_ms: i64,
     field: Option<FieldPath>,
     /// `field` as written, for messages.
-    field_name: String,
-    stat: Stat,
-    spike_height: f64,
+    pub(crate) field_name: String,
+    pub(crate) stat: Stat,
+    pub(crate) spike_height: f64,
     spike_type: SpikeType,
     min_count: u64,
     min_reference: u64,
     learning_ms: i64,
     max_terms: usize,
-}
-
-/// One group's window and alert state.
-#[derive(Debug)]
-struct Group {
-    values: Map,
-    window: Window,
-    firing: bool,
-    last_fired_ms: Option<i64>,
-    first_seen: Option<i64>,
-    last_seen: i64,
-    samples: Vec<String>,
-    /// `new_term`: the values seen.
-    terms: std::collections::HashSet<String>,
-}
-
-/// Every rule's groups.
-#[derive(Debug)]
-pub(crate) struct State {
-    groups: Vec<HashMap<String, Group>>,
-    max_groups: usize,
-}
-
-impl State {
-    pub(crate) fn new(rules: usize, max_groups: usize) -> Self {
-        State {
-            groups: (0..rules).map(|_| HashMap::new()).collect(),
-            max_groups,
-        }
-    }
+    /// The settings that shape its state: saved state is dropped when they change.
+    pub(crate) fingerprint: String,
 }
 
 impl RuleConfig {
@@ -176,8 +169,14 @@ impl RuleConfig {
         if self.window.0 < Duration::from_secs(1) {
             b.push(key("window"), "must be at least 1s");
         }
-        if matches!(self.kind, Kind::Frequency | Kind::Metric) && self.threshold < 0.0 {
+        if self.threshold < 0.0 {
             b.push(key("threshold"), "must not be negative");
+        }
+        if self.kind == Kind::Flatline && self.threshold < 1.0 {
+            b.push(
+                key("threshold"),
+                "a flatline rule fires below its threshold: set it to at least 1",
+            );
         }
         if self.kind == Kind::Spike && self.spike_height <= 1.0 {
             b.push(
@@ -186,18 +185,19 @@ impl RuleConfig {
             );
         }
         let field = self.field.as_deref().and_then(|f| b.path(f, &key("field")));
-        let stat = match (self.kind, self.stat.as_deref()) {
-            (Kind::Metric, _) if field.is_none() && self.field.is_none() => {
-                b.push(
-                    key("field"),
-                    "a metric rule needs the numeric `field` it measures",
-                );
-                Stat::Avg
-            }
-            (_, None | Some("avg")) => Stat::Avg,
-            (_, Some("min")) => Stat::Min,
-            (_, Some("max")) => Stat::Max,
-            (_, Some(p)) => match p.strip_prefix('p').and_then(|n| n.parse::<f64>().ok()) {
+        if matches!(self.kind, Kind::Metric | Kind::NewTerm | Kind::Cardinality)
+            && self.field.is_none()
+        {
+            b.push(
+                key("field"),
+                format!("a {} rule needs the `field` it watches", self.kind.name()),
+            );
+        }
+        let stat = match self.stat.as_deref() {
+            None | Some("avg") => Stat::Avg,
+            Some("min") => Stat::Min,
+            Some("max") => Stat::Max,
+            Some(p) => match p.strip_prefix('p').and_then(|n| n.parse::<f64>().ok()) {
                 Some(n) if n > 0.0 && n < 100.0 => Stat::Percentile(n),
                 _ => {
                     b.push(
@@ -211,6 +211,16 @@ impl RuleConfig {
         if !b.clean_since(mark) {
             return None;
         }
+        let fingerprint = format!(
+            "{}|{}|{:?}|{:?}|{}|{:?}|{:?}",
+            self.kind.name(),
+            self.condition.as_deref().unwrap_or(""),
+            self.window.0,
+            self.group_by,
+            self.field.as_deref().unwrap_or(""),
+            stat,
+            self.learning.0,
+        );
         Some(Rule {
             name,
             kind: self.kind,
@@ -229,14 +239,9 @@ impl RuleConfig {
             min_reference: self.min_reference,
             learning_ms: i64::try_from(self.learning.0.as_millis()).unwrap_or(i64::MAX),
             max_terms: self.max_terms.max(1),
+            fingerprint,
         })
     }
-}
-
-type Time = chrono::DateTime<chrono::Utc>;
-
-fn ms(t: Time) -> i64 {
-    t.timestamp_millis()
 }
 
 fn stat(values: &mut [f64], s: Stat) -> Option<f64> {
@@ -256,17 +261,45 @@ fn stat(values: &mut [f64], s: Stat) -> Option<f64> {
     })
 }
 
+fn number(v: Option<&Value>) -> Option<f64> {
+    match v? {
+        Value::Integer(n) => Some(*n as f64),
+        Value::Float(x) => Some(*x),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 impl Rule {
-    fn buckets(&self) -> usize {
-        if self.kind == Kind::Spike {
+    fn window_ms(&self) -> i64 {
+        i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    fn new_window(&self) -> Window {
+        let len = if self.kind == Kind::Spike {
             2 * BUCKETS
         } else {
             BUCKETS
-        }
+        };
+        Window::new((self.window_ms() / BUCKETS as i64).max(1), len)
     }
 
-    fn bucket_ms(&self) -> i64 {
-        (i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX) / BUCKETS as i64).max(1)
+    /// How long an idle group is kept: its windows and its cooldown.
+    fn keep_ms(&self) -> i64 {
+        self.window_ms()
+            .saturating_mul(2)
+            .max(self.cooldown_ms)
+            .max(60_000)
+    }
+
+    /// Brings a group up to event time `t`: its window slides, and distinct values
+    /// older than the window are forgotten.
+    fn settle(&self, g: &mut Group, t: i64) {
+        g.window.advance(t);
+        if self.kind == Kind::Cardinality && !g.distinct.is_empty() {
+            let cutoff = t.saturating_sub(self.window_ms());
+            g.distinct.retain(|_, seen| *seen > cutoff);
+        }
     }
 
     /// The rule's measure of a group now, and whether it holds (should fire).
@@ -275,6 +308,14 @@ impl Rule {
             Kind::Any | Kind::NewTerm => (1.0, true),
             Kind::Frequency => {
                 let n = g.window.count(0, BUCKETS) as f64;
+                (n, n > self.threshold)
+            }
+            Kind::Flatline => {
+                let n = g.window.count(0, BUCKETS) as f64;
+                (n, n < self.threshold)
+            }
+            Kind::Cardinality => {
+                let n = g.distinct.len() as f64;
                 (n, n > self.threshold)
             }
             Kind::Spike => {
@@ -304,32 +345,33 @@ impl Rule {
         }
     }
 
-    /// Counts `e` (at `t`) if it matches, and fires when the rule now holds.
+    fn cooling(&self, g: &Group, at: i64) -> bool {
+        g.last_fired_ms
+            .is_some_and(|f| at < f.saturating_add(self.cooldown_ms))
+    }
+
+    /// Counts `e` (at event time `at`, ms) if it matches, and fires when the rule now
+    /// holds.
     pub(crate) fn observe(
         &self,
         i: usize,
         e: &Event,
-        t: Time,
+        at: i64,
         st: &mut State,
         out: &mut Vec<Event>,
     ) {
         if self.condition.as_ref().is_some_and(|c| !c.matches(e)) {
             return;
         }
-        let value = match &self.field {
-            Some(f) => match e.get(f) {
-                Some(Value::Integer(n)) => Some(*n as f64),
-                Some(Value::Float(x)) => Some(*x),
-                Some(Value::String(s)) => s.trim().parse().ok(),
-                _ => None,
+        let value = match self.kind {
+            Kind::Metric => match number(self.field.as_ref().and_then(|f| e.get(f))) {
+                Some(v) => Some(v),
+                None => return,
             },
-            None => None,
+            _ => None,
         };
-        if self.kind == Kind::Metric && value.is_none() {
-            return;
-        }
         let term = match (self.kind, &self.field) {
-            (Kind::NewTerm, Some(f)) => match e.get(f) {
+            (Kind::NewTerm | Kind::Cardinality, Some(f)) => match e.get(f) {
                 Some(v) => Some(v.to_string_lossy()),
                 None => return,
             },
@@ -349,32 +391,24 @@ impl Rule {
             values = Map::new();
             values.insert("_other".into(), Value::Bool(true));
         }
-        let (len, bucket_ms) = (self.buckets(), self.bucket_ms());
-        let g = groups.entry(key).or_insert_with(|| Group {
-            values,
-            window: Window::new(bucket_ms, len),
-            firing: false,
-            last_fired_ms: None,
-            first_seen: None,
-            last_seen: ms(t),
-            samples: Vec::new(),
-            terms: std::collections::HashSet::new(),
-        });
-        let at = ms(t);
-        if let Some(term) = term {
+        let g = groups
+            .entry(key)
+            .or_insert_with(|| Group::new(values, self.new_window(), at));
+        if self.kind == Kind::NewTerm {
+            let Some(term) = term else { return };
             // Learned quietly for `learning` from the group's first event; then a value
             // never seen before fires once (and is learned).
-            let start = *g.first_seen.get_or_insert(at);
             if g.terms.contains(&term) || g.terms.len() >= self.max_terms {
                 return;
             }
             g.terms.insert(term.clone());
             g.last_seen = at;
-            if at < start.saturating_add(self.learning_ms) {
+            if at < g.born.saturating_add(self.learning_ms) {
                 return;
             }
+            g.first_seen = Some(at);
             g.samples = vec![term];
-            out.push(self.alert(g, "firing", 1.0));
+            out.push(alert(self, g, "firing", 1.0, at));
             return;
         }
         if !g.window.add(at, value) {
@@ -382,20 +416,28 @@ impl Rule {
         }
         g.last_seen = g.last_seen.max(at);
         g.first_seen.get_or_insert(at);
+        if let Some(term) = term {
+            self.settle(g, at);
+            if g.distinct.len() < self.max_terms || g.distinct.contains_key(&term) {
+                let seen = g.distinct.entry(term).or_insert(at);
+                *seen = (*seen).max(at);
+            }
+        }
         if let Some(Value::String(m)) = e.get(&FieldPath::from_segments(["message"])) {
             if g.samples.len() >= SAMPLES {
                 g.samples.remove(0);
             }
             g.samples.push(m.chars().take(500).collect());
         }
+        if self.kind == Kind::Flatline {
+            // Events only ever end a flatline; the sweep sees that.
+            return;
+        }
         let (measure, holds) = self.measure(g);
-        let cooling = g
-            .last_fired_ms
-            .is_some_and(|f| at < f.saturating_add(self.cooldown_ms));
-        if holds && (self.kind == Kind::Any || !g.firing) && !cooling {
+        if holds && (self.kind == Kind::Any || !g.firing) && !self.cooling(g, at) {
             g.firing = self.kind != Kind::Any;
             g.last_fired_ms = Some(at);
-            out.push(self.alert(g, "firing", measure));
+            out.push(alert(self, g, "firing", measure, at));
             if self.kind == Kind::Any {
                 g.samples.clear();
                 g.first_seen = None;
@@ -403,124 +445,41 @@ impl Rule {
         }
     }
 
-    /// At the end of a batch (newest event time `t`): a firing group whose condition no
-    /// longer holds is resolved.
-    pub(crate) fn sweep(&self, i: usize, t: Time, st: &mut State, out: &mut Vec<Event>) {
-        for g in st.groups[i].values_mut().filter(|g| g.firing) {
-            g.window.advance(ms(t));
+    /// At event time `t` (the end of a batch, or a tick of the clock): a firing group
+    /// whose condition no longer holds is resolved; on a tick, a flatline group that
+    /// has been quiet for a window fires, and idle groups are forgotten.
+    pub(crate) fn sweep(&self, i: usize, t: i64, tick: bool, st: &mut State, out: &mut Vec<Event>) {
+        let check_quiet = tick && self.kind == Kind::Flatline;
+        for g in st.groups[i].values_mut() {
+            if !(g.firing || check_quiet) {
+                continue;
+            }
+            self.settle(g, t);
             let (measure, holds) = self.measure(g);
-            if !holds {
+            if g.firing && !holds {
                 g.firing = false;
-                out.push(self.alert(g, "resolved", measure));
+                out.push(alert(self, g, "resolved", measure, t));
                 g.samples.clear();
                 g.first_seen = None;
+            } else if !g.firing
+                && holds
+                && t >= g.born.saturating_add(self.window_ms())
+                && !self.cooling(g, t)
+            {
+                g.firing = true;
+                g.last_fired_ms = Some(t);
+                out.push(alert(self, g, "firing", measure, t));
             }
         }
     }
 
-    fn alert(&self, g: &Group, state: &str, measure: f64) -> Event {
-        let window = humantime(self.window);
-        let group = if g.values.is_empty() {
-            String::new()
-        } else {
-            let parts: Vec<String> = g
-                .values
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.to_string_lossy()))
-                .collect();
-            format!(" for {}", parts.join(", "))
-        };
-        let what = match self.kind {
-            Kind::Any => "a matching event".to_owned(),
-            Kind::NewTerm => format!(
-                "a value of {} never seen before: {}",
-                self.field_name,
-                g.samples.first().map(String::as_str).unwrap_or("")
-            ),
-            Kind::Frequency => format!(
-                "{measure} events in {window} (threshold {})",
-                self.threshold
-            ),
-            Kind::Spike => format!(
-                "{measure} events in {window}, a spike of {}x over the window before",
-                self.spike_height
-            ),
-            Kind::Metric => format!(
-                "{} of {} is {measure} over {window} (threshold {})",
-                match self.stat {
-                    Stat::Avg => "avg".to_owned(),
-                    Stat::Min => "min".to_owned(),
-                    Stat::Max => "max".to_owned(),
-                    Stat::Percentile(p) => format!("p{p}"),
-                },
-                self.field_name,
-                self.threshold
-            ),
-        };
-        let message = if state == "resolved" {
-            format!(
-                "[{}] {} resolved{group}: now {what}",
-                self.severity, self.name
-            )
-        } else {
-            format!("[{}] {}{group}: {what}", self.severity, self.name)
-        };
-        let ts = |m: i64| {
-            chrono::DateTime::from_timestamp_millis(m)
-                .map(Value::Timestamp)
-                .unwrap_or(Value::Null)
-        };
-        let mut a = Map::new();
-        a.insert("severity".into(), Value::from(self.severity.as_str()));
-        a.insert("state".into(), Value::from(state));
-        a.insert(
-            "count".into(),
-            if self.kind == Kind::Metric {
-                Value::Float(measure)
-            } else {
-                Value::Integer(measure as i64)
-            },
-        );
-        a.insert("threshold".into(), Value::Float(self.threshold));
-        a.insert("window".into(), Value::from(window.as_str()));
-        a.insert("group".into(), Value::Object(g.values.clone()));
-        a.insert("first_seen".into(), ts(g.first_seen.unwrap_or(g.last_seen)));
-        a.insert("last_seen".into(), ts(g.last_seen));
-        a.insert(
-            "samples".into(),
-            Value::Array(g.samples.iter().map(|s| Value::from(s.as_str())).collect()),
-        );
-        let mut ev = Event::new();
-        let f = ev.fields_mut();
-        f.insert("@timestamp".into(), ts(g.last_seen));
-        f.insert("message".into(), Value::from(message));
-        let mut kind = Map::new();
-        kind.insert("kind".into(), Value::from("alert"));
-        f.insert("event".into(), Value::Object(kind));
-        let mut rule = Map::new();
-        rule.insert("name".into(), Value::from(self.name.as_str()));
-        let kind = match self.kind {
-            Kind::Any => "any",
-            Kind::Frequency => "frequency",
-            Kind::Spike => "spike",
-            Kind::Metric => "metric",
-            Kind::NewTerm => "new_term",
-        };
-        rule.insert("kind".into(), Value::from(kind));
-        f.insert("rule".into(), Value::Object(rule));
-        f.insert("alert".into(), Value::Object(a));
-        ev
-    }
-}
-
-/// `300s` as `5m`, `90s` as `90s`.
-fn humantime(d: Duration) -> String {
-    let s = d.as_secs();
-    if s.is_multiple_of(3600) && s > 0 {
-        format!("{}h", s / 3600)
-    } else if s.is_multiple_of(60) && s > 0 {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
+    /// Forgets groups idle for longer than their windows and cooldown (new_term and
+    /// flatline groups are what those rules know, and stay, within `max_groups`).
+    pub(crate) fn evict(&self, i: usize, t: i64, st: &mut State) {
+        if self.group_by.is_empty() || matches!(self.kind, Kind::NewTerm | Kind::Flatline) {
+            return;
+        }
+        let cutoff = t.saturating_sub(self.keep_ms());
+        st.groups[i].retain(|_, g| g.firing || g.last_seen >= cutoff);
     }
 }

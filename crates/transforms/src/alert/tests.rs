@@ -318,3 +318,257 @@ fn config_errors_name_the_rule_and_key() {
         assert!(problems.contains(key), "{key}: {problems}");
     }
 }
+
+/// Ticks `n` at wall-clock time `wall` (seconds after the fixed instant); returns the
+/// alerts.
+fn tick(n: &Node, wall: i64) -> Vec<Event> {
+    let mut named = vec![Vec::new()];
+    let mut b = Vec::new();
+    let now = chrono::DateTime::from_timestamp(1_764_500_000 + wall, 0).unwrap();
+    n.transform.tick(
+        now,
+        &mut b,
+        &mut Run {
+            when: n.when.as_ref(),
+            named: &mut named,
+            findings: &mut [],
+            errors: &mut [],
+        },
+    );
+    assert!(b.is_empty(), "a tick passes nothing on");
+    named.remove(0)
+}
+
+/// Runs `batch` and returns only the alerts. The events arrive at the real wall-clock
+/// time: the clock then runs on from the newest of them by the wall clock, which the
+/// tests' ticks state as `wall_now + seconds`.
+fn arrived(n: &Node, batch: Vec<Event>) -> Vec<Event> {
+    run(n, batch).1
+}
+
+#[test]
+fn flatline_fires_when_a_source_goes_silent_and_resolves_when_it_speaks() {
+    let n = node(
+        r#"type = "alert"
+[rules.silent]
+kind = "flatline"
+threshold = 1
+window = "1m"
+group_by = ["host"]
+severity = "critical"
+"#,
+    );
+    let ev = |s: i64, h: &str| at(s, &[("host", h.into()), ("message", "hello".into())]);
+    let a = arrived(&n, vec![ev(0, "web1"), ev(0, "web2")]);
+    assert!(a.is_empty());
+    let wall_now = chrono::Utc::now().timestamp() - 1_764_500_000;
+    // web2 keeps talking (event time 0..50 within the first minute).
+    let a = arrived(&n, vec![ev(50, "web2")]);
+    assert!(a.is_empty());
+    // 30 s of wall time after: event clock at 80 s; web1 has been silent for 80 s, but
+    // a group is only judged once it has been watched for a whole window (60 s from its
+    // first event at 0): web1's window [20, 80] has no event: it fires; web2 has one.
+    let a = tick(&n, wall_now + 30);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(state(&a[0]), "firing");
+    assert!(get(&a[0], "message")
+        .unwrap()
+        .to_string_lossy()
+        .contains("silent for host=web1"));
+    // A second tick does not fire again.
+    assert!(tick(&n, wall_now + 31).is_empty());
+    // web1 speaks again: resolved at the end of that batch.
+    let a = arrived(&n, vec![ev(85, "web1")]);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(state(&a[0]), "resolved");
+}
+
+#[test]
+fn a_firing_rule_resolves_on_a_tick_when_events_stop() {
+    let n = node(FREQ);
+    let (_, a) = run(&n, vec![error(0), error(1), error(2), error(3)]);
+    assert_eq!(a.len(), 1);
+    let wall_now = chrono::Utc::now().timestamp() - 1_764_500_000;
+    // 30 s later the four errors are still in the minute.
+    assert!(tick(&n, wall_now + 30).is_empty());
+    // 61 s later they have left it.
+    let a = tick(&n, wall_now + 61);
+    assert_eq!(a.len(), 1);
+    assert_eq!(state(&a[0]), "resolved");
+}
+
+#[test]
+fn cardinality_counts_distinct_values_in_the_window() {
+    let n = node(
+        r#"type = "alert"
+[rules.user_scan]
+kind = "cardinality"
+field = "user"
+threshold = 3
+window = "1m"
+group_by = ["[source][ip]"]
+"#,
+    );
+    let ev = |s: i64, ip: &str, u: &str| at(s, &[("[source][ip]", ip.into()), ("user", u.into())]);
+    // The same three users again and again: 3 is not above 3.
+    let b: Vec<Event> = (0..30)
+        .map(|i| ev(i, "10.0.0.1", ["a", "b", "c"][i as usize % 3]))
+        .collect();
+    let (_, a) = run(&n, b);
+    assert!(a.is_empty(), "{a:?}");
+    // A fourth user within the minute fires.
+    let (_, a) = run(&n, vec![ev(31, "10.0.0.1", "d")]);
+    assert_eq!(a.len(), 1);
+    assert!(get(&a[0], "message")
+        .unwrap()
+        .to_string_lossy()
+        .contains("4 distinct values of user in 1m"));
+    // Two minutes later only one user is in the window: resolved.
+    let (_, a) = run(&n, vec![ev(150, "10.0.0.1", "a")]);
+    assert_eq!(a.len(), 1);
+    assert_eq!(state(&a[0]), "resolved");
+}
+
+#[test]
+fn a_restored_state_neither_forgets_a_window_nor_fires_twice() {
+    let n = node(FREQ);
+    let (_, a) = run(&n, vec![error(0), error(1), error(2), error(3)]);
+    assert_eq!(a.len(), 1, "fired before the restart");
+    let snap = n
+        .transform
+        .snapshot()
+        .expect("an alert transform has state");
+    // Through bytes, as on disk.
+    let snap: serde_json::Value =
+        serde_json::from_slice(&serde_json::to_vec(&snap).unwrap()).unwrap();
+
+    let again = node(FREQ);
+    again.transform.restore(snap.clone()).unwrap();
+    // Still firing: a fifth error does not fire again.
+    let (_, a) = run(&again, vec![error(4)]);
+    assert!(a.is_empty(), "{a:?}");
+    // The window was kept: after resolution and the cooldown, three more errors at 700
+    // plus... only the ones in the window count.
+    let fresh = node(FREQ);
+    fresh.transform.restore(snap.clone()).unwrap();
+    let (_, a) = run(&fresh, vec![error(95)]);
+    assert_eq!(a.len(), 1, "the restored firing state resolves");
+    assert_eq!(state(&a[0]), "resolved");
+
+    // A rule whose window changed starts afresh.
+    let changed = node(&FREQ.replace("window = \"1m\"", "window = \"2m\""));
+    changed.transform.restore(snap).unwrap();
+    let (_, a) = run(&changed, vec![error(4)]);
+    assert!(a.is_empty(), "one error in a fresh window: {a:?}");
+    assert!(changed
+        .transform
+        .restore(serde_json::json!({"version": 99, "clock": null, "rules": {}}))
+        .is_err());
+}
+
+#[test]
+fn idle_groups_are_forgotten_and_memory_stays_bounded() {
+    let n = node(
+        r#"type = "alert"
+max_groups = 100
+[rules.per_ip]
+kind = "frequency"
+threshold = 1000
+window = "1m"
+group_by = ["ip"]
+"#,
+    );
+    let ev = |s: i64, ip: String| at(s, &[("ip", ip.into())]);
+    // 1000 addresses in the first second: 100 groups, the rest in `_other`.
+    let (_, a) = run(
+        &n,
+        (0..1000)
+            .map(|i| ev(0, format!("10.0.{}.{}", i / 256, i % 256)))
+            .collect(),
+    );
+    assert!(a.is_empty());
+    let groups = |n: &Node| {
+        let s = n.transform.snapshot().unwrap();
+        s["rules"]["per_ip"]["groups"].as_object().unwrap().len()
+    };
+    assert_eq!(groups(&n), 101, "100 groups and _other");
+    // Ten minutes of event time later, a tick forgets them all (2 windows have passed).
+    let (_, _) = run(&n, vec![ev(600, "10.9.9.9".into())]);
+    let wall_now = chrono::Utc::now().timestamp() - 1_764_500_000;
+    tick(&n, wall_now);
+    assert_eq!(groups(&n), 1, "only the address still active");
+}
+
+#[test]
+fn the_studio_pack_is_the_seed_monitor() {
+    let n = node("type = \"alert\"\npacks = [\"studio\"]\n");
+    let ev = |s: i64, level: &str, msg: &str, extra: &[(&str, Value)]| {
+        let mut f: Vec<(&str, Value)> = vec![("level", level.into()), ("message", msg.into())];
+        f.extend(extra.iter().cloned());
+        at(s, &f)
+    };
+    let mut b = vec![ev(0, "CRITICAL", "Out of memory", &[])];
+    // Six failed logins from one address in a minute: auth_failures and brute_force.
+    for i in 0..6 {
+        b.push(ev(
+            10 + i,
+            "WARNING",
+            "Failed login attempt for user admin",
+            &[("[source][ip]", "203.0.113.9".into())],
+        ));
+    }
+    b.push(ev(30, "ERROR", "Database connection failed: timeout", &[]));
+    // Slow requests: p95 above 1000 ms.
+    for i in 0..10 {
+        b.push(ev(
+            40 + i,
+            "INFO",
+            "GET /api/report",
+            &[("response_time", Value::Integer(1500))],
+        ));
+    }
+    let (_, a) = run(&n, b);
+    let mut rules: Vec<String> = a
+        .iter()
+        .map(|a| get(a, "[rule][name]").unwrap().to_string_lossy())
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            "auth_failures",
+            "brute_force",
+            "critical",
+            "database_errors",
+            "slow_requests"
+        ],
+    );
+    // Eleven errors in five minutes: high_error_rate (the one above counts too).
+    let (_, a) = run(
+        &n,
+        (100..110)
+            .map(|s| ev(s, "ERROR", "Unhandled exception in view", &[]))
+            .collect(),
+    );
+    let fired: Vec<String> = a
+        .iter()
+        .map(|a| get(a, "[rule][name]").unwrap().to_string_lossy())
+        .collect();
+    assert_eq!(fired, ["high_error_rate"]);
+    // A user's rule of the same name replaces the pack's.
+    let n = node("type = \"alert\"\npacks = [\"studio\"]\n[rules.critical]\nkind = \"any\"\nif = '[level] == \"NEVER\"'\n");
+    let (_, a) = run(&n, vec![ev(0, "CRITICAL", "x", &[])]);
+    assert!(a.is_empty(), "{a:?}");
+}
+
+#[test]
+fn an_unknown_pack_is_a_config_error() {
+    let c: crate::TransformConfig = toml::from_str("[alert]\npacks = [\"nope\"]\n").unwrap();
+    let mut b = sluice_core::config::Build::new("t.toml");
+    assert!(c.build(&mut b).is_none());
+    let problems = format!("{:?}", b.into_problems());
+    assert!(
+        problems.contains("packs") && problems.contains("studio"),
+        "{problems}"
+    );
+}

@@ -6,10 +6,12 @@
 //! event older than the window is not counted (it arrived later than the window is long).
 //! A spike rule keeps twice as many buckets: the window before is its reference.
 
+use serde::{Deserialize, Serialize};
+
 /// Values kept per bucket at most, for percentiles (a uniform sample beyond it).
 const MAX_VALUES_PER_BUCKET: usize = 512;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Bucket {
     count: u64,
     values: Vec<f64>,
@@ -18,7 +20,7 @@ struct Bucket {
 }
 
 /// Buckets over event time.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Window {
     bucket_ms: i64,
     /// The newest bucket's index (time / bucket_ms), or `None` before any event.
