@@ -19,10 +19,13 @@
 #![warn(unreachable_pub, missing_docs)]
 
 pub mod console;
+mod dead_letters;
 pub mod elasticsearch;
 pub mod encode;
 pub mod file;
+mod http;
 pub mod registry;
+pub mod webhook;
 
 pub use encode::{encode_line, Encoding};
 pub use registry::SinkConfig;

@@ -14,4 +14,5 @@ sluice_core::registry! {
     "console" => Console(crate::console::Config),
     "blackhole" => Blackhole(crate::console::BlackholeConfig),
     "elasticsearch" => Elasticsearch(crate::elasticsearch::Config),
+    "webhook" => Webhook(crate::webhook::Config),
 }

@@ -2,7 +2,7 @@
 //! that failed (no answer, or a 5xx) is rested with back-off, shared by every request in
 //! flight; each client keeps one kept-alive connection per endpoint, plain or TLS.
 
-use super::config::{Endpoint, Settings};
+use super::config::Settings;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
@@ -157,39 +157,6 @@ impl Client {
         &self.pool.s.endpoints[self.last].addr
     }
 
-    async fn connect(&self, e: &Endpoint) -> Result<SendRequest<Full<Bytes>>, String> {
-        let stream = tokio::net::TcpStream::connect(&e.addr)
-            .await
-            .map_err(|err| format!("cannot connect to {}: {err}", e.addr))?;
-        let _ = stream.set_nodelay(true);
-        let handshake_failed =
-            |err: hyper::Error| format!("HTTP handshake with {} failed: {err}", e.addr);
-        match (&self.pool.tls, e.tls) {
-            (Some(tls), true) => {
-                let name = rustls::pki_types::ServerName::try_from(e.host.clone())
-                    .map_err(|err| format!("`{}` is not a TLS server name: {err}", e.host))?;
-                let stream = tls
-                    .connect(name, stream)
-                    .await
-                    .map_err(|err| format!("TLS handshake with {} failed: {err}", e.addr))?;
-                let (send, conn) =
-                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                        .await
-                        .map_err(handshake_failed)?;
-                tokio::spawn(conn);
-                Ok(send)
-            }
-            _ => {
-                let (send, conn) =
-                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                        .await
-                        .map_err(handshake_failed)?;
-                tokio::spawn(conn);
-                Ok(send)
-            }
-        }
-    }
-
     /// A GET of `path` (for the version at start), with the request timeout.
     pub(crate) async fn get(&mut self, path: &str) -> Reply {
         self.request(hyper::Method::GET, path, Bytes::new()).await
@@ -255,7 +222,7 @@ impl Client {
         let e = &pool.s.endpoints[i];
         let mut send = match self.conns[i].take() {
             Some(s) if !s.is_closed() => s,
-            _ => self.connect(e).await?,
+            _ => crate::http::connect(e, pool.tls.as_ref()).await?,
         };
         send.ready()
             .await

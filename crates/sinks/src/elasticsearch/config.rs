@@ -162,6 +162,12 @@ pub struct Endpoint {
 impl Endpoint {
     /// Parses an endpoint URL; the port defaults to 9200.
     pub fn parse(url: &str) -> Result<Endpoint, String> {
+        Self::parse_with_port(url, 9200)
+    }
+
+    /// Parses a URL; the port defaults to `default_port` (for `http://`; 443 for
+    /// `https://` when `default_port` is 80).
+    pub fn parse_with_port(url: &str, default_port: u16) -> Result<Endpoint, String> {
         let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
             (true, r)
         } else if let Some(r) = url.strip_prefix("http://") {
@@ -197,7 +203,8 @@ impl Endpoint {
             Some(p) => p
                 .parse()
                 .map_err(|_| format!("`{url}` has a bad port `{p}`"))?,
-            None => 9200,
+            None if default_port == 80 && tls => 443,
+            None => default_port,
         };
         let addr = if host.contains(':') {
             format!("[{host}]:{port}")

@@ -20,15 +20,14 @@ mod bulk;
 mod client;
 mod config;
 mod data_stream;
-mod dead_letters;
 
 pub use config::{Action, Auth, Config, Endpoint, OnStatus, RetryConfig, Settings, Target};
 pub use data_stream::{DataStream, DataStreamConfig};
 
+use crate::dead_letters::{DeadLetters, Why};
 use crate::{received, Sink, SinkContext};
 use bulk::{delivered, encode, index_into, parse_response, Item};
 use client::{Client, Pool, Reply, Version};
-use dead_letters::{DeadLetters, Why};
 use sluice_core::{DropReason, ErrorType};
 use sluice_event::{Event, EventBatch};
 use std::sync::Arc;

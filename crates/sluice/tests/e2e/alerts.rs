@@ -183,3 +183,112 @@ fn the_studio_pack_alerts_on_the_studio_pipeline_and_a_restart_does_not_refire()
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert_eq!(fired(&s), want, "no alert fired a second time");
 }
+
+/// Alerts into webhooks: a Slack-format one that fails twice before it takes them (500,
+/// then 429 with Retry-After), and one that refuses them for good, whose alerts land in
+/// the dead-letter file with the answer; nothing is lost.
+#[test]
+fn alerts_reach_a_slack_webhook_through_failures_and_refusals_are_dead_lettered() {
+    let slack = Capture::start(&[500, 429]);
+    let refusing = Capture::start(&[400, 400, 400]);
+    let s = Server::start(&format!(
+        r#"
+[sources.app]
+type = "json_lines"
+address = "127.0.0.1:{{PORT}}"
+[transforms.monitor]
+type = "alert"
+inputs = ["app"]
+[transforms.monitor.rules.critical]
+kind = "any"
+if = '[level] == "CRITICAL"'
+severity = "critical"
+[sinks.slack]
+type = "webhook"
+inputs = ["monitor.alerts"]
+url = "http://127.0.0.1:{slack}/services/T0/B0/SECRET"
+template = ":rotating_light: %{{message}}"
+headers = {{ "X-Team" = "ops" }}
+auth = {{ bearer = "t0ken" }}
+retry = {{ initial = "100ms", max = "2s" }}
+[sinks.refusing]
+type = "webhook"
+inputs = ["monitor.alerts"]
+url = "http://127.0.0.1:{refusing}/in"
+format = "json"
+retry = {{ initial = "100ms", max = "1s" }}
+"#,
+        slack = slack.port,
+        refusing = refusing.port
+    ));
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    for i in 0..3 {
+        writeln!(
+            c,
+            r#"{{"@timestamp":"2026-11-30T10:00:0{i}Z","level":"CRITICAL","message":"disk full {i}"}}"#
+        )
+        .unwrap();
+    }
+    drop(c);
+    s.wait_for(20, "three alerts delivered to the Slack webhook", || {
+        slack.requests().len() == 5
+    });
+    let reqs = slack.requests();
+    // The first alert was sent three times (500, 429, 200), the others once, in order.
+    let texts: Vec<String> = reqs
+        .iter()
+        .map(|r| {
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            v["text"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(texts[0], texts[1]);
+    assert_eq!(texts[1], texts[2]);
+    assert!(
+        texts[2].starts_with(":rotating_light: [critical] critical"),
+        "{texts:?}"
+    );
+    assert_eq!(
+        texts[2],
+        ":rotating_light: [critical] critical: disk full 0"
+    );
+    assert_eq!(
+        texts[3],
+        ":rotating_light: [critical] critical: disk full 1"
+    );
+    assert_eq!(
+        texts[4],
+        ":rotating_light: [critical] critical: disk full 2"
+    );
+    let r = &reqs[0];
+    assert_eq!(r.request_line, "POST /services/T0/B0/SECRET HTTP/1.1");
+    let header = |k: &str| {
+        r.headers
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(header("authorization"), Some("Bearer t0ken"));
+    assert_eq!(header("x-team"), Some("ops"));
+    assert_eq!(header("content-type"), Some("application/json"));
+    assert!(
+        !s.stderr().contains("SECRET"),
+        "the webhook's secret path is never logged"
+    );
+    // The refusing receiver: every alert in the dead-letter file, with its answer.
+    let dl = s.data("dead_letters/refusing/dead_letters.jsonl");
+    s.wait_for(20, "three dead letters", || read_json_lines(&dl).len() == 3);
+    let d = &read_json_lines(&dl)[0];
+    assert_eq!(d["status"], 400);
+    assert_eq!(d["error"]["reason"], "answer!");
+    assert_eq!(d["event"]["event"]["kind"], "alert");
+    assert_eq!(refusing.requests().len(), 3, "a 400 is not retried");
+    assert_eq!(
+        s.metric(r#"sluice_events_dropped_total{component="refusing",component_type="webhook",reason="dead_letter"}"#),
+        3.0
+    );
+    assert_eq!(
+        s.metric(r#"sluice_events_sent_total{component="slack",component_type="webhook"}"#),
+        3.0
+    );
+}

@@ -521,3 +521,97 @@ impl Drop for Killed {
         let _ = self.0.wait();
     }
 }
+
+/// One request a [`Capture`] server took.
+#[derive(Clone, Debug)]
+pub struct Captured {
+    pub request_line: String,
+    /// Header names lowercased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// An HTTP/1.1 capture server on loopback, for webhook tests: it records every request
+/// and answers each with the next status of its script (then 200); a 429 carries
+/// `Retry-After: 1`. Keep-alive, Content-Length bodies only.
+pub struct Capture {
+    pub port: u16,
+    pub got: std::sync::Arc<std::sync::Mutex<Vec<Captured>>>,
+}
+
+impl Capture {
+    pub fn start(script: &[u16]) -> Capture {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let script = std::sync::Arc::new(std::sync::Mutex::new(
+            script
+                .iter()
+                .copied()
+                .collect::<std::collections::VecDeque<u16>>(),
+        ));
+        let g = got.clone();
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                let Ok(conn) = conn else { return };
+                let (g, script) = (g.clone(), script.clone());
+                std::thread::spawn(move || {
+                    let mut w = conn.try_clone().unwrap();
+                    let mut r = BufReader::new(conn);
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let mut headers = Vec::new();
+                        loop {
+                            let mut h = String::new();
+                            if r.read_line(&mut h).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let h = h.trim_end();
+                            if h.is_empty() {
+                                break;
+                            }
+                            if let Some((k, v)) = h.split_once(':') {
+                                headers.push((k.trim().to_lowercase(), v.trim().to_owned()));
+                            }
+                        }
+                        let len: usize = headers
+                            .iter()
+                            .find(|(k, _)| k == "content-length")
+                            .and_then(|(_, v)| v.parse().ok())
+                            .unwrap_or(0);
+                        let mut body = vec![0; len];
+                        if r.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                        g.lock().unwrap().push(Captured {
+                            request_line: line.trim_end().to_owned(),
+                            headers,
+                            body,
+                        });
+                        let status = script.lock().unwrap().pop_front().unwrap_or(200);
+                        let extra = if status == 429 {
+                            "Retry-After: 1\r\n"
+                        } else {
+                            ""
+                        };
+                        let resp = format!(
+                            "HTTP/1.1 {status} X\r\n{extra}Content-Length: 7\r\nContent-Type: text/plain\r\n\r\nanswer!"
+                        );
+                        if w.write_all(resp.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Capture { port, got }
+    }
+
+    pub fn requests(&self) -> Vec<Captured> {
+        self.got.lock().unwrap().clone()
+    }
+}

@@ -15,7 +15,10 @@ fn ts(ms: i64) -> Value {
 fn what(r: &Rule, g: &Group, measure: f64) -> String {
     let window = humantime(r.window);
     match r.kind {
-        Kind::Any => "a matching event".to_owned(),
+        Kind::Any => match g.samples.last() {
+            Some(m) => m.clone(),
+            None => "a matching event".to_owned(),
+        },
         Kind::NewTerm => format!(
             "a value of {} never seen before: {}",
             r.field_name,
