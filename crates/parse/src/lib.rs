@@ -18,6 +18,7 @@
 pub mod condition;
 pub mod csv;
 pub mod date;
+pub mod drain;
 pub mod joda;
 pub mod json_event;
 pub mod kv;

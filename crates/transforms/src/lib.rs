@@ -46,6 +46,7 @@ pub mod reloaded;
 pub mod route;
 pub mod split;
 pub mod syslog_pri;
+pub mod template;
 pub mod translate;
 pub mod useragent;
 

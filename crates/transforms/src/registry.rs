@@ -36,4 +36,5 @@ sluice_core::registry! {
     "split" => Split(crate::split::Config),
     "prune" => Prune(crate::prune::Config),
     "alert" => Alert(crate::alert::Config),
+    "template" => Template(crate::template::Config),
 }

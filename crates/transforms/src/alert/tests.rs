@@ -572,3 +572,51 @@ fn an_unknown_pack_is_a_config_error() {
         "{problems}"
     );
 }
+
+#[test]
+fn new_term_on_the_template_id_fires_once_for_a_new_message_shape() {
+    let tpl = node("type = \"template\"\nmasks = ['req-[0-9a-f]+']\n");
+    let rule = node(
+        r#"type = "alert"
+[rules.new_shape]
+kind = "new_term"
+field = "[log][template_id]"
+learning = "1m"
+"#,
+    );
+    let msg = |s: i64, m: String| at(s, &[("message", m.into())]);
+    let mut b: Vec<Event> = (0..50)
+        .map(|i| {
+            msg(
+                i,
+                format!("GET /api/items/{i} 200 request_id=req-{i:x}a took {i}ms"),
+            )
+        })
+        .collect();
+    crate::tests::apply(&tpl, &mut b);
+    assert_eq!(
+        get(&b[7], "[log][template]").unwrap().to_string_lossy(),
+        "GET <*> <*> request_id=<*> took <*>"
+    );
+    let id = get(&b[0], "[log][template_id]").unwrap().to_string_lossy();
+    assert!(b
+        .iter()
+        .all(|e| get(e, "[log][template_id]").unwrap().to_string_lossy() == id));
+    assert!(run(&rule, b).1.is_empty(), "learning");
+    // After the learning minute: the same shape is silent, a new one fires once.
+    let mut b = vec![
+        msg(
+            100,
+            "GET /api/items/9 200 request_id=req-99 took 5ms".into(),
+        ),
+        msg(101, "Worker ran out of memory and was killed".into()),
+        msg(102, "Worker ran out of memory and was restarted".into()),
+    ];
+    crate::tests::apply(&tpl, &mut b);
+    let (_, a) = run(&rule, b);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert!(get(&a[0], "message")
+        .unwrap()
+        .to_string_lossy()
+        .contains("never seen before"));
+}
