@@ -25,7 +25,9 @@
 #![warn(unreachable_pub, missing_docs)]
 
 pub mod alert;
+pub mod anomaly;
 pub mod cidr;
+pub mod clock;
 pub mod clone;
 pub mod common;
 pub mod csv;

@@ -37,4 +37,5 @@ sluice_core::registry! {
     "prune" => Prune(crate::prune::Config),
     "alert" => Alert(crate::alert::Config),
     "template" => Template(crate::template::Config),
+    "anomaly" => Anomaly(crate::anomaly::Config),
 }

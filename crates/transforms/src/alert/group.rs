@@ -2,6 +2,7 @@
 //! and the event clock. Serialisable, so that the runtime can keep it across restarts.
 
 use super::window::Window;
+use crate::clock::Clock;
 use serde::{Deserialize, Serialize};
 use sluice_event::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -46,22 +47,6 @@ impl Group {
     }
 }
 
-/// The event clock: the newest event time seen, and the wall-clock time it arrived, so
-/// that time goes on when events stop (a silent source is noticed).
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub(crate) struct Clock {
-    pub(crate) newest_ms: i64,
-    pub(crate) arrived_ms: i64,
-}
-
-impl Clock {
-    /// The event time now, `wall_ms` being the wall-clock time.
-    pub(crate) fn at(&self, wall_ms: i64) -> i64 {
-        self.newest_ms
-            .saturating_add(wall_ms.saturating_sub(self.arrived_ms).max(0))
-    }
-}
-
 /// Every rule's groups, in rule order.
 #[derive(Debug)]
 pub(crate) struct State {
@@ -84,15 +69,7 @@ impl State {
 
     /// Moves the clock to an event at `t_ms` that arrived at `wall_ms`.
     pub(crate) fn saw(&mut self, t_ms: i64, wall_ms: i64) {
-        match &mut self.clock {
-            Some(c) if c.newest_ms >= t_ms => {}
-            c => {
-                *c = Some(Clock {
-                    newest_ms: t_ms,
-                    arrived_ms: wall_ms,
-                })
-            }
-        }
+        Clock::saw(&mut self.clock, t_ms, wall_ms);
     }
 }
 

@@ -36,6 +36,7 @@
 
 mod group;
 mod message;
+pub(crate) use message::humantime;
 mod rule;
 mod window;
 
