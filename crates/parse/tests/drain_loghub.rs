@@ -3,8 +3,8 @@
 //! template are exactly the lines that share its ground-truth template.
 //!
 //! Two runs per sample: with the settings of logpai's Drain benchmark (its masks,
-//! similarity and depth per sample; our digit masking off, as theirs has none), and with
-//! sluice's defaults (no per-sample settings at all). The test prints both beside the
+//! similarity and depth per sample; our digit masking and masked matching off, as the
+//! original Drain has neither), and with sluice's defaults (no per-sample settings). The test prints both beside the
 //! figures published for Drain (Zhu et al., "Tools and Benchmarks for Automated Log
 //! Parsing", ICSE-SEIP 2019, Table III) and asserts the floors reached here, so that a
 //! regression fails. The published figures were measured on loghub's first ground truth;
@@ -90,21 +90,21 @@ const SETTINGS: &[(&str, &[&str], f64, usize, f64)] = &[
 /// Measured (rounded down): docs/ALERTS.md has the table.
 const FLOORS: &[(&str, f64, f64)] = &[
     ("HDFS", 0.997, 0.997),
-    ("Hadoop", 0.948, 0.962),
+    ("Hadoop", 0.948, 0.951),
     ("Spark", 0.921, 0.923),
     ("Zookeeper", 0.966, 0.966),
-    ("BGL", 0.963, 0.967),
-    ("HPC", 0.899, 0.944),
-    ("Thunderbird", 0.949, 0.948),
+    ("BGL", 0.963, 0.865),
+    ("HPC", 0.899, 0.899),
+    ("Thunderbird", 0.949, 0.95),
     ("Windows", 0.996, 0.57),
-    ("Linux", 0.689, 0.237),
-    ("Android", 0.893, 0.683),
-    ("HealthApp", 0.862, 0.86),
+    ("Linux", 0.689, 0.689),
+    ("Android", 0.893, 0.763),
+    ("HealthApp", 0.862, 0.715),
     ("Apache", 0.999, 0.999),
     ("Proxifier", 0.525, 0.024),
-    ("OpenSSH", 0.73, 0.994),
-    ("OpenStack", 0.721, 0.414),
-    ("Mac", 0.79, 0.774),
+    ("OpenSSH", 0.73, 0.786),
+    ("OpenStack", 0.721, 0.806),
+    ("Mac", 0.79, 0.693),
 ];
 
 fn loghub() -> Option<PathBuf> {
@@ -203,6 +203,7 @@ fn grouping_accuracy_on_loghub_beside_drains_published_figures() {
                 depth: *depth,
                 similarity: *st,
                 mask_digits: false,
+                masked_match: false,
                 ..Params::default()
             },
         );

@@ -17,6 +17,9 @@ use std::collections::HashMap;
 
 /// The transform that `t` can run after, in the same task, if any: its only input is
 /// the default output of a transform that feeds nothing else and has no named outputs.
+/// An ordered transform (one batch at a time) starts a chain of its own, so that the
+/// transforms before it keep running several batches at once; ordered transforms in a
+/// row share one.
 fn parent<'a>(
     p: &'a Pipeline,
     t: &'a TransformNode,
@@ -26,6 +29,9 @@ fn parent<'a>(
         return None;
     };
     let up = p.transforms.get(only)?;
+    if t.transform.ordered() && !up.transform.ordered() {
+        return None;
+    }
     if !up.transform.has_default_output() || !up.transform.outputs().is_empty() {
         return None;
     }
@@ -218,7 +224,8 @@ fn run_stages(
 /// Runs a chain's stages on every batch of `rx` and hands the results on in arrival
 /// order. Up to `parallel` batches are processed at once, each as its own task, so a
 /// long chain uses every core; [`FuturesOrdered`] restores the order before sending, so
-/// files see events in the order they arrived.
+/// files see events in the order they arrived. A chain with an ordered transform takes
+/// one batch at a time.
 ///
 /// [`FuturesOrdered`]: futures_util::stream::FuturesOrdered
 pub(crate) async fn run_chain(
@@ -229,6 +236,11 @@ pub(crate) async fn run_chain(
 ) {
     use futures_util::StreamExt;
     let ticking = stages.iter().any(|s| s.node.transform.ticks());
+    let parallel = if stages.iter().any(|s| s.node.transform.ordered()) {
+        1
+    } else {
+        parallel
+    };
     let stateful = stages.iter().any(|s| s.state.is_some());
     let stages = std::sync::Arc::new(stages);
     let mut inflight = futures_util::stream::FuturesOrdered::new();
@@ -335,13 +347,19 @@ mod tests {
     }
 
     #[test]
-    fn the_embedded_default_runs_as_one_chain() {
+    fn the_embedded_default_runs_as_two_chains_the_monitor_on_its_own() {
         let p = sluice_config::load_str("d.toml", sluice_config::DEFAULT_CONFIG).unwrap();
-        let c = chains(&p);
-        assert_eq!(c.len(), 1, "{c:?}");
-        assert_eq!(c[0].len(), p.transforms.len());
+        let mut c = chains(&p);
+        c.sort();
+        assert_eq!(c.len(), 2, "{c:?}");
         assert_eq!(c[0][0], "json_records");
-        assert_eq!(c[0].last().map(String::as_str), Some("monitor"));
+        assert_eq!(c[0].len(), p.transforms.len() - 1);
+        assert_eq!(c[0].last().map(String::as_str), Some("redact"));
+        assert_eq!(
+            c[1],
+            ["monitor"],
+            "ordered: one batch at a time, after the rest"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How often a running transform's state is written.
-pub(crate) const EVERY: Duration = Duration::from_secs(10);
+pub(crate) const EVERY: Duration = Duration::from_secs(60);
 
 /// Where the state of transform `id` is kept.
 pub(crate) fn path(data_dir: &Path, id: &str) -> PathBuf {
@@ -49,10 +49,10 @@ pub(crate) fn save(file: &Path, state: &serde_json::Value) -> std::io::Result<()
     std::fs::create_dir_all(dir)?;
     let tmp = file.with_extension("json.tmp");
     {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
         serde_json::to_writer(&mut f, state)?;
         f.flush()?;
-        f.sync_data()?;
+        f.get_ref().sync_data()?;
     }
     std::fs::rename(&tmp, file)?;
     if let Ok(d) = std::fs::File::open(dir) {

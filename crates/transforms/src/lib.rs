@@ -92,6 +92,14 @@ pub trait Transform: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// True for a transform that must see batches one at a time, in arrival order
+    /// (windows over event time: alert, anomaly, template mining). The runtime gives it
+    /// a task of its own that takes one batch at a time; the transforms before it still
+    /// run several batches at once.
+    fn ordered(&self) -> bool {
+        false
+    }
+
     /// True for a transform that must also run when no events arrive (an alert rule
     /// that fires on silence): the runtime then calls [`Transform::tick`] about once a
     /// second.

@@ -113,6 +113,7 @@ impl Config {
                 max_children: self.max_children,
                 max_clusters: self.max_clusters,
                 mask_digits: self.mask_digits,
+                masked_match: true,
             })),
             template: FieldPath::from_segments(["log", "template"]),
             template_id: FieldPath::from_segments(["log", "template_id"]),
@@ -141,6 +142,10 @@ impl Transform for Template {
             e.insert(&self.template, Value::from(found.template));
             e.insert(&self.template_id, Value::from(id_hex(found.id)));
         });
+    }
+
+    fn ordered(&self) -> bool {
+        true
     }
 
     fn snapshot(&self) -> Option<serde_json::Value> {

@@ -6,8 +6,10 @@
 //! level is the token count; the next `depth - 2` levels are the leading tokens (a token
 //! with a digit, or any token once a node has `max_children`, goes under `<*>`). A leaf
 //! holds clusters; the message joins the most similar one (the share of positions with
-//! the same token, `<*>` in the template not counting as equal; ties go to the template
-//! with more `<*>`) when that share reaches `similarity`, and the template's differing
+//! the same token; a `<*>` of the template counts as the same only for a `<*>` already in
+//! the message, with `masked_match`, as Drain3's named masks do, and never in the
+//! original Drain; ties go to the template with more `<*>`) when that
+//! share reaches `similarity`, and the template's differing
 //! positions become `<*>`. Otherwise it starts a cluster of its own.
 //!
 //! Bounded: at most `max_clusters` clusters; past it the least recently used tenth is
@@ -37,6 +39,9 @@ pub struct Params {
     pub max_clusters: usize,
     /// Tokens with a digit are variables.
     pub mask_digits: bool,
+    /// A masked token of the message matches a `<*>` of a template (without it, a
+    /// message of mostly variables never joins its own template, as in the original).
+    pub masked_match: bool,
 }
 
 impl Default for Params {
@@ -47,6 +52,7 @@ impl Default for Params {
             max_children: 100,
             max_clusters: 10_000,
             mask_digits: true,
+            masked_match: true,
         }
     }
 }

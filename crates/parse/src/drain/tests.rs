@@ -90,3 +90,16 @@ fn empty_and_odd_messages_never_panic() {
     }
     assert!(d.len() >= 4);
 }
+
+#[test]
+fn a_message_of_mostly_variables_joins_its_template() {
+    let mut d = drain();
+    let a = d.add("GET /api/items/1 200 response_time:12ms request_id=req-1a");
+    for i in 2..1000 {
+        let f = d.add(&format!(
+            "GET /api/items/{i} 200 response_time:{i}ms request_id=req-{i:x}"
+        ));
+        assert_eq!(f.id, a.id);
+    }
+    assert_eq!(d.len(), 1);
+}

@@ -174,8 +174,14 @@ impl Drain {
             };
             let (mut same, mut wild) = (0usize, 0usize);
             for (t, m) in c.tokens.iter().zip(tokens) {
+                // A masked token (`<*>` already in the message) matches a wildcard, as
+                // Drain3's named masks do; otherwise a message of mostly variables
+                // would never join its own template.
                 if t == WILDCARD {
                     wild += 1;
+                    if self.params.masked_match && *m == WILDCARD {
+                        same += 1;
+                    }
                 } else if t == m {
                     same += 1;
                 }

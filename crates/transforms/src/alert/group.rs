@@ -28,6 +28,13 @@ pub(crate) struct Group {
     /// `cardinality`: each distinct value and when it was last seen.
     #[serde(default)]
     pub(crate) distinct: HashMap<String, i64>,
+    /// `metric`: values arrived since the last evaluation (a percentile is computed once
+    /// per batch, not once per event).
+    #[serde(skip)]
+    pub(crate) dirty: bool,
+    /// `metric`: the bucket (event time) it was last evaluated in.
+    #[serde(skip)]
+    pub(crate) evaluated: i64,
 }
 
 impl Group {
@@ -43,6 +50,8 @@ impl Group {
             samples: Vec::new(),
             terms: HashSet::new(),
             distinct: HashMap::new(),
+            dirty: false,
+            evaluated: i64::MIN,
         }
     }
 }

@@ -172,6 +172,10 @@ impl Transform for Alert {
         vec!["alerts".into()]
     }
 
+    fn ordered(&self) -> bool {
+        true
+    }
+
     fn ticks(&self) -> bool {
         self.rules.iter().any(|r| !r.kind.one_shot())
     }

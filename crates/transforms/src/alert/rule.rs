@@ -253,10 +253,10 @@ fn stat(values: &mut [f64], s: Stat) -> Option<f64> {
         Stat::Min => values.iter().copied().fold(f64::INFINITY, f64::min),
         Stat::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         Stat::Percentile(p) => {
-            values.sort_by(f64::total_cmp);
-            // Nearest rank.
+            // Nearest rank, found without sorting everything.
             let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
-            values[rank.clamp(1, values.len()) - 1]
+            let k = rank.clamp(1, values.len()) - 1;
+            *values.select_nth_unstable_by(k, f64::total_cmp).1
         }
     })
 }
@@ -411,6 +411,12 @@ impl Rule {
             out.push(alert(self, g, "firing", 1.0, at));
             return;
         }
+        if self.kind == Kind::Flatline && !g.firing {
+            // The quiet spell this event ends, seen from the event itself: a replayed
+            // file reports the gap as the live stream's clock would have.
+            self.settle(g, at);
+            self.quiet(g, at, out);
+        }
         if !g.window.add(at, value) {
             return;
         }
@@ -433,6 +439,18 @@ impl Rule {
             // Events only ever end a flatline; the sweep sees that.
             return;
         }
+        if self.kind == Kind::Metric {
+            // A percentile is computed at most once per bucket of event time (and at the
+            // end of each batch), not once per event: a replayed file, in big batches,
+            // then alerts at the same moments as the live stream.
+            let bucket = at.div_euclid((self.window_ms() / BUCKETS as i64).max(1));
+            if bucket == g.evaluated {
+                g.dirty = true;
+                return;
+            }
+            g.evaluated = bucket;
+            g.dirty = false;
+        }
         let (measure, holds) = self.measure(g);
         if holds && (self.kind == Kind::Any || !g.firing) && !self.cooling(g, at) {
             g.firing = self.kind != Kind::Any;
@@ -451,9 +469,21 @@ impl Rule {
     pub(crate) fn sweep(&self, i: usize, t: i64, tick: bool, st: &mut State, out: &mut Vec<Event>) {
         let check_quiet = tick && self.kind == Kind::Flatline;
         for g in st.groups[i].values_mut() {
-            if !(g.firing || check_quiet) {
+            if !(g.firing || check_quiet || g.dirty) {
                 continue;
             }
+            if g.dirty && !g.firing {
+                g.dirty = false;
+                let at = g.last_seen;
+                let (measure, holds) = self.measure(g);
+                if holds && !g.firing && !self.cooling(g, at) {
+                    g.firing = true;
+                    g.last_fired_ms = Some(at);
+                    out.push(alert(self, g, "firing", measure, at));
+                }
+                continue;
+            }
+            g.dirty = false;
             self.settle(g, t);
             let (measure, holds) = self.measure(g);
             if g.firing && !holds {
@@ -461,15 +491,23 @@ impl Rule {
                 out.push(alert(self, g, "resolved", measure, t));
                 g.samples.clear();
                 g.first_seen = None;
-            } else if !g.firing
-                && holds
-                && t >= g.born.saturating_add(self.window_ms())
-                && !self.cooling(g, t)
-            {
-                g.firing = true;
-                g.last_fired_ms = Some(t);
-                out.push(alert(self, g, "firing", measure, t));
+            } else if !g.firing {
+                self.quiet(g, t, out);
             }
+        }
+    }
+
+    /// Fires a flatline group that has been below its threshold at event time `t` for a
+    /// whole window since it was first seen. The alert is dated when the quiet began to
+    /// count (a window after the last event), whether the clock or a late event found it.
+    fn quiet(&self, g: &mut Group, t: i64, out: &mut Vec<Event>) {
+        let (measure, holds) = self.measure(g);
+        let w = self.window_ms();
+        let since = g.last_seen.saturating_add(w).min(t);
+        if holds && t >= g.born.saturating_add(w) && !self.cooling(g, since) {
+            g.firing = true;
+            g.last_fired_ms = Some(since);
+            out.push(alert(self, g, "firing", measure, since));
         }
     }
 

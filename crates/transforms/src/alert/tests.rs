@@ -620,3 +620,25 @@ learning = "1m"
         .to_string_lossy()
         .contains("never seen before"));
 }
+
+#[test]
+fn a_replayed_gap_trips_flatline_as_the_live_clock_would() {
+    let n = node(
+        "type = \"alert\"\n[rules.silence]\nkind = \"flatline\"\nthreshold = 1\nwindow = \"5m\"\n",
+    );
+    let ev = |s: i64| at(s, &[("message", "tick".into())]);
+    // One event a minute for an hour, then 20 minutes of nothing, then more: all at
+    // once, as a replayed file arrives.
+    let mut b: Vec<Event> = (0..60).map(|m| ev(m * 60)).collect();
+    b.extend((80..85).map(|m| ev(m * 60)));
+    let (_, a) = run(&n, b);
+    let states: Vec<String> = a.iter().map(state).collect();
+    assert_eq!(states, ["firing", "resolved"], "{a:?}");
+    // Dated five minutes after the last event before the gap (minute 59).
+    assert_eq!(
+        get(&a[0], "@timestamp"),
+        Some(&Value::Timestamp(
+            chrono::DateTime::from_timestamp(1_764_500_000 + 64 * 60, 0).unwrap()
+        ))
+    );
+}

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Values kept per bucket at most, for percentiles (a uniform sample beyond it).
-const MAX_VALUES_PER_BUCKET: usize = 512;
+const MAX_VALUES_PER_BUCKET: usize = 64;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Bucket {
