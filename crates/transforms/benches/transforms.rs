@@ -1,5 +1,6 @@
 //! Per-transform cost on the mission's Django line, and the whole studio chain
-//! (config/default.toml's transforms in order), next to the syslog decode it follows.
+//! (config/default.toml's transforms in order), next to the syslog decode it follows;
+//! then what the studio alert pack, the anomaly model and template mining add.
 //!
 //! Events are what the syslog source makes of an RFC 5424 line carrying the Django
 //! record, in batches of [`BATCH`] as the pipeline moves them. Every time is per batch
@@ -140,13 +141,20 @@ fn bench(c: &mut Criterion) {
         "timings",
         "request_ids",
         "cat_security",
+        "client_ip_field",
+        "client_ip",
         "cat_audit",
         "cat_performance",
         "cat_system",
         "cat_application",
         "redact",
     ];
-    assert_eq!(order.len(), transforms.len(), "the studio chain changed");
+    // The monitor (alert) is measured on its own below.
+    assert_eq!(
+        order.len() + 1,
+        transforms.len(),
+        "the studio chain changed"
+    );
     let nodes: Vec<TransformNode> = order
         .iter()
         .map(|id| from_table(transforms[*id].as_table().unwrap().clone()))
@@ -164,6 +172,47 @@ fn bench(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+
+    // What the issue-15 transforms add per event, on events the studio chain made: the
+    // `studio` alert pack, the anomaly model, template mining, and the three together.
+    let studio = |_: ()| {
+        let mut b = batch(&[]);
+        for n in &chain {
+            apply(n, &mut b);
+        }
+        b
+    };
+    let pack = node("type = \"alert\"\npacks = [\"studio\"]");
+    let anomaly = node("type = \"anomaly\"");
+    let template = node("type = \"template\"");
+    let extra: [(&str, Vec<&TransformNode>); 4] = [
+        ("studio_pack", vec![&pack]),
+        ("anomaly", vec![&anomaly]),
+        ("template", vec![&template]),
+        ("pack_anomaly_template", vec![&pack, &anomaly, &template]),
+    ];
+    for (name, run) in &extra {
+        g.bench_function(*name, |b| {
+            b.iter_batched(
+                || studio(()),
+                |mut events| {
+                    for n in run {
+                        n.transform.apply(
+                            &mut events,
+                            &mut Run {
+                                when: None,
+                                named: &mut [Vec::new()],
+                                findings: &mut [],
+                                errors: &mut [],
+                            },
+                        );
+                    }
+                    events
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
     g.finish();
 }
 

@@ -21,7 +21,11 @@ pub(crate) struct Group {
     pub(crate) last_seen: i64,
     /// The group's first event ever: `flatline` waits one window from it.
     pub(crate) born: i64,
+    /// The latest messages (a ring of [`SAMPLES`]; `sample_next` is the oldest once
+    /// full). Read them through [`Group::samples_in_order`].
     pub(crate) samples: Vec<String>,
+    #[serde(default)]
+    pub(crate) sample_next: usize,
     /// `new_term`: the values seen.
     #[serde(default)]
     pub(crate) terms: HashSet<String>,
@@ -37,7 +41,45 @@ pub(crate) struct Group {
     pub(crate) evaluated: i64,
 }
 
+/// Sample messages an alert carries.
+pub(crate) const SAMPLES: usize = 3;
+/// Characters of a sample kept.
+const SAMPLE_CHARS: usize = 500;
+
 impl Group {
+    /// Keeps `m` among the latest samples, reusing the oldest one's memory.
+    pub(crate) fn sample(&mut self, m: &str) {
+        let cut = m
+            .char_indices()
+            .nth(SAMPLE_CHARS)
+            .map_or(m, |(i, _)| &m[..i]);
+        if self.samples.len() < SAMPLES {
+            self.samples.push(cut.to_owned());
+            return;
+        }
+        let i = self.sample_next % SAMPLES;
+        self.samples[i].clear();
+        self.samples[i].push_str(cut);
+        self.sample_next = (i + 1) % SAMPLES;
+    }
+
+    /// The samples, oldest first.
+    pub(crate) fn samples_in_order(&self) -> impl Iterator<Item = &String> {
+        let n = self.samples.len();
+        let start = if n < SAMPLES {
+            0
+        } else {
+            self.sample_next % SAMPLES
+        };
+        (0..n).map(move |k| &self.samples[(start + k) % n])
+    }
+
+    /// Forgets the samples (an episode ended).
+    pub(crate) fn clear_samples(&mut self) {
+        self.samples.clear();
+        self.sample_next = 0;
+    }
+
     pub(crate) fn new(values: Map, window: Window, at: i64) -> Self {
         Group {
             values,
@@ -48,6 +90,7 @@ impl Group {
             last_seen: at,
             born: at,
             samples: Vec::new(),
+            sample_next: 0,
             terms: HashSet::new(),
             distinct: HashMap::new(),
             dirty: false,

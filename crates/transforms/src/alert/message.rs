@@ -15,7 +15,7 @@ fn ts(ms: i64) -> Value {
 fn what(r: &Rule, g: &Group, measure: f64) -> String {
     let window = humantime(r.window);
     match r.kind {
-        Kind::Any => match g.samples.last() {
+        Kind::Any => match g.samples_in_order().last() {
             Some(m) => m.clone(),
             None => "a matching event".to_owned(),
         },
@@ -88,7 +88,11 @@ pub(crate) fn alert(r: &Rule, g: &Group, state: &str, measure: f64, at_ms: i64) 
     a.insert("last_seen".into(), ts(g.last_seen));
     a.insert(
         "samples".into(),
-        Value::Array(g.samples.iter().map(|s| Value::from(s.as_str())).collect()),
+        Value::Array(
+            g.samples_in_order()
+                .map(|s| Value::from(s.as_str()))
+                .collect(),
+        ),
     );
     let mut ev = Event::new();
     let f = ev.fields_mut();

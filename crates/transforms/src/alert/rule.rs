@@ -11,8 +11,6 @@ use std::time::Duration;
 
 /// Buckets per window.
 const BUCKETS: usize = 60;
-/// Sample messages an alert carries.
-const SAMPLES: usize = 3;
 
 /// What a rule looks for.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -147,6 +145,8 @@ pub(crate) struct Rule {
     max_terms: usize,
     /// The settings that shape its state: saved state is dropped when they change.
     pub(crate) fingerprint: String,
+    /// `message`, for samples.
+    message: FieldPath,
 }
 
 impl RuleConfig {
@@ -240,6 +240,7 @@ impl RuleConfig {
             learning_ms: i64::try_from(self.learning.0.as_millis()).unwrap_or(i64::MAX),
             max_terms: self.max_terms.max(1),
             fingerprint,
+            message: FieldPath::from_segments(["message"]),
         })
     }
 }
@@ -407,7 +408,8 @@ impl Rule {
                 return;
             }
             g.first_seen = Some(at);
-            g.samples = vec![term];
+            g.clear_samples();
+            g.samples.push(term);
             out.push(alert(self, g, "firing", 1.0, at));
             return;
         }
@@ -429,11 +431,8 @@ impl Rule {
                 *seen = (*seen).max(at);
             }
         }
-        if let Some(Value::String(m)) = e.get(&FieldPath::from_segments(["message"])) {
-            if g.samples.len() >= SAMPLES {
-                g.samples.remove(0);
-            }
-            g.samples.push(m.chars().take(500).collect());
+        if let Some(Value::String(m)) = e.get(&self.message) {
+            g.sample(m);
         }
         if self.kind == Kind::Flatline {
             // Events only ever end a flatline; the sweep sees that.
@@ -457,7 +456,7 @@ impl Rule {
             g.last_fired_ms = Some(at);
             out.push(alert(self, g, "firing", measure, at));
             if self.kind == Kind::Any {
-                g.samples.clear();
+                g.clear_samples();
                 g.first_seen = None;
             }
         }
@@ -489,7 +488,7 @@ impl Rule {
             if g.firing && !holds {
                 g.firing = false;
                 out.push(alert(self, g, "resolved", measure, t));
-                g.samples.clear();
+                g.clear_samples();
                 g.first_seen = None;
             } else if !g.firing {
                 self.quiet(g, t, out);

@@ -28,6 +28,9 @@ pub(crate) struct Window {
     ring: Vec<Bucket>,
     /// A cheap, deterministic sampler state.
     rng: u64,
+    /// The sum of every bucket's count (the whole ring), kept as buckets fill and clear.
+    #[serde(default)]
+    total: u64,
 }
 
 impl Window {
@@ -38,6 +41,7 @@ impl Window {
             head: None,
             ring: vec![Bucket::default(); len.max(1)],
             rng: 0x9e37_79b9_7f4a_7c15,
+            total: 0,
         }
     }
 
@@ -54,6 +58,7 @@ impl Window {
                 let steps = (idx - h).min(self.ring.len() as i64);
                 for k in 1..=steps {
                     let s = self.slot(h + k);
+                    self.total -= self.ring[s].count;
                     self.ring[s] = Bucket::default();
                 }
                 self.head = Some(idx);
@@ -78,6 +83,7 @@ impl Window {
         let pick = self.rng;
         let b = &mut self.ring[s];
         b.count += 1;
+        self.total += 1;
         if let Some(v) = value.filter(|v| v.is_finite()) {
             b.seen += 1;
             if b.values.len() < MAX_VALUES_PER_BUCKET {
@@ -96,6 +102,9 @@ impl Window {
     /// reference window is the `n` before the current `n`).
     pub(crate) fn count(&self, skip: usize, n: usize) -> u64 {
         let Some(head) = self.head else { return 0 };
+        if skip == 0 && n >= self.ring.len() {
+            return self.total;
+        }
         (skip..skip + n)
             .map(|k| self.ring[self.slot(head - k as i64)].count)
             .sum()
@@ -131,6 +140,13 @@ mod tests {
         assert_eq!(w.count(0, 5), 3);
         w.advance(60_000);
         assert_eq!(w.count(0, 5), 0);
+        // The running total agrees with the buckets.
+        for t in [60_100, 60_200, 61_000, 64_900] {
+            w.add(t, None);
+        }
+        w.advance(65_500);
+        assert_eq!(w.count(0, 5), (0..5).map(|k| w.count(k, 1)).sum::<u64>());
+        assert_eq!(w.count(0, 5), 2, "61.0 and 64.9 are in [61, 66)");
     }
 
     #[test]
