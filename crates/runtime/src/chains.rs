@@ -123,7 +123,7 @@ impl Stage {
     /// Restores the state saved under `data_dir` and keeps it there from now on, for a
     /// transform that has state.
     pub(crate) fn with_state(mut self, id: &str, data_dir: &std::path::Path) -> Self {
-        if self.node.transform.snapshot().is_some() {
+        if self.node.transform.stateful() {
             let file = crate::state::path(data_dir, id);
             crate::state::restore(id, self.node.transform.as_ref(), &file);
             self.state = Some(file);

@@ -97,9 +97,15 @@ source = "agent"
 type = "alert"
 inputs = ["useragent"]
 rules = { errors = { kind = "frequency", threshold = 10 } }
+[transforms.template]
+type = "template"
+inputs = ["alert"]
+[transforms.anomaly]
+type = "anomaly"
+inputs = ["template"]
 [transforms.route]
 type = "route"
-inputs = ["alert"]
+inputs = ["anomaly"]
 routes = { a = "[a]" }
 
 [sinks.file]
@@ -112,7 +118,11 @@ inputs = ["route._unmatched"]
 if = "[never]"
 [sinks.blackhole]
 type = "blackhole"
-inputs = ["route._unmatched", "alert.alerts"]
+inputs = ["route._unmatched", "alert.alerts", "anomaly.anomalies"]
+[sinks.webhook]
+type = "webhook"
+inputs = ["alert.alerts"]
+url = "http://127.0.0.1:9/hook"
 [sinks.elasticsearch]
 type = "elasticsearch"
 inputs = ["route._unmatched"]
@@ -176,7 +186,7 @@ async fn every_component_type_exports_the_standard_metric_set() {
         }
     }
     assert!(missing.is_empty(), "missing: {missing:#?}");
-    assert_eq!(running.component_list().len(), 29);
+    assert_eq!(running.component_list().len(), 32);
     running.shutdown();
     running.wait().await;
 }

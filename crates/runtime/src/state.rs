@@ -29,9 +29,7 @@ pub(crate) fn restore(id: &str, t: &dyn Transform, file: &Path) {
             return;
         }
     };
-    let result = serde_json::from_slice(&bytes)
-        .map_err(|e| e.to_string())
-        .and_then(|v| t.restore(v));
+    let result = t.restore(&bytes);
     match result {
         Ok(()) => {
             tracing::info!(component = %id, file = %file.display(), "Restored the saved state.")
@@ -43,16 +41,15 @@ pub(crate) fn restore(id: &str, t: &dyn Transform, file: &Path) {
 }
 
 /// Writes `state` to `file` atomically.
-pub(crate) fn save(file: &Path, state: &serde_json::Value) -> std::io::Result<()> {
+pub(crate) fn save(file: &Path, state: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = file.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = file.with_extension("json.tmp");
     {
-        let mut f = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
-        serde_json::to_writer(&mut f, state)?;
-        f.flush()?;
-        f.get_ref().sync_data()?;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(state)?;
+        f.sync_data()?;
     }
     std::fs::rename(&tmp, file)?;
     if let Ok(d) = std::fs::File::open(dir) {
@@ -69,8 +66,8 @@ mod tests {
     fn a_saved_state_replaces_the_old_one_whole() {
         let dir = tempfile::tempdir().unwrap();
         let f = path(dir.path(), "monitor");
-        save(&f, &serde_json::json!({"a": 1})).unwrap();
-        save(&f, &serde_json::json!({"a": 2})).unwrap();
+        save(&f, br#"{"a": 1}"#).unwrap();
+        save(&f, br#"{"a": 2}"#).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
         assert_eq!(v["a"], 2);
         assert!(!f.with_extension("json.tmp").exists());

@@ -117,16 +117,22 @@ pub trait Transform: Send + Sync + std::fmt::Debug {
     ) {
     }
 
-    /// Its state, for a transform that learns (alert windows, a model), as JSON the
-    /// runtime keeps under `data_dir/state/<id>.json` and hands back to
-    /// [`Transform::restore`] at the next start or reload. `None` when it keeps nothing.
-    fn snapshot(&self) -> Option<serde_json::Value> {
+    /// True for a transform that learns (alert windows, a model): the runtime keeps its
+    /// [`Transform::snapshot`] under `data_dir/state/<id>.json` and hands it back to
+    /// [`Transform::restore`] at the next start or reload.
+    fn stateful(&self) -> bool {
+        false
+    }
+
+    /// Its state, serialised (JSON), written straight to bytes: a model's state can be
+    /// megabytes, and a tree of JSON values would hold it twice.
+    fn snapshot(&self) -> Option<Vec<u8>> {
         None
     }
 
     /// Takes back a state [`Transform::snapshot`] wrote; an error says why it was not
     /// usable (the transform then starts afresh).
-    fn restore(&self, _state: serde_json::Value) -> Result<(), String> {
+    fn restore(&self, _state: &[u8]) -> Result<(), String> {
         Ok(())
     }
 }

@@ -148,13 +148,17 @@ impl Transform for Template {
         true
     }
 
-    fn snapshot(&self) -> Option<serde_json::Value> {
-        let d = self.drain.lock().ok()?;
-        serde_json::to_value(&*d).ok()
+    fn stateful(&self) -> bool {
+        true
     }
 
-    fn restore(&self, state: serde_json::Value) -> Result<(), String> {
-        let saved: Drain = serde_json::from_value(state).map_err(|e| e.to_string())?;
+    fn snapshot(&self) -> Option<Vec<u8>> {
+        let d = self.drain.lock().ok()?;
+        serde_json::to_vec(&*d).ok()
+    }
+
+    fn restore(&self, state: &[u8]) -> Result<(), String> {
+        let saved: Drain = serde_json::from_slice(state).map_err(|e| e.to_string())?;
         let mut d = self.drain.lock().map_err(|_| "poisoned lock".to_owned())?;
         if saved.params() != d.params() {
             return Err("the template settings changed".into());

@@ -127,12 +127,13 @@ impl Config {
 }
 
 impl Alert {
-    /// Sweeps every rule at event time `t`; on a tick also forgets idle groups.
+    /// Sweeps every rule at event time `t`, and every 30 s of event time forgets idle
+    /// groups.
     fn sweep(&self, t: i64, tick: bool, state: &mut State, alerts: &mut Vec<sluice_event::Event>) {
         for (i, r) in self.rules.iter().enumerate() {
             r.sweep(i, t, tick, state, alerts);
         }
-        if tick && t.saturating_sub(state.evicted_ms) >= EVICT_EVERY_MS {
+        if t.saturating_sub(state.evicted_ms) >= EVICT_EVERY_MS {
             state.evicted_ms = t;
             for (i, r) in self.rules.iter().enumerate() {
                 r.evict(i, t, state);
@@ -193,7 +194,11 @@ impl Transform for Alert {
         }
     }
 
-    fn snapshot(&self) -> Option<serde_json::Value> {
+    fn stateful(&self) -> bool {
+        true
+    }
+
+    fn snapshot(&self) -> Option<Vec<u8>> {
         let state = self.state.lock().ok()?;
         let snap = SnapshotRef {
             version: VERSION,
@@ -213,11 +218,11 @@ impl Transform for Alert {
                 })
                 .collect(),
         };
-        serde_json::to_value(snap).ok()
+        serde_json::to_vec(&snap).ok()
     }
 
-    fn restore(&self, v: serde_json::Value) -> Result<(), String> {
-        let mut snap: Snapshot = serde_json::from_value(v).map_err(|e| e.to_string())?;
+    fn restore(&self, v: &[u8]) -> Result<(), String> {
+        let mut snap: Snapshot = serde_json::from_slice(v).map_err(|e| e.to_string())?;
         if snap.version != VERSION {
             return Err(format!(
                 "state format {} (this build reads {VERSION})",

@@ -399,7 +399,11 @@ impl Transform for Anomaly {
         }
     }
 
-    fn snapshot(&self) -> Option<serde_json::Value> {
+    fn stateful(&self) -> bool {
+        true
+    }
+
+    fn snapshot(&self) -> Option<Vec<u8>> {
         let st = self.state.lock().ok()?;
         #[derive(Serialize)]
         struct Ref<'a> {
@@ -409,7 +413,7 @@ impl Transform for Anomaly {
             clock: Option<Clock>,
             groups: &'a HashMap<String, Group>,
         }
-        serde_json::to_value(Ref {
+        serde_json::to_vec(&Ref {
             version: 1,
             tuning: &self.tuning,
             interval_ms: self.interval_ms,
@@ -419,8 +423,8 @@ impl Transform for Anomaly {
         .ok()
     }
 
-    fn restore(&self, v: serde_json::Value) -> Result<(), String> {
-        let s: Snapshot = serde_json::from_value(v).map_err(|e| e.to_string())?;
+    fn restore(&self, v: &[u8]) -> Result<(), String> {
+        let s: Snapshot = serde_json::from_slice(v).map_err(|e| e.to_string())?;
         if s.version != 1 {
             return Err(format!("state format {} (this build reads 1)", s.version));
         }

@@ -192,13 +192,9 @@ fn the_model_survives_a_restart() {
     for m in 0..120 {
         run(&n, minute(&mut rng, m, 100, 1, 0, 120.0));
     }
-    let snap = n.transform.snapshot().unwrap();
-    let bytes = serde_json::to_vec(&snap).unwrap();
+    let bytes = n.transform.snapshot().unwrap();
     let again = node(CONFIG);
-    again
-        .transform
-        .restore(serde_json::from_slice(&bytes).unwrap())
-        .unwrap();
+    again.transform.restore(&bytes).unwrap();
     // Past warm-up already: an outage right after the restart is seen.
     let mut a = Vec::new();
     for m in 120..123 {
@@ -206,8 +202,5 @@ fn the_model_survives_a_restart() {
     }
     assert!(!a.is_empty(), "the restored model knows what is usual");
     let other = node("type = \"anomaly\"\nwarmup = 60\ntrees = 20\n");
-    assert!(other
-        .transform
-        .restore(serde_json::from_slice(&bytes).unwrap())
-        .is_err());
+    assert!(other.transform.restore(&bytes).is_err());
 }
