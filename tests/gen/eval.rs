@@ -8,11 +8,7 @@ use std::path::PathBuf;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
+    let arg = |name: &str| sluice_bench_gen::arg(&args, name);
     evaluate(&EvalOptions {
         sluice: PathBuf::from(arg("--sluice").expect("--sluice PATH")),
         out: PathBuf::from(arg("--out").expect("--out DIR")),

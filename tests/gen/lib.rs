@@ -15,6 +15,13 @@ mod evaluate;
 pub use evaluate::{evaluate, EvalOptions};
 use std::io::Write;
 
+/// The value after `--name` in `args`, for the generator's command-line tools.
+pub fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
 /// One injected incident: `[start, end)` in Unix seconds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Incident {

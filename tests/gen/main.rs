@@ -7,11 +7,7 @@ use sluice_bench_gen::{generate, incidents_json, plan, Format, Options};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
+    let arg = |name: &str| sluice_bench_gen::arg(&args, name);
     let o = Options {
         start: 1_795_392_000,
         days: arg("--days").map_or(7, |d| d.parse().expect("--days N")),

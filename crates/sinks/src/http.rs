@@ -15,8 +15,6 @@ pub(crate) async fn connect(
         .await
         .map_err(|err| format!("cannot connect to {}: {err}", e.addr))?;
     let _ = stream.set_nodelay(true);
-    let handshake_failed =
-        |err: hyper::Error| format!("HTTP handshake with {} failed: {err}", e.addr);
     match tls {
         Some(tls) if e.tls => {
             let name = rustls::pki_types::ServerName::try_from(e.host.clone())
@@ -25,20 +23,20 @@ pub(crate) async fn connect(
                 .connect(name, stream)
                 .await
                 .map_err(|err| format!("TLS handshake with {} failed: {err}", e.addr))?;
-            let (send, conn) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                    .await
-                    .map_err(handshake_failed)?;
-            tokio::spawn(conn);
-            Ok(send)
+            handshake(stream, &e.addr).await
         }
-        _ => {
-            let (send, conn) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                    .await
-                    .map_err(handshake_failed)?;
-            tokio::spawn(conn);
-            Ok(send)
-        }
+        _ => handshake(stream, &e.addr).await,
     }
+}
+
+/// HTTP/1.1 over `io`, the connection driven by a task of its own.
+async fn handshake<S>(io: S, addr: &str) -> Result<SendRequest<Full<Bytes>>, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
+        .await
+        .map_err(|err| format!("HTTP handshake with {addr} failed: {err}"))?;
+    tokio::spawn(conn);
+    Ok(send)
 }

@@ -130,3 +130,12 @@ impl SourceTarget {
         })
     }
 }
+
+/// A field's value as a number: integers, floats, and strings that hold one (`"250"`),
+/// as measuring transforms (alert metrics, anomaly features) read `response_time`.
+pub fn number(v: Option<&sluice_event::Value>) -> Option<f64> {
+    match v? {
+        sluice_event::Value::String(s) => s.trim().parse().ok(),
+        other => other.as_f64(),
+    }
+}

@@ -262,15 +262,6 @@ fn stat(values: &mut [f64], s: Stat) -> Option<f64> {
     })
 }
 
-fn number(v: Option<&Value>) -> Option<f64> {
-    match v? {
-        Value::Integer(n) => Some(*n as f64),
-        Value::Float(x) => Some(*x),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 impl Rule {
     fn window_ms(&self) -> i64 {
         i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX)
@@ -365,7 +356,8 @@ impl Rule {
             return;
         }
         let value = match self.kind {
-            Kind::Metric => match number(self.field.as_ref().and_then(|f| e.get(f))) {
+            Kind::Metric => match crate::common::number(self.field.as_ref().and_then(|f| e.get(f)))
+            {
                 Some(v) => Some(v),
                 None => return,
             },

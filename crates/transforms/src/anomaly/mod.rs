@@ -217,15 +217,6 @@ impl Config {
     }
 }
 
-fn number(v: Option<&Value>) -> Option<f64> {
-    match v? {
-        Value::Integer(n) => Some(*n as f64),
-        Value::Float(x) => Some(*x),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 impl Anomaly {
     fn window_of(&self, ms: i64) -> i64 {
         ms.div_euclid(self.interval_ms) * self.interval_ms
@@ -355,7 +346,7 @@ impl Transform for Anomaly {
             g.model.acc.add(
                 self.error_if.matches(e),
                 self.failed_login_if.matches(e),
-                number(e.get(&self.response_time)),
+                crate::common::number(e.get(&self.response_time)),
                 len,
             );
             if let Some(v) = g.model.last.as_ref().filter(|v| v.anomalous) {
