@@ -85,6 +85,7 @@ pub fn evaluate(e: &EvalOptions) -> serde_json::Value {
         seed,
         peak_per_min: peak,
         format: Format::Django,
+        rough: false,
     };
     let incidents = plan(&o);
     let log = out.join("studio.log");

@@ -55,6 +55,9 @@ pub struct Options {
     pub peak_per_min: f64,
     /// Line format.
     pub format: Format,
+    /// Python tracebacks after application errors, and now and then a line with bytes
+    /// that are not UTF-8 or one that is no record at all (for `sluice analyze`).
+    pub rough: bool,
 }
 
 /// Counts of what was written, for the tests' independent checks.
@@ -62,8 +65,12 @@ pub struct Options {
 pub struct Stats {
     /// Lines written.
     pub lines: u64,
-    /// Lines by level (DEBUG, INFO, WARNING, ERROR, CRITICAL).
+    /// Records by level (DEBUG, INFO, WARNING, ERROR, CRITICAL).
     pub levels: [u64; 5],
+    /// Records (a traceback is part of its record).
+    pub records: u64,
+    /// Lines that are no record and no part of one.
+    pub garbage: u64,
 }
 
 /// A small, fast, seeded generator (xorshift64*).
@@ -269,9 +276,18 @@ fn write_line(
         }
     }
     st.lines += 1;
+    st.records += 1;
     st.levels[l.level] += 1;
     Ok(())
 }
+
+/// A traceback under an application error, as Django's logger writes it.
+const TRACEBACK: &[&str] = &[
+    "Traceback (most recent call last):",
+    "  File \"/app/reports/views.py\", line 42, in report_detail",
+    "    report_id = int(request.GET[\"id\"])",
+    "ValueError: invalid literal for int() with base 10: 'abc'",
+];
 
 /// Writes the traffic of `o` with `incidents` to `out`, in time order.
 pub fn generate(
@@ -362,6 +378,30 @@ pub fn generate(
         lines.sort_by_key(|(t, _)| *t);
         for (t, l) in &lines {
             write_line(o, out, *t, l, &mut st)?;
+            if o.rough && o.format == Format::Django {
+                if l.message.starts_with("Unhandled exception") {
+                    for tb in TRACEBACK {
+                        writeln!(out, "{tb}")?;
+                        st.lines += 1;
+                    }
+                } else if l.module == "cache" && r.below(500) == 0 {
+                    // A record whose message has bytes that are not UTF-8.
+                    let ts = chrono::DateTime::from_timestamp_millis(*t).unwrap_or_default();
+                    write!(
+                        out,
+                        "DEBUG {} cache 4242 140234 Cache miss for key ",
+                        ts.format("%Y-%m-%d %H:%M:%S,%3f")
+                    )?;
+                    out.write_all(b"user:\xff\xfe:profile\n")?;
+                    st.lines += 1;
+                    st.records += 1;
+                    st.levels[0] += 1;
+                } else if r.below(20_000) == 0 {
+                    writeln!(out, "--- log rotated by an old script ---")?;
+                    st.lines += 1;
+                    st.garbage += 1;
+                }
+            }
         }
         minute += 60;
     }
@@ -388,6 +428,7 @@ mod tests {
             seed,
             peak_per_min: 60.0,
             format: Format::Django,
+            rough: false,
         }
     }
 

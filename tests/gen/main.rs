@@ -1,7 +1,9 @@
 //! `sluice-studiogen`: writes generated studio logs with injected incidents.
 //!
 //! Usage: sluice-studiogen [--days 7] [--seed 1] [--peak 120] [--format django|json]
-//!        [--incidents FILE.json] > studio.log
+//!        [--incidents FILE.json] [--rough] > studio.log
+//!
+//! `--rough` adds tracebacks, bytes that are not UTF-8 and stray lines.
 
 use sluice_bench_gen::{generate, incidents_json, plan, Format, Options};
 
@@ -18,6 +20,7 @@ fn main() {
             Some("json") => Format::Json,
             Some(f) => panic!("unknown --format {f}: django or json"),
         },
+        rough: args.iter().any(|a| a == "--rough"),
     };
     let incidents = plan(&o);
     if let Some(f) = arg("--incidents") {

@@ -47,6 +47,86 @@ pub enum Command {
     /// Disk buffers, offline (sluice must not be running on them).
     #[command(subcommand)]
     Buffer(BufferCommand),
+    /// Reports on log files, offline: errors per hour, slow requests, logins and brute
+    /// force, database trouble, message templates, CSV.
+    #[command(subcommand)]
+    Analyze(AnalyzeCommand),
+}
+
+/// What every `sluice analyze` subcommand reads, and the definitions it counts by.
+#[derive(Args, Debug, Clone)]
+pub struct AnalyzeArgs {
+    /// Files, directories, globs; `-` or nothing for stdin. Rotated sets (`studio.log`,
+    /// `.1`, `.2.gz`) are read oldest first; gzip is read transparently.
+    pub files: Vec<PathBuf>,
+    /// The input format; `auto` detects it per line.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_format: crate::analyze::InputFormat,
+    /// Slow requests: `response_time:NNNms` above this many milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub threshold: u64,
+    /// Brute force: more than COUNT failed logins from one address within WINDOW.
+    #[arg(long, default_value = "5/5m")]
+    pub brute_force: String,
+    /// Only records at or after this time (`YYYY-MM-DD HH:MM:SS` as the logs write it,
+    /// or RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only records before this time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Entries in the top lists (errors by template, patterns).
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+}
+
+/// `sluice analyze` subcommands (★ names).
+#[derive(Subcommand, Debug, Clone)]
+pub enum AnalyzeCommand {
+    /// The whole report (★ JSON with `--format json`; a table on a terminal).
+    Report {
+        #[command(flatten)]
+        args: AnalyzeArgs,
+        /// `json` or `table`; by default a table on a terminal, JSON otherwise.
+        #[arg(long, value_parser = ["json", "table"])]
+        format: Option<String>,
+    },
+    /// ERROR and CRITICAL per hour of their own timestamps.
+    Errors {
+        #[command(flatten)]
+        args: AnalyzeArgs,
+        /// Only this day (`YYYY-MM-DD`).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Requests over `--threshold`, slowest first.
+    Slow {
+        #[command(flatten)]
+        args: AnalyzeArgs,
+    },
+    /// Logins: successes, failures, success rate, brute-force addresses.
+    Auth {
+        #[command(flatten)]
+        args: AnalyzeArgs,
+    },
+    /// Database errors, connection issues, slow queries.
+    Db {
+        #[command(flatten)]
+        args: AnalyzeArgs,
+    },
+    /// The most frequent message templates (Drain), with counts.
+    Patterns {
+        #[command(flatten)]
+        args: AnalyzeArgs,
+    },
+    /// One CSV row per record: level, timestamp, module, message, response_time, ip.
+    Export {
+        #[command(flatten)]
+        args: AnalyzeArgs,
+        /// The CSV file to write.
+        #[arg(long)]
+        csv: PathBuf,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

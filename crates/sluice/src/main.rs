@@ -4,6 +4,7 @@
 //! Everything else lives in the library crates; only this crate uses `anyhow`.
 
 mod admin;
+mod analyze;
 mod buffer;
 mod cli;
 mod dead_letters;
@@ -31,6 +32,13 @@ fn main() -> ExitCode {
         cli::Command::DeadLetters(cmd) => dead_letters::main(cmd),
         cli::Command::Buffer(cmd) => buffer::main(cmd),
         cli::Command::Convert(args) => convert(args),
+        cli::Command::Analyze(cmd) => match analyze::main(cmd) {
+            Ok(code) => ExitCode::from(code as u8),
+            Err(e) => {
+                eprintln!("sluice analyze: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         cli::Command::Test(args) => {
             test_cmd::main(&args.config, args.pipeline_base.as_deref(), &args.cases)
         }

@@ -6,6 +6,7 @@ mod support;
 
 mod adversarial;
 mod alerts;
+mod analyze;
 mod beats;
 mod cli;
 mod deploy;

@@ -1,0 +1,282 @@
+//! `sluice analyze`: the mission's log reports, offline, right, and streaming (★
+//! subcommands `report`, `errors`, `slow`, `auth`, `db`, `patterns`, `export`).
+//!
+//! One pass over the files (oldest first within a rotated set, gzip read transparently)
+//! reads each line as the start of a record, a traceback line joined to the record before
+//! it, or an unparsed line (counted, never fatal; invalid UTF-8 is read lossily), and
+//! counts what the report needs. Memory is bounded by the report, not the input (see
+//! `report.rs`). Definitions are the seed's, corrected: errors per hour of their own
+//! timestamp, slow requests above any `--threshold`, errors grouped by template (Drain,
+//! the template transform's miner) rather than by text that carries request ids, brute
+//! force as more than N failures from one address inside a window.
+
+mod input;
+mod line;
+mod report;
+
+pub(crate) use line::Format as InputFormat;
+
+use crate::cli::{AnalyzeArgs, AnalyzeCommand};
+use line::{Line, Record};
+use report::{Report, Settings};
+use std::io::{BufRead, Write};
+
+/// `5/5m` -> (5, 300).
+fn burst(s: &str) -> anyhow::Result<(usize, i64)> {
+    let (n, d) = s
+        .split_once('/')
+        .ok_or_else(|| anyhow::anyhow!("--brute-force {s}: write COUNT/WINDOW, such as 5/5m"))?;
+    let n = n
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--brute-force {s}: `{n}` is not a count"))?;
+    let d = sluice_core::config::parse_duration(d)
+        .map_err(|e| anyhow::anyhow!("--brute-force {s}: {e}"))?;
+    Ok((n, d.as_secs() as i64))
+}
+
+fn time_arg(name: &str, v: Option<&str>) -> anyhow::Result<Option<chrono::NaiveDateTime>> {
+    v.map(|s| {
+        line::time_of(s)
+            .ok_or_else(|| anyhow::anyhow!("{name} {s}: write YYYY-MM-DD HH:MM:SS or RFC 3339"))
+    })
+    .transpose()
+}
+
+/// Reads every file of `a`, calling `each` on every whole record kept by the time range.
+fn scan(
+    a: &AnalyzeArgs,
+    report: &mut Report,
+    mut each: impl FnMut(&mut Report, &Record),
+) -> anyhow::Result<()> {
+    let mut buf = Vec::with_capacity(4096);
+    for path in input::expand(&a.files)? {
+        let mut r = input::open(&path)?;
+        let mut pending: Option<Record> = None;
+        loop {
+            buf.clear();
+            if r.read_until(b'\n', &mut buf)? == 0 {
+                break;
+            }
+            report.lines += 1;
+            let text = String::from_utf8_lossy(&buf);
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            match line::read(text, a.input_format) {
+                Line::Start(rec) => {
+                    if let Some(p) = pending.take() {
+                        if report.wanted(&p) {
+                            each(report, &p);
+                        }
+                    }
+                    pending = Some(rec);
+                }
+                Line::More => match &mut pending {
+                    Some(p) if !text.trim().is_empty() => {
+                        p.message.push('\n');
+                        p.message.push_str(text);
+                    }
+                    Some(_) => {}
+                    None => report.unparsed += u64::from(!text.trim().is_empty()),
+                },
+                Line::Unparsed => report.unparsed += 1,
+            }
+        }
+        if let Some(p) = pending.take() {
+            if report.wanted(&p) {
+                each(report, &p);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn settings(a: &AnalyzeArgs) -> anyhow::Result<Settings> {
+    let (n, secs) = burst(&a.brute_force)?;
+    Ok(Settings {
+        threshold_ms: a.threshold,
+        burst: n,
+        burst_secs: secs,
+        since: time_arg("--since", a.since.as_deref())?,
+        until: time_arg("--until", a.until.as_deref())?,
+        top: a.top,
+    })
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Runs one `sluice analyze` subcommand; the exit code.
+pub(crate) fn main(cmd: AnalyzeCommand) -> anyhow::Result<i32> {
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    match cmd {
+        AnalyzeCommand::Report { args, format } => {
+            let mut rep = Report::new(settings(&args)?);
+            scan(&args, &mut rep, |r, rec| r.add(rec))?;
+            let j = rep.json();
+            let table = match format {
+                Some(f) => f == "table",
+                None => std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            };
+            if table {
+                write!(out, "{}", report_table(&j))?;
+            } else {
+                writeln!(out, "{}", serde_json::to_string_pretty(&j)?)?;
+            }
+        }
+        AnalyzeCommand::Errors { args, date } => {
+            let mut rep = Report::new(settings(&args)?);
+            scan(&args, &mut rep, |r, rec| r.add(rec))?;
+            for h in rep.json()["errors_by_hour"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let hour = h["hour"].as_str().unwrap_or("");
+                if date.as_deref().is_none_or(|d| hour.starts_with(d)) {
+                    writeln!(out, "{}  {}", hour, h["count"])?;
+                }
+            }
+        }
+        AnalyzeCommand::Slow { args } => section(&args, "slow_requests", &mut out)?,
+        AnalyzeCommand::Auth { args } => section(&args, "auth", &mut out)?,
+        AnalyzeCommand::Db { args } => section(&args, "database", &mut out)?,
+        AnalyzeCommand::Patterns { args } => {
+            let mut rep = Report::new(settings(&args)?);
+            let mut d = sluice_parse::drain::Drain::new(sluice_parse::drain::Params::default());
+            let mut counts: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+            scan(&args, &mut rep, |_, rec| {
+                let f = d.add(rec.message.lines().next().unwrap_or(""));
+                *counts.entry(f.id).or_default() += 1;
+            })?;
+            let mut all: Vec<(u64, String)> = d
+                .clusters()
+                .map(|(id, t, _)| (counts.get(&id).copied().unwrap_or(0), t))
+                .collect();
+            all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            for (n, t) in all.iter().take(args.top) {
+                writeln!(out, "{n:>10}  {t}")?;
+            }
+        }
+        AnalyzeCommand::Export { args, csv } => {
+            let mut rep = Report::new(settings(&args)?);
+            let mut w = std::io::BufWriter::new(
+                std::fs::File::create(&csv)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", csv.display()))?,
+            );
+            writeln!(w, "level,timestamp,module,message,response_time,ip")?;
+            let mut err = None;
+            scan(&args, &mut rep, |_, rec| {
+                let row = format!(
+                    "{},{},{},{},{},{}",
+                    rec.level.map_or("", |l| line::LEVELS[l]),
+                    rec.time
+                        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
+                        .unwrap_or_default(),
+                    csv_field(&rec.module),
+                    csv_field(&rec.message),
+                    report::response_time(&rec.message)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                    rec.ip
+                        .clone()
+                        .or_else(|| report::ipv4(&rec.message).map(str::to_owned))
+                        .unwrap_or_default(),
+                );
+                if let Err(e) = writeln!(w, "{row}") {
+                    err.get_or_insert(e);
+                }
+            })?;
+            if let Some(e) = err {
+                anyhow::bail!("{}: {e}", csv.display());
+            }
+            w.flush()?;
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn section(args: &AnalyzeArgs, key: &str, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut rep = Report::new(settings(args)?);
+    scan(args, &mut rep, |r, rec| r.add(rec))?;
+    writeln!(out, "{}", serde_json::to_string_pretty(&rep.json()[key])?)?;
+    Ok(())
+}
+
+/// The report for people.
+fn report_table(j: &serde_json::Value) -> String {
+    let mut s = String::new();
+    use std::fmt::Write;
+    let _ = writeln!(
+        s,
+        "lines {}  events {}  unparsed {}",
+        j["lines"], j["events"], j["unparsed"]
+    );
+    let _ = writeln!(s, "\nlevels");
+    for (k, v) in j["levels"].as_object().into_iter().flatten() {
+        let _ = writeln!(s, "  {k:<9} {v:>10}");
+    }
+    let _ = writeln!(s, "\nerrors by hour");
+    for h in j["errors_by_hour"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "  {}  {:>6}",
+            h["hour"].as_str().unwrap_or(""),
+            h["count"]
+        );
+    }
+    let _ = writeln!(s, "\ntop errors");
+    for e in j["top_errors"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "  {:>6}  {}",
+            e["count"],
+            e["template"].as_str().unwrap_or("")
+        );
+    }
+    let sr = &j["slow_requests"];
+    let _ = writeln!(
+        s,
+        "\nslow requests over {} ms: {}",
+        sr["threshold_ms"], sr["count"]
+    );
+    for r in sr["slowest"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "  {:>7} ms  {}  {}",
+            r["response_time"],
+            r["timestamp"].as_str().unwrap_or(""),
+            r["message"].as_str().unwrap_or("")
+        );
+    }
+    let a = &j["auth"];
+    let _ = writeln!(
+        s,
+        "\nlogins: {} succeeded, {} failed (success rate {:.3})",
+        a["success"],
+        a["failed"],
+        a["success_rate"].as_f64().unwrap_or(0.0)
+    );
+    for b in a["brute_force"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "  brute force from {}: {} failures, {} to {}",
+            b["ip"].as_str().unwrap_or(""),
+            b["failures"],
+            b["first"].as_str().unwrap_or(""),
+            b["last"].as_str().unwrap_or("")
+        );
+    }
+    let d = &j["database"];
+    let _ = writeln!(
+        s,
+        "\ndatabase: {} errors, {} connection issues, {} slow queries",
+        d["errors"], d["connection_issues"], d["slow_queries"]
+    );
+    s
+}

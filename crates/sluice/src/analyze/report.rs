@@ -1,0 +1,266 @@
+//! The report's figures, counted as records stream past: memory bounded by the report
+//! (counters, an hourly histogram, the top-K slowest, templates of errors), not by the
+//! input, except for failed logins, which are kept (time and address) to find bursts.
+
+use super::line::{Record, LEVELS};
+use chrono::{NaiveDateTime, Timelike};
+use sluice_parse::drain::{Drain, Params};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
+/// Slow requests listed at most.
+const SLOWEST: usize = 10;
+/// Failed logins kept at most for burst detection (about 100 MB).
+const MAX_FAILURES: usize = 2_000_000;
+
+/// What the user can change about the definitions.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    /// `slow_requests`: response times above it.
+    pub(crate) threshold_ms: u64,
+    /// `brute_force`: more than this many failed logins ...
+    pub(crate) burst: usize,
+    /// ... within this many seconds.
+    pub(crate) burst_secs: i64,
+    pub(crate) since: Option<NaiveDateTime>,
+    pub(crate) until: Option<NaiveDateTime>,
+    pub(crate) top: usize,
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Slow {
+    // Smallest first in the heap (Reverse order kept by negating): see `push_slow`.
+    neg_ms: std::cmp::Reverse<u64>,
+    time: String,
+    message: String,
+}
+
+/// The counts.
+pub(crate) struct Report {
+    s: Settings,
+    pub(crate) lines: u64,
+    pub(crate) events: u64,
+    pub(crate) unparsed: u64,
+    levels: [u64; 5],
+    errors_by_hour: BTreeMap<NaiveDateTime, u64>,
+    drain: Drain,
+    examples: HashMap<u64, (u64, String)>,
+    slow_count: u64,
+    slowest: BinaryHeap<Slow>,
+    auth_success: u64,
+    auth_failed: u64,
+    failures: Vec<(NaiveDateTime, String)>,
+    failures_dropped: u64,
+    db_errors: u64,
+    db_connection: u64,
+    db_slow: u64,
+    lower: String,
+}
+
+/// `response_time:NNNms` (or `=`).
+pub(crate) fn response_time(m: &str) -> Option<u64> {
+    let i = m.find("response_time")?;
+    let rest = m[i + "response_time".len()..].strip_prefix([':', '='])?;
+    let digits: &str = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
+    rest[digits.len()..]
+        .starts_with("ms")
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+/// The first IPv4 address in `m`.
+pub(crate) fn ipv4(m: &str) -> Option<&str> {
+    let b = m.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit()
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric() && b[i - 1] != b'.')
+        {
+            let mut j = i;
+            let mut dots = 0;
+            while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
+                dots += usize::from(b[j] == b'.');
+                j += 1;
+            }
+            let cand = m[i..j].trim_end_matches('.');
+            if dots >= 3
+                && cand.split('.').count() == 4
+                && cand
+                    .split('.')
+                    .all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u8>().is_ok())
+            {
+                return Some(cand);
+            }
+            i = j;
+        }
+        i += 1;
+    }
+    None
+}
+
+impl Report {
+    pub(crate) fn new(s: Settings) -> Self {
+        Report {
+            s,
+            lines: 0,
+            events: 0,
+            unparsed: 0,
+            levels: [0; 5],
+            errors_by_hour: BTreeMap::new(),
+            drain: Drain::new(Params::default()),
+            examples: HashMap::new(),
+            slow_count: 0,
+            slowest: BinaryHeap::new(),
+            auth_success: 0,
+            auth_failed: 0,
+            failures: Vec::new(),
+            failures_dropped: 0,
+            db_errors: 0,
+            db_connection: 0,
+            db_slow: 0,
+            lower: String::new(),
+        }
+    }
+
+    /// False for a record outside `--since`/`--until` (a record without a time is kept).
+    pub(crate) fn wanted(&self, r: &Record) -> bool {
+        match r.time {
+            Some(t) => self.s.since.is_none_or(|s| t >= s) && self.s.until.is_none_or(|u| t < u),
+            None => true,
+        }
+    }
+
+    /// Counts one whole record (its message with any traceback joined).
+    pub(crate) fn add(&mut self, r: &Record) {
+        self.events += 1;
+        if let Some(l) = r.level {
+            self.levels[l] += 1;
+        }
+        let time = r
+            .time
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
+            .unwrap_or_default();
+        let first_line = r.message.lines().next().unwrap_or("");
+        if r.level.is_some_and(|l| l >= 3) {
+            if let Some(t) = r.time {
+                let hour = t
+                    .with_minute(0)
+                    .and_then(|t| t.with_second(0))
+                    .and_then(|t| t.with_nanosecond(0))
+                    .unwrap_or(t);
+                *self.errors_by_hour.entry(hour).or_default() += 1;
+            }
+            let f = self.drain.add(first_line);
+            let e = self
+                .examples
+                .entry(f.id)
+                .or_insert((0, first_line.chars().take(300).collect()));
+            e.0 += 1;
+        }
+        if let Some(ms) = response_time(&r.message) {
+            if ms > self.s.threshold_ms {
+                self.slow_count += 1;
+                self.slowest.push(Slow {
+                    neg_ms: std::cmp::Reverse(ms),
+                    time: time.clone(),
+                    message: first_line.chars().take(300).collect(),
+                });
+                if self.slowest.len() > SLOWEST {
+                    self.slowest.pop();
+                }
+            }
+        }
+        self.lower.clear();
+        self.lower.push_str(&r.message);
+        self.lower.make_ascii_lowercase();
+        let m = self.lower.as_str();
+        if m.contains("login") {
+            if m.contains("failed") || m.contains("failure") {
+                self.auth_failed += 1;
+                let ip = r.ip.clone().or_else(|| ipv4(&r.message).map(str::to_owned));
+                if let (Some(t), Some(ip)) = (r.time, ip) {
+                    if self.failures.len() < MAX_FAILURES {
+                        self.failures.push((t, ip));
+                    } else {
+                        self.failures_dropped += 1;
+                    }
+                }
+            } else if m.contains("success") || m.contains("succeeded") {
+                self.auth_success += 1;
+            }
+        }
+        if m.contains("database") && m.contains("error") {
+            self.db_errors += 1;
+        }
+        if m.contains("connection") && m.contains("failed") {
+            self.db_connection += 1;
+        }
+        if m.contains("slow query") || m.contains("query time") {
+            self.db_slow += 1;
+        }
+    }
+
+    /// IPs with more than `burst` failed logins inside some `burst_secs` window:
+    /// (ip, failures in all, first, last).
+    fn brute_force(&self) -> Vec<(String, usize, NaiveDateTime, NaiveDateTime)> {
+        let mut by_ip: HashMap<&str, Vec<NaiveDateTime>> = HashMap::new();
+        for (t, ip) in &self.failures {
+            by_ip.entry(ip).or_default().push(*t);
+        }
+        let mut out = Vec::new();
+        for (ip, mut ts) in by_ip {
+            ts.sort();
+            let mut lo = 0;
+            let hit = (0..ts.len()).any(|hi| {
+                while (ts[hi] - ts[lo]).num_seconds() >= self.s.burst_secs {
+                    lo += 1;
+                }
+                hi - lo + 1 > self.s.burst
+            });
+            if hit {
+                out.push((ip.to_owned(), ts.len(), ts[0], ts[ts.len() - 1]));
+            }
+        }
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    /// The ★ JSON report.
+    pub(crate) fn json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let fmt = |t: &NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%S").to_string();
+        let mut levels = serde_json::Map::new();
+        for (l, n) in LEVELS.iter().zip(self.levels) {
+            levels.insert((*l).into(), n.into());
+        }
+        let mut top: Vec<(u64, String, String)> = self
+            .drain
+            .clusters()
+            .filter_map(|(id, t, _)| self.examples.get(&id).map(|(n, ex)| (*n, t, ex.clone())))
+            .collect();
+        top.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        top.truncate(self.s.top);
+        let mut slowest: Vec<&Slow> = self.slowest.iter().collect();
+        slowest.sort_by(|a, b| a.neg_ms.cmp(&b.neg_ms).then(a.time.cmp(&b.time)));
+        let total = self.auth_success + self.auth_failed;
+        json!({
+            "lines": self.lines,
+            "events": self.events,
+            "unparsed": self.unparsed,
+            "levels": levels,
+            "errors_by_hour": self.errors_by_hour.iter().map(|(h, n)| json!({"hour": fmt(h), "count": n})).collect::<Vec<_>>(),
+            "top_errors": top.iter().map(|(n, t, ex)| json!({"template": t, "count": n, "example": ex})).collect::<Vec<_>>(),
+            "slow_requests": {
+                "threshold_ms": self.s.threshold_ms,
+                "count": self.slow_count,
+                "slowest": slowest.iter().map(|s| json!({"timestamp": s.time, "response_time": s.neg_ms.0, "message": s.message})).collect::<Vec<_>>(),
+            },
+            "auth": {
+                "success": self.auth_success,
+                "failed": self.auth_failed,
+                "success_rate": if total == 0 { 0.0 } else { self.auth_success as f64 / total as f64 },
+                "brute_force": self.brute_force().iter().map(|(ip, n, f, l)| json!({"ip": ip, "failures": n, "first": fmt(f), "last": fmt(l)})).collect::<Vec<_>>(),
+            },
+            "database": {"errors": self.db_errors, "connection_issues": self.db_connection, "slow_queries": self.db_slow},
+        })
+    }
+}

@@ -1,0 +1,279 @@
+//! `sluice analyze` on generated studio logs (two days, diurnal traffic, incidents,
+//! tracebacks, bytes that are not UTF-8, stray lines), every figure of the report against
+//! a count made here, independently, from the generated text; and the seed's bugs, each
+//! shown fixed.
+
+use crate::support::*;
+use std::collections::{BTreeMap, HashMap};
+use std::process::Command;
+
+fn analyze(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(sluice_bin())
+        .arg("analyze")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn report(args: &[&str]) -> serde_json::Value {
+    let mut a = vec!["report", "--format", "json"];
+    a.extend_from_slice(args);
+    let (code, out, err) = analyze(&a);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// Two generated days, written as a rotated set: day one gzipped as `studio.log.1.gz`,
+/// day two as `studio.log`. Returns the directory and the whole text.
+fn generated(dir: &std::path::Path) -> Vec<u8> {
+    let o = sluice_bench_gen::Options {
+        start: 1_795_392_000,
+        days: 2,
+        seed: 5,
+        peak_per_min: 40.0,
+        format: sluice_bench_gen::Format::Django,
+        rough: true,
+    };
+    let inc = sluice_bench_gen::plan(&o);
+    let mut all = Vec::new();
+    sluice_bench_gen::generate(&o, &inc, &mut all).unwrap();
+    let cut = all
+        .windows(12)
+        .position(|w| w == b" 2026-11-24 ")
+        .map(|i| all[..i].iter().rposition(|b| *b == b'\n').unwrap() + 1)
+        .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(dir.join("studio.log.1.gz")).unwrap(),
+        flate2::Compression::fast(),
+    );
+    std::io::Write::write_all(&mut gz, &all[..cut]).unwrap();
+    gz.finish().unwrap();
+    std::fs::write(dir.join("studio.log"), &all[cut..]).unwrap();
+    all
+}
+
+const LEVELS: [&str; 5] = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
+
+#[test]
+fn every_figure_of_the_report_matches_an_independent_count() {
+    let d = tempfile::tempdir().unwrap();
+    let all = generated(d.path());
+    let text = String::from_utf8_lossy(&all);
+    // The independent count: a record starts with a level and a date.
+    let mut levels = [0u64; 5];
+    let mut by_hour: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut slow, mut slow2000, mut ok, mut failed) = (0, 0, 0, 0);
+    let (mut db, mut conn, mut queries) = (0, 0, 0);
+    let mut fails: HashMap<String, Vec<String>> = HashMap::new();
+    let mut records = 0;
+    let mut stray = 0;
+    for l in text.lines() {
+        let Some(lvl) = LEVELS
+            .iter()
+            .position(|x| l.starts_with(&format!("{x} 2026-")))
+        else {
+            if l.starts_with("---") {
+                stray += 1;
+            }
+            continue;
+        };
+        records += 1;
+        levels[lvl] += 1;
+        let rest = &l[LEVELS[lvl].len() + 1..];
+        // `asctime` (two words), module, pid, thread, then the message.
+        let msg = rest.splitn(6, ' ').nth(5).unwrap();
+        if lvl >= 3 {
+            *by_hour
+                .entry(format!("{}T{}:00:00", &rest[..10], &rest[11..13]))
+                .or_default() += 1;
+        }
+        if let Some(i) = msg.find("response_time:") {
+            let n: u64 = msg[i + 14..].split("ms").next().unwrap().parse().unwrap();
+            slow += u64::from(n > 1000);
+            slow2000 += u64::from(n > 2000);
+        }
+        let m = msg.to_lowercase();
+        if m.contains("login") && m.contains("failed") {
+            failed += 1;
+            let ip = m.rsplit(' ').next().unwrap().to_owned();
+            fails.entry(ip).or_default().push(rest[..19].to_owned());
+        } else if m.contains("login") && (m.contains("success") || m.contains("succeeded")) {
+            ok += 1;
+        }
+        db += u64::from(m.contains("database") && m.contains("error"));
+        conn += u64::from(m.contains("connection") && m.contains("failed"));
+        queries += u64::from(m.contains("slow query") || m.contains("query time"));
+    }
+    let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+    let mut brute: Vec<String> = fails
+        .iter()
+        .filter(|(_, ts)| {
+            ts.iter().enumerate().any(|(i, a)| {
+                ts[i..]
+                    .iter()
+                    .filter(|b| (t(b) - t(a)).num_seconds() < 300)
+                    .count()
+                    > 5
+            })
+        })
+        .map(|(ip, _)| ip.clone())
+        .collect();
+    brute.sort();
+
+    let r = report(&[d.path().to_str().unwrap()]);
+    assert_eq!(r["lines"], text.lines().count(), "every line, both files");
+    assert_eq!(r["events"], records);
+    assert_eq!(r["unparsed"], stray);
+    assert!(stray > 0, "the generator wrote stray lines");
+    for (i, l) in LEVELS.iter().enumerate() {
+        assert_eq!(r["levels"][l], levels[i], "{l}");
+    }
+    let hours: BTreeMap<String, u64> = r["errors_by_hour"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["hour"].as_str().unwrap().to_owned(),
+                h["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(hours, by_hour);
+    assert_eq!(r["slow_requests"]["count"], slow);
+    assert_eq!(r["auth"]["failed"], failed);
+    assert_eq!(r["auth"]["success"], ok);
+    assert_eq!(r["database"]["errors"], db);
+    assert_eq!(r["database"]["connection_issues"], conn);
+    assert_eq!(r["database"]["slow_queries"], queries);
+    let got: Vec<String> = r["auth"]["brute_force"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["ip"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(got, brute);
+    assert_eq!(got, ["203.0.113.77"], "the injected bursts, nothing else");
+
+    // The seed's bugs.
+    // 1. Errors by hour, not by day: both days' hours, each its own entry.
+    assert!(hours.len() > 24, "{hours:?}");
+    // 2. `slow 2000` finds the requests over 2000 ms (the seed grepped for ">1000").
+    let s2000 = report(&["--threshold", "2000", d.path().to_str().unwrap()]);
+    assert_eq!(s2000["slow_requests"]["count"], slow2000);
+    assert!(slow2000 > 0);
+    let (code, out, _) = analyze(&["slow", "--threshold", "2000", d.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"threshold_ms\": 2000"), "{out}");
+    // 3. Django's `asctime` with `,mmm`, tracebacks and bytes that are not UTF-8 break
+    //    nothing: every record was read (above), the tracebacks joined theirs.
+    // 4. Errors grouped by template: the request ids do not make each count 1.
+    let view = r["top_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["template"]
+                .as_str()
+                .unwrap()
+                .starts_with("Unhandled exception")
+        })
+        .unwrap();
+    let seen = text.matches("Unhandled exception in view").count() as u64;
+    assert_eq!(view["count"], seen, "{view}");
+    assert!(seen > 1);
+    // The request id, different in every one, is a wildcard of the template.
+    assert!(
+        view["template"].as_str().unwrap().ends_with("int() <*>"),
+        "{view}"
+    );
+}
+
+#[test]
+fn brute_force_needs_the_failures_inside_one_window() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("security.log");
+    let mut text = String::new();
+    // Six failures from .1 spread over an hour: not a burst (the seed counted all time).
+    for m in 0..6 {
+        text.push_str(&format!(
+            "WARNING 2026-11-24 10:{:02}:00,000 accounts 1 2 Failed login for bob from 10.0.0.1\n",
+            m * 10
+        ));
+    }
+    // Six failures from .2 within two minutes: a burst. JSON, as the security log.
+    for s in 0..6 {
+        text.push_str(&format!(
+            "{{\"levelname\": \"WARNING\", \"asctime\": \"2026-11-24 11:0{}:{:02},000\", \"message\": \"Login failed\", \"ip\": \"10.0.0.2\"}}\n",
+            s / 3,
+            (s % 3) * 20
+        ));
+    }
+    std::fs::write(&f, text).unwrap();
+    let r = report(&[f.to_str().unwrap()]);
+    assert_eq!(r["auth"]["failed"], 12);
+    let b = &r["auth"]["brute_force"];
+    assert_eq!(b.as_array().unwrap().len(), 1, "{b}");
+    assert_eq!(b[0]["ip"], "10.0.0.2");
+    assert_eq!(b[0]["first"], "2026-11-24T11:00:00");
+    // The window is an option: 5 in an hour and more flags .1 as well.
+    let r = report(&["--brute-force", "5/1h", f.to_str().unwrap()]);
+    assert_eq!(r["auth"]["brute_force"].as_array().unwrap().len(), 2);
+    // A bad option says which and how.
+    let (code, _, err) = analyze(&["report", "--brute-force", "lots", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--brute-force lots"), "{err}");
+}
+
+#[test]
+fn since_until_patterns_and_csv() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("studio.log");
+    std::fs::write(
+        &f,
+        "INFO 2026-11-24 09:59:59,000 views 1 2 GET /a 200 response_time:10ms request_id=req-1\n\
+         ERROR 2026-11-24 10:00:00,000 views 1 2 Database error: timeout request_id=req-2\n\
+         Traceback (most recent call last):\n  File \"x.py\", line 1, in f\nValueError: bad, \"quoted\"\n\
+         ERROR 2026-11-24 10:30:00,000 views 1 2 Database error: timeout request_id=req-3\n\
+         INFO 2026-11-24 11:00:00,000 views 1 2 GET /b 200 response_time:1500ms request_id=req-4\n",
+    )
+    .unwrap();
+    let r = report(&[
+        "--since",
+        "2026-11-24 10:00:00",
+        "--until",
+        "2026-11-24T11:00:00Z",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(r["events"], 2);
+    assert_eq!(r["errors_by_hour"][0]["count"], 2);
+    assert_eq!(r["top_errors"][0]["count"], 2);
+    assert_eq!(
+        r["top_errors"][0]["template"],
+        "Database error: timeout <*>"
+    );
+    let (code, out, _) = analyze(&["patterns", f.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.lines().next().unwrap().contains("2  "), "{out}");
+    let csv = d.path().join("out.csv");
+    let (code, _, err) = analyze(&[
+        "export",
+        "--csv",
+        csv.to_str().unwrap(),
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("level,timestamp,module,message,response_time,ip\n"));
+    assert!(text.contains("INFO,2026-11-24T11:00:00.000,views,GET /b 200 response_time:1500ms request_id=req-4,1500,\n"), "{text}");
+    // The traceback is part of its record, quoted as CSV quotes.
+    assert!(text.contains("\"Database error: timeout request_id=req-2\nTraceback (most recent call last):\n  File \"\"x.py\"\""), "{text}");
+    let (code, _, err) = analyze(&["report", d.path().join("missing.log").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.log: no such file"), "{err}");
+}
