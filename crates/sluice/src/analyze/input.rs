@@ -66,6 +66,28 @@ pub(crate) fn expand(args: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// True for a gzip file (by its magic bytes).
+pub(crate) fn is_gzip(path: &Path) -> anyhow::Result<bool> {
+    if path.as_os_str().is_empty() {
+        return Ok(false);
+    }
+    let mut f =
+        std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut magic = [0u8; 2];
+    let n = f.read(&mut magic)?;
+    Ok(n == 2 && magic == [0x1f, 0x8b])
+}
+
+/// Re-opens plain file `path` at byte `at` (a reader from [`open`] cannot seek).
+pub(crate) fn seek(r: &mut Box<dyn BufRead>, path: &Path, at: u64) -> anyhow::Result<()> {
+    use std::io::Seek;
+    let mut f =
+        std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    f.seek(std::io::SeekFrom::Start(at))?;
+    *r = Box::new(BufReader::with_capacity(1 << 20, f));
+    Ok(())
+}
+
 /// A reader of `path` (stdin for an empty path), gunzipped when it is gzip.
 pub(crate) fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     if path.as_os_str().is_empty() {

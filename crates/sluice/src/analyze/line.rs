@@ -46,12 +46,36 @@ pub(crate) enum Line {
 }
 
 fn level_of(s: &str) -> Option<usize> {
-    let up = s.trim().to_ascii_uppercase();
-    match up.as_str() {
-        "WARN" => Some(2),
-        "FATAL" => Some(4),
-        u => LEVELS.iter().position(|l| *l == u),
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("WARN") {
+        return Some(2);
     }
+    if s.eq_ignore_ascii_case("FATAL") {
+        return Some(4);
+    }
+    LEVELS.iter().position(|l| l.eq_ignore_ascii_case(s))
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (`T` or a space) and an optional `,fff` / `.ffffff`, read
+/// without allocating: the fast path for Django's `asctime`.
+fn django_time(b: &[u8]) -> Option<NaiveDateTime> {
+    let n = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(n(0..4)? as i32, n(5..7)?, n(8..10)?)?;
+    let mut nanos = 0;
+    if b.len() > 20 && (b[19] == b',' || b[19] == b'.') {
+        let digits = &b[20..];
+        let mut scale = 100_000_000;
+        for d in digits.iter().take(9) {
+            nanos += u32::from(d - b'0') * scale;
+            scale /= 10;
+        }
+    }
+    let time = chrono::NaiveTime::from_hms_nano_opt(n(11..13)?, n(14..16)?, n(17..19)?, nanos)?;
+    Some(date.and_time(time))
 }
 
 /// `2026-11-24 12:00:00`, with `,123` / `.123456` or not, `T` or a space, a zone or not
@@ -90,7 +114,7 @@ fn django(line: &str) -> Option<Record> {
     if b.len() > 19 && (b[19] == b',' || b[19] == b'.') {
         end = 20 + b[20..].iter().take_while(|c| c.is_ascii_digit()).count();
     }
-    let time = time_of(&rest[..end]);
+    let time = django_time(&b[..end]).or_else(|| time_of(&rest[..end]));
     let rest = rest[end..].trim_start();
     let (module, mut msg) = rest.split_once(' ').unwrap_or((rest, ""));
     // `{process:d} {thread:d}` of the verbose format.

@@ -42,51 +42,171 @@ fn time_arg(name: &str, v: Option<&str>) -> anyhow::Result<Option<chrono::NaiveD
     .transpose()
 }
 
-/// Reads every file of `a`, calling `each` on every whole record kept by the time range.
+/// A piece of the input one thread reads: a whole file (stdin, gzip, small files) or a
+/// byte range of a large plain file.
+struct Piece {
+    path: std::path::PathBuf,
+    range: Option<(u64, u64)>,
+}
+
+/// Files above this are read by several threads, in ranges.
+const SPLIT_BYTES: u64 = 8 << 20;
+
+fn pieces(a: &AnalyzeArgs, threads: usize) -> anyhow::Result<Vec<Piece>> {
+    let mut out = Vec::new();
+    for path in input::expand(&a.files)? {
+        let len = if path.as_os_str().is_empty() {
+            0
+        } else {
+            std::fs::metadata(&path)?.len()
+        };
+        let gz = input::is_gzip(&path)?;
+        if gz || len < SPLIT_BYTES || threads < 2 {
+            out.push(Piece { path, range: None });
+            continue;
+        }
+        let step = len.div_ceil(threads as u64 * 4);
+        let mut start = 0;
+        while start < len {
+            let end = (start + step).min(len);
+            out.push(Piece {
+                path: path.clone(),
+                range: Some((start, end)),
+            });
+            start = end;
+        }
+    }
+    Ok(out)
+}
+
+/// Reads one piece, calling `each` on every whole record kept by the time range. A range
+/// starts at the first record that starts at or after its first byte, and ends before
+/// the first record that starts at or after its last: a traceback that crosses the
+/// boundary stays with its record.
+fn read_piece(
+    piece: &Piece,
+    format: line::Format,
+    report: &mut Report,
+    each: &mut dyn FnMut(&mut Report, &Record),
+) -> anyhow::Result<()> {
+    let mut r = input::open(&piece.path)?;
+    let (start, end) = piece.range.unwrap_or((0, u64::MAX));
+    let mut offset = 0u64;
+    let mut buf = Vec::with_capacity(4096);
+    if start > 0 {
+        input::seek(&mut r, &piece.path, start - 1)?;
+        offset = start - 1;
+        offset += r.read_until(b'\n', &mut buf)? as u64;
+    }
+    let mut begun = start == 0;
+    let mut pending: Option<Record> = None;
+    loop {
+        buf.clear();
+        let at = offset;
+        let n = r.read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        offset += n as u64;
+        // Valid UTF-8 is the rule: checked without the lossy path's copy.
+        let lossy;
+        let text = match std::str::from_utf8(&buf) {
+            Ok(t) => t,
+            Err(_) => {
+                lossy = String::from_utf8_lossy(&buf);
+                &lossy
+            }
+        };
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        let l = line::read(text, format);
+        let starts = matches!(l, Line::Start(_));
+        if !begun {
+            if !starts {
+                continue;
+            }
+            begun = true;
+        }
+        if at >= end && starts {
+            break;
+        }
+        report.lines += 1;
+        match l {
+            Line::Start(rec) => {
+                if let Some(p) = pending.take() {
+                    if report.wanted(&p) {
+                        each(report, &p);
+                    }
+                }
+                pending = Some(rec);
+            }
+            Line::More => match &mut pending {
+                Some(p) if !text.trim().is_empty() => {
+                    p.message.push('\n');
+                    p.message.push_str(text);
+                }
+                Some(_) => {}
+                None => report.unparsed += u64::from(!text.trim().is_empty()),
+            },
+            Line::Unparsed => report.unparsed += 1,
+        }
+    }
+    if let Some(p) = pending.take() {
+        if report.wanted(&p) {
+            each(report, &p);
+        }
+    }
+    Ok(())
+}
+
+/// Reads every file of `a` in order on this thread, calling `each` on every record.
 fn scan(
     a: &AnalyzeArgs,
     report: &mut Report,
     mut each: impl FnMut(&mut Report, &Record),
 ) -> anyhow::Result<()> {
-    let mut buf = Vec::with_capacity(4096);
-    for path in input::expand(&a.files)? {
-        let mut r = input::open(&path)?;
-        let mut pending: Option<Record> = None;
-        loop {
-            buf.clear();
-            if r.read_until(b'\n', &mut buf)? == 0 {
-                break;
-            }
-            report.lines += 1;
-            let text = String::from_utf8_lossy(&buf);
-            let text = text.strip_suffix('\n').unwrap_or(&text);
-            match line::read(text, a.input_format) {
-                Line::Start(rec) => {
-                    if let Some(p) = pending.take() {
-                        if report.wanted(&p) {
-                            each(report, &p);
-                        }
-                    }
-                    pending = Some(rec);
-                }
-                Line::More => match &mut pending {
-                    Some(p) if !text.trim().is_empty() => {
-                        p.message.push('\n');
-                        p.message.push_str(text);
-                    }
-                    Some(_) => {}
-                    None => report.unparsed += u64::from(!text.trim().is_empty()),
-                },
-                Line::Unparsed => report.unparsed += 1,
-            }
-        }
-        if let Some(p) = pending.take() {
-            if report.wanted(&p) {
-                each(report, &p);
-            }
-        }
+    for p in pieces(a, 1)? {
+        read_piece(&p, a.input_format, report, &mut each)?;
     }
     Ok(())
+}
+
+/// The report of `a`, read by as many threads as there are cores, each on its own
+/// pieces; their counts are merged.
+fn full_report(a: &AnalyzeArgs) -> anyhow::Result<Report> {
+    let s = settings(a)?;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let work = pieces(a, threads)?;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<anyhow::Result<Report>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(work.len()).max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut rep = Report::new(s.clone());
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(p) = work.get(i) else { break };
+                        read_piece(p, a.input_format, &mut rep, &mut |r, rec| r.add(rec))?;
+                    }
+                    Ok(rep)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a reader thread panicked")))
+            })
+            .collect()
+    });
+    let mut total = Report::new(s);
+    for r in results {
+        total.merge(r?);
+    }
+    for w in total.warnings() {
+        eprintln!("sluice analyze: {w}");
+    }
+    Ok(total)
 }
 
 fn settings(a: &AnalyzeArgs) -> anyhow::Result<Settings> {
@@ -115,9 +235,7 @@ pub(crate) fn main(cmd: AnalyzeCommand) -> anyhow::Result<i32> {
     let mut out = std::io::BufWriter::new(out.lock());
     match cmd {
         AnalyzeCommand::Report { args, format } => {
-            let mut rep = Report::new(settings(&args)?);
-            scan(&args, &mut rep, |r, rec| r.add(rec))?;
-            let j = rep.json();
+            let j = full_report(&args)?.json();
             let table = match format {
                 Some(f) => f == "table",
                 None => std::io::IsTerminal::is_terminal(&std::io::stdout()),
@@ -129,9 +247,7 @@ pub(crate) fn main(cmd: AnalyzeCommand) -> anyhow::Result<i32> {
             }
         }
         AnalyzeCommand::Errors { args, date } => {
-            let mut rep = Report::new(settings(&args)?);
-            scan(&args, &mut rep, |r, rec| r.add(rec))?;
-            for h in rep.json()["errors_by_hour"]
+            for h in full_report(&args)?.json()["errors_by_hour"]
                 .as_array()
                 .into_iter()
                 .flatten()
@@ -202,9 +318,11 @@ pub(crate) fn main(cmd: AnalyzeCommand) -> anyhow::Result<i32> {
 }
 
 fn section(args: &AnalyzeArgs, key: &str, out: &mut impl Write) -> anyhow::Result<()> {
-    let mut rep = Report::new(settings(args)?);
-    scan(args, &mut rep, |r, rec| r.add(rec))?;
-    writeln!(out, "{}", serde_json::to_string_pretty(&rep.json()[key])?)?;
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&full_report(args)?.json()[key])?
+    )?;
     Ok(())
 }
 

@@ -34,6 +34,38 @@ struct Slow {
     message: String,
 }
 
+/// The words the definitions look for, each searched with a prebuilt finder.
+struct Words {
+    login: memchr::memmem::Finder<'static>,
+    failed: memchr::memmem::Finder<'static>,
+    failure: memchr::memmem::Finder<'static>,
+    success: memchr::memmem::Finder<'static>,
+    succeeded: memchr::memmem::Finder<'static>,
+    database: memchr::memmem::Finder<'static>,
+    error: memchr::memmem::Finder<'static>,
+    connection: memchr::memmem::Finder<'static>,
+    slow_query: memchr::memmem::Finder<'static>,
+    query_time: memchr::memmem::Finder<'static>,
+}
+
+impl Words {
+    fn new() -> Self {
+        let f = memchr::memmem::Finder::new;
+        Words {
+            login: f("login"),
+            failed: f("failed"),
+            failure: f("failure"),
+            success: f("success"),
+            succeeded: f("succeeded"),
+            database: f("database"),
+            error: f("error"),
+            connection: f("connection"),
+            slow_query: f("slow query"),
+            query_time: f("query time"),
+        }
+    }
+}
+
 /// The counts.
 pub(crate) struct Report {
     s: Settings,
@@ -43,7 +75,9 @@ pub(crate) struct Report {
     levels: [u64; 5],
     errors_by_hour: BTreeMap<NaiveDateTime, u64>,
     drain: Drain,
-    examples: HashMap<u64, (u64, String)>,
+    /// Per template: count, the earliest example and its time (so that threads that
+    /// read in any order agree on it).
+    examples: HashMap<u64, (u64, String, Option<NaiveDateTime>)>,
     slow_count: u64,
     slowest: BinaryHeap<Slow>,
     auth_success: u64,
@@ -54,11 +88,12 @@ pub(crate) struct Report {
     db_connection: u64,
     db_slow: u64,
     lower: String,
+    words: Words,
 }
 
 /// `response_time:NNNms` (or `=`).
 pub(crate) fn response_time(m: &str) -> Option<u64> {
-    let i = m.find("response_time")?;
+    let i = memchr::memmem::find(m.as_bytes(), b"response_time")?;
     let rest = m[i + "response_time".len()..].strip_prefix([':', '='])?;
     let digits: &str = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
     rest[digits.len()..]
@@ -118,6 +153,7 @@ impl Report {
             db_connection: 0,
             db_slow: 0,
             lower: String::new(),
+            words: Words::new(),
         }
     }
 
@@ -135,10 +171,6 @@ impl Report {
         if let Some(l) = r.level {
             self.levels[l] += 1;
         }
-        let time = r
-            .time
-            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
-            .unwrap_or_default();
         let first_line = r.message.lines().next().unwrap_or("");
         if r.level.is_some_and(|l| l >= 3) {
             if let Some(t) = r.time {
@@ -153,7 +185,7 @@ impl Report {
             let e = self
                 .examples
                 .entry(f.id)
-                .or_insert((0, first_line.chars().take(300).collect()));
+                .or_insert_with(|| (0, first_line.chars().take(300).collect(), r.time));
             e.0 += 1;
         }
         if let Some(ms) = response_time(&r.message) {
@@ -161,7 +193,10 @@ impl Report {
                 self.slow_count += 1;
                 self.slowest.push(Slow {
                     neg_ms: std::cmp::Reverse(ms),
-                    time: time.clone(),
+                    time: r
+                        .time
+                        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
+                        .unwrap_or_default(),
                     message: first_line.chars().take(300).collect(),
                 });
                 if self.slowest.len() > SLOWEST {
@@ -172,9 +207,11 @@ impl Report {
         self.lower.clear();
         self.lower.push_str(&r.message);
         self.lower.make_ascii_lowercase();
-        let m = self.lower.as_str();
-        if m.contains("login") {
-            if m.contains("failed") || m.contains("failure") {
+        let m = self.lower.as_bytes();
+        let w = &self.words;
+        let has = |f: &memchr::memmem::Finder<'_>| f.find(m).is_some();
+        if has(&w.login) {
+            if has(&w.failed) || has(&w.failure) {
                 self.auth_failed += 1;
                 let ip = r.ip.clone().or_else(|| ipv4(&r.message).map(str::to_owned));
                 if let (Some(t), Some(ip)) = (r.time, ip) {
@@ -184,19 +221,75 @@ impl Report {
                         self.failures_dropped += 1;
                     }
                 }
-            } else if m.contains("success") || m.contains("succeeded") {
+            } else if has(&w.success) || has(&w.succeeded) {
                 self.auth_success += 1;
             }
         }
-        if m.contains("database") && m.contains("error") {
+        if has(&w.database) && has(&w.error) {
             self.db_errors += 1;
         }
-        if m.contains("connection") && m.contains("failed") {
+        if has(&w.connection) && has(&w.failed) {
             self.db_connection += 1;
         }
-        if m.contains("slow query") || m.contains("query time") {
+        if has(&w.slow_query) || has(&w.query_time) {
             self.db_slow += 1;
         }
+    }
+
+    /// What the user should know about the figures (a limit that was reached).
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.failures_dropped > 0 {
+            w.push(format!(
+                "{} failed logins past the first {MAX_FAILURES} were counted but not searched for brute force",
+                self.failures_dropped
+            ));
+        }
+        w
+    }
+
+    /// Adds `other`'s counts (a chunk of the input read by another thread).
+    pub(crate) fn merge(&mut self, other: Report) {
+        self.lines += other.lines;
+        self.events += other.events;
+        self.unparsed += other.unparsed;
+        for (a, b) in self.levels.iter_mut().zip(other.levels) {
+            *a += b;
+        }
+        for (h, n) in other.errors_by_hour {
+            *self.errors_by_hour.entry(h).or_default() += n;
+        }
+        for (id, template, _) in other.drain.clusters() {
+            let Some((n, example, at)) = other.examples.get(&id) else {
+                continue;
+            };
+            let f = self.drain.add(&template);
+            let e = self
+                .examples
+                .entry(f.id)
+                .or_insert_with(|| (0, example.clone(), *at));
+            e.0 += n;
+            if at.is_some() && (e.2.is_none() || *at < e.2) {
+                e.1 = example.clone();
+                e.2 = *at;
+            }
+        }
+        self.slow_count += other.slow_count;
+        for s in other.slowest {
+            self.slowest.push(s);
+            if self.slowest.len() > SLOWEST {
+                self.slowest.pop();
+            }
+        }
+        self.auth_success += other.auth_success;
+        self.auth_failed += other.auth_failed;
+        let room = MAX_FAILURES.saturating_sub(self.failures.len());
+        self.failures_dropped +=
+            other.failures_dropped + other.failures.len().saturating_sub(room) as u64;
+        self.failures.extend(other.failures.into_iter().take(room));
+        self.db_errors += other.db_errors;
+        self.db_connection += other.db_connection;
+        self.db_slow += other.db_slow;
     }
 
     /// IPs with more than `burst` failed logins inside some `burst_secs` window:
@@ -235,7 +328,7 @@ impl Report {
         let mut top: Vec<(u64, String, String)> = self
             .drain
             .clusters()
-            .filter_map(|(id, t, _)| self.examples.get(&id).map(|(n, ex)| (*n, t, ex.clone())))
+            .filter_map(|(id, t, _)| self.examples.get(&id).map(|(n, ex, _)| (*n, t, ex.clone())))
             .collect();
         top.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         top.truncate(self.s.top);

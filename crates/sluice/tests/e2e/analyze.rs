@@ -277,3 +277,35 @@ fn since_until_patterns_and_csv() {
     assert_eq!(code, 2);
     assert!(err.contains("missing.log: no such file"), "{err}");
 }
+
+/// A file large enough to be read in ranges by several threads (over 8 MiB), with
+/// tracebacks that cross the ranges' edges: the same report as one reader on stdin.
+#[test]
+fn ranges_read_in_parallel_give_the_report_of_one_reader() {
+    let d = tempfile::tempdir().unwrap();
+    let o = sluice_bench_gen::Options {
+        start: 1_795_392_000,
+        days: 2,
+        seed: 9,
+        peak_per_min: 170.0,
+        format: sluice_bench_gen::Format::Django,
+        rough: true,
+    };
+    let mut all = Vec::new();
+    sluice_bench_gen::generate(&o, &sluice_bench_gen::plan(&o), &mut all).unwrap();
+    assert!(all.len() > 16 << 20, "{} bytes", all.len());
+    let f = d.path().join("studio.log");
+    std::fs::write(&f, &all).unwrap();
+    let parallel = report(&[f.to_str().unwrap()]);
+    let out = Command::new(sluice_bin())
+        .args(["analyze", "report", "--format", "json", "-"])
+        .stdin(std::fs::File::open(&f).unwrap())
+        .output()
+        .unwrap();
+    let single: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(parallel, single);
+    assert_eq!(
+        parallel["lines"],
+        all.iter().filter(|b| **b == b'\n').count()
+    );
+}
