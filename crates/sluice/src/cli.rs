@@ -119,6 +119,26 @@ pub enum AnalyzeCommand {
         #[command(flatten)]
         args: AnalyzeArgs,
     },
+    /// The anomaly model (the `anomaly` transform) run on the records, with explanations.
+    Anomalies {
+        #[command(flatten)]
+        args: AnalyzeArgs,
+        /// Windows (minutes) the model learns from before it judges.
+        #[arg(long, default_value_t = 60)]
+        warmup: u64,
+        /// One JSON object per anomaly instead of a line of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Findings, recommendations and the lines that show them: `database`, `auth` or
+    /// `performance`.
+    Troubleshoot {
+        /// database, auth or performance.
+        #[arg(value_parser = ["database", "auth", "performance"])]
+        topic: String,
+        #[command(flatten)]
+        args: AnalyzeArgs,
+    },
     /// One CSV row per record: level, timestamp, module, message, response_time, ip.
     Export {
         #[command(flatten)]

@@ -12,6 +12,7 @@
 
 mod input;
 mod line;
+mod offline;
 mod report;
 
 pub(crate) use line::Format as InputFormat;
@@ -277,6 +278,20 @@ pub(crate) fn main(cmd: AnalyzeCommand) -> anyhow::Result<i32> {
             for (n, t) in all.iter().take(args.top) {
                 writeln!(out, "{n:>10}  {t}")?;
             }
+        }
+        AnalyzeCommand::Anomalies { args, warmup, json } => {
+            let mut rep = Report::new(settings(&args)?);
+            let mut model = offline::Offline::new(warmup)?;
+            scan(&args, &mut rep, |_, rec| model.add(rec))?;
+            model.flush();
+            offline::print_anomalies(&model.found, json, &mut out)?;
+        }
+        AnalyzeCommand::Troubleshoot { topic, args } => {
+            let full = full_report(&args)?;
+            let mut rep = Report::new(settings(&args)?);
+            let mut ev = offline::Evidence::default();
+            scan(&args, &mut rep, |_, rec| ev.add(rec))?;
+            offline::troubleshoot(&topic, &full, &ev, &mut out)?;
         }
         AnalyzeCommand::Export { args, csv } => {
             let mut rep = Report::new(settings(&args)?);

@@ -309,3 +309,69 @@ fn ranges_read_in_parallel_give_the_report_of_one_reader() {
         all.iter().filter(|b| **b == b'\n').count()
     );
 }
+
+/// The anomaly model offline flags the incidents' windows and few others (the seed's
+/// detector flagged 10 % of lines whatever the data); troubleshooting gives findings,
+/// recommendations and the lines that show them.
+#[test]
+fn anomalies_and_troubleshooting_on_generated_days() {
+    let d = tempfile::tempdir().unwrap();
+    generated(d.path());
+    let dir = d.path().to_str().unwrap();
+    let (code, out, err) = analyze(&["anomalies", "--json", dir]);
+    assert_eq!(code, 0, "{err}");
+    let found: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Each window flagged is inside an injected incident (to 10 minutes after it): the
+    // generator's plan is the ground truth.
+    let o = sluice_bench_gen::Options {
+        start: 1_795_392_000,
+        days: 2,
+        seed: 5,
+        peak_per_min: 40.0,
+        format: sluice_bench_gen::Format::Django,
+        rough: true,
+    };
+    let plan = sluice_bench_gen::plan(&o);
+    let outside: Vec<&serde_json::Value> = found
+        .iter()
+        .filter(|a| {
+            let t = chrono::DateTime::parse_from_rfc3339(
+                a["anomaly"]["window_start"].as_str().unwrap(),
+            )
+            .unwrap()
+            .timestamp();
+            !plan.iter().any(|i| t >= i.start - 60 && t <= i.end + 600)
+        })
+        .collect();
+    assert!(
+        outside.len() <= 2,
+        "{} of {} outside incidents: {outside:?}",
+        outside.len(),
+        found.len()
+    );
+    assert!(found.len() >= 20, "{}", found.len());
+    assert!(
+        found.iter().any(|a| a["anomaly"]["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("errors in 1m")),
+        "{out}"
+    );
+    let (code, out, _) = analyze(&["troubleshoot", "database", dir]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Connections fail"), "{out}");
+    assert!(
+        out.contains("Database connection failed: could not connect"),
+        "{out}"
+    );
+    let (code, out, _) = analyze(&["troubleshoot", "auth", dir]);
+    assert_eq!(code, 0);
+    assert!(out.contains("brute force from 203.0.113.77"), "{out}");
+    assert!(out.contains("django-axes"), "{out}");
+    let (code, out, _) = analyze(&["troubleshoot", "performance", "--threshold", "2000", dir]);
+    assert_eq!(code, 0);
+    assert!(out.contains("requests over 2000 ms"), "{out}");
+}

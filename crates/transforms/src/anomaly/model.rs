@@ -12,6 +12,10 @@ const NAMED_SPREADS: f64 = 3.0;
 /// The smallest spread assumed, in log space (about 10 %): a feature that never moved
 /// is not "infinitely" unusual for a tiny change.
 const MIN_SPREAD: f64 = 0.1;
+/// The least change of a count (events, errors, failed logins per window) worth an anomaly.
+const MIN_COUNT_CHANGE: f64 = 5.0;
+/// The least relative change of a measure (p95 response time, message length) worth one.
+const MIN_RELATIVE: f64 = 0.5;
 
 /// The model's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -122,13 +126,18 @@ impl GroupModel {
             0.0
         };
         let spread = self.score_var.sqrt();
-        let anomalous =
+        let unusual =
             ready && score > t.threshold && score > self.score_mean + t.sensitivity * spread;
-        let explanation = if anomalous {
+        // The forest finds the window unusual; it is an anomaly only if some measure moved
+        // by an amount a person would act on (one failed login where there are usually
+        // none is rare, not an incident: a quiet site would otherwise raise one a minute,
+        // and, never learned, the next one as well).
+        let explanation = if unusual {
             self.explain(&v, &raw, interval)
         } else {
             String::new()
         };
+        let anomalous = !explanation.is_empty();
         self.streak = if anomalous { self.streak + 1 } else { 0 };
         // An incident is not learned as normal, unless it lasts so long (`relearn`
         // windows) that it is the new normal.
@@ -162,9 +171,10 @@ impl GroupModel {
     }
 
     /// Which features drove the score, in words: "45 errors in 1m (usually 2)". The
-    /// forest says whether a window is anomalous; the features named are those furthest
-    /// from their usual values, in their usual spreads (log scale), as a person would
-    /// compare them.
+    /// forest says whether a window is unusual; the features named are those at least
+    /// three usual spreads (log scale) from their usual values and changed by at least
+    /// [`MIN_COUNT_CHANGE`] (counts) or [`MIN_RELATIVE`] (measures). Empty: nothing moved
+    /// enough to be an anomaly.
     fn explain(&self, v: &[f32; DIMS], raw: &[f64; MEASURED.len()], interval: &str) -> String {
         let mut parts: Vec<(f64, String)> = Vec::new();
         for (i, name) in MEASURED.iter().enumerate() {
@@ -174,6 +184,15 @@ impl GroupModel {
                 continue;
             }
             let (now, usual) = (raw[i], self.usual[i]);
+            let moved = match *name {
+                "response_time_p95" | "message_length" => {
+                    (now - usual).abs() >= MIN_RELATIVE * usual.max(1.0)
+                }
+                _ => (now - usual).abs() >= MIN_COUNT_CHANGE,
+            };
+            if !moved {
+                continue;
+            }
             let what = match *name {
                 "response_time_p95" => format!(
                     "p95 response time {} ms (usually {} ms)",
@@ -199,9 +218,6 @@ impl GroupModel {
             parts.push((share, what));
         }
         parts.sort_by(|a, b| b.0.total_cmp(&a.0));
-        if parts.is_empty() {
-            return "an unusual combination of rates".to_owned();
-        }
         parts
             .into_iter()
             .take(3)
