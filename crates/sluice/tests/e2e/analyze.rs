@@ -375,3 +375,77 @@ fn anomalies_and_troubleshooting_on_generated_days() {
     assert_eq!(code, 0);
     assert!(out.contains("requests over 2000 ms"), "{out}");
 }
+
+/// The same figures from the JSON format (Python JSON formatters, the security log) and
+/// from syslog carrying Django lines, each against a count made here.
+#[test]
+fn json_and_syslog_logs_give_the_same_figures() {
+    let d = tempfile::tempdir().unwrap();
+    let o = sluice_bench_gen::Options {
+        start: 1_795_392_000,
+        days: 1,
+        seed: 2,
+        peak_per_min: 30.0,
+        format: sluice_bench_gen::Format::Json,
+        rough: false,
+    };
+    let plan = sluice_bench_gen::plan(&o);
+    let mut json = Vec::new();
+    let st = sluice_bench_gen::generate(&o, &plan, &mut json).unwrap();
+    let jf = d.path().join("security.json");
+    std::fs::write(&jf, &json).unwrap();
+    let mut levels: BTreeMap<String, u64> = BTreeMap::new();
+    let mut slow = 0;
+    for l in String::from_utf8(json).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        *levels
+            .entry(v["levelname"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+        let m = v["message"].as_str().unwrap();
+        if let Some(i) = m.find("response_time:") {
+            slow += u64::from(
+                m[i + 14..]
+                    .split("ms")
+                    .next()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+                    > 1000,
+            );
+        }
+    }
+    let r = report(&[jf.to_str().unwrap()]);
+    assert_eq!(r["events"], st.records);
+    assert_eq!(r["unparsed"], 0);
+    for (l, n) in &levels {
+        assert_eq!(r["levels"][l], *n, "{l}");
+    }
+    assert_eq!(r["slow_requests"]["count"], slow);
+    assert_eq!(r["auth"]["brute_force"][0]["ip"], "203.0.113.77");
+
+    // The Django lines of the same traffic inside RFC 5424, as SysLogHandler to rsyslog.
+    let o = sluice_bench_gen::Options {
+        format: sluice_bench_gen::Format::Django,
+        ..o
+    };
+    let mut django = Vec::new();
+    sluice_bench_gen::generate(&o, &plan, &mut django).unwrap();
+    let syslog: String = String::from_utf8(django)
+        .unwrap()
+        .lines()
+        .map(|l| format!("<134>1 2026-11-23T00:00:00Z web django 42 - - {l}\n"))
+        .collect();
+    let sf = d.path().join("syslog.log");
+    std::fs::write(&sf, syslog).unwrap();
+    let s = report(&[sf.to_str().unwrap()]);
+    for k in [
+        "events",
+        "levels",
+        "errors_by_hour",
+        "slow_requests",
+        "database",
+    ] {
+        assert_eq!(s[k], r[k], "{k}");
+    }
+    assert_eq!(s["auth"]["failed"], r["auth"]["failed"]);
+}
