@@ -3,7 +3,8 @@
 #   logger (bsdutils), setpriv (util-linux), python3, rsyslogd (rsyslog), promtool (prometheus), socat, openssl (test certificates),
 #   docker-compose (only `docker-compose config` checks deploy/docker-compose.yml; no engine runs),
 #   rsyslog's TLS stream driver (rsyslog-openssl: the ossl driver, for syslog over TLS),
-#   MaxMind's DB writer for Perl (libmaxmind-db-writer-perl: writes the test GeoIP database the geoip filter reads).
+#   MaxMind's DB writer for Perl (libmaxmind-db-writer-perl: writes the test GeoIP database the geoip filter reads),
+#   the DejaVu fonts (fonts-dejavu-core: the text of `sluice analyze plot`'s charts).
 # and the Python clients pinned in tests/clients/requirements.txt (pylogbeat, python-logstash-async,
 # python-logstash, and noida-db: an Elasticsearch 8.15 API for the Elasticsearch sink's tests) from PyPI.
 # Idempotent; skips what is already there. No daemon is started: policy-rc.d blocks it.
@@ -20,6 +21,7 @@ command -v openssl  >/dev/null || need+=(openssl)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 perl -MMaxMind::DB::Writer::Tree -e1 2>/dev/null || need+=(libmaxmind-db-writer-perl)
 ls /usr/lib/*/rsyslog/lmnsd_ossl.so >/dev/null 2>&1 || need+=(rsyslog-openssl)
+ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || need+=(fonts-dejavu-core)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if ((${#need[@]})); then
   made_policy=0

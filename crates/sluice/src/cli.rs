@@ -139,6 +139,17 @@ pub enum AnalyzeCommand {
         #[command(flatten)]
         args: AnalyzeArgs,
     },
+    /// Charts: ERROR and CRITICAL per hour, and the response-time distribution.
+    Plot {
+        #[command(flatten)]
+        args: AnalyzeArgs,
+        /// The chart file: `.png` or `.svg`.
+        #[arg(long, default_value = "sluice-report.png")]
+        out: PathBuf,
+        /// A TrueType font for the text (default: DejaVu Sans where the system has it).
+        #[arg(long)]
+        font: Option<PathBuf>,
+    },
     /// One CSV row per record: level, timestamp, module, message, response_time, ip.
     Export {
         #[command(flatten)]

@@ -13,6 +13,7 @@
 mod input;
 mod line;
 mod offline;
+mod plot;
 mod report;
 
 pub(crate) use line::Format as InputFormat;
@@ -292,6 +293,15 @@ pub(crate) fn main(cmd: AnalyzeCommand) -> anyhow::Result<i32> {
             let mut ev = offline::Evidence::default();
             scan(&args, &mut rep, |_, rec| ev.add(rec))?;
             offline::troubleshoot(&topic, &full, &ev, &mut out)?;
+        }
+        AnalyzeCommand::Plot {
+            args,
+            out: file,
+            font,
+        } => {
+            let rep = full_report(&args)?;
+            plot::plot(&rep, &file, font.as_deref())?;
+            writeln!(out, "{}", file.display())?;
         }
         AnalyzeCommand::Export { args, csv } => {
             let mut rep = Report::new(settings(&args)?);

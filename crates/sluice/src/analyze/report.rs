@@ -7,6 +7,10 @@ use chrono::{NaiveDateTime, Timelike};
 use sluice_parse::drain::{Drain, Params};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
+/// Response-time histogram: buckets of this many ms, and how many (the last holds the rest).
+pub(crate) const RT_BUCKET_MS: u64 = 50;
+pub(crate) const RT_BUCKETS: usize = 101;
+
 /// Slow requests listed at most.
 const SLOWEST: usize = 10;
 /// Failed logins kept at most for burst detection (about 100 MB).
@@ -80,6 +84,8 @@ pub(crate) struct Report {
     examples: HashMap<u64, (u64, String, Option<NaiveDateTime>)>,
     slow_count: u64,
     slowest: BinaryHeap<Slow>,
+    /// Response times, in [`RT_BUCKET_MS`] buckets.
+    pub(crate) rt_hist: [u64; RT_BUCKETS],
     auth_success: u64,
     auth_failed: u64,
     failures: Vec<(NaiveDateTime, String)>,
@@ -145,6 +151,7 @@ impl Report {
             examples: HashMap::new(),
             slow_count: 0,
             slowest: BinaryHeap::new(),
+            rt_hist: [0; RT_BUCKETS],
             auth_success: 0,
             auth_failed: 0,
             failures: Vec::new(),
@@ -189,6 +196,7 @@ impl Report {
             e.0 += 1;
         }
         if let Some(ms) = response_time(&r.message) {
+            self.rt_hist[((ms / RT_BUCKET_MS) as usize).min(RT_BUCKETS - 1)] += 1;
             if ms > self.s.threshold_ms {
                 self.slow_count += 1;
                 self.slowest.push(Slow {
@@ -275,6 +283,9 @@ impl Report {
             }
         }
         self.slow_count += other.slow_count;
+        for (a, b) in self.rt_hist.iter_mut().zip(other.rt_hist) {
+            *a += b;
+        }
         for s in other.slowest {
             self.slowest.push(s);
             if self.slowest.len() > SLOWEST {
@@ -315,6 +326,11 @@ impl Report {
         }
         out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         out
+    }
+
+    /// The threshold of slow requests, in ms.
+    pub(crate) fn threshold_ms(&self) -> u64 {
+        self.s.threshold_ms
     }
 
     /// The ★ JSON report.

@@ -449,3 +449,37 @@ fn json_and_syslog_logs_give_the_same_figures() {
     }
     assert_eq!(s["auth"]["failed"], r["auth"]["failed"]);
 }
+
+/// `plot` writes a PNG of the report's charts (a person looked at one: docs/BENCHMARKS.md
+/// names the command) and the same as SVG; a bad name is refused.
+#[test]
+fn plot_writes_png_and_svg_charts() {
+    let d = tempfile::tempdir().unwrap();
+    generated(d.path());
+    let dir = d.path().to_str().unwrap();
+    let png = d.path().join("report.png");
+    let (code, _, err) = analyze(&["plot", "--out", png.to_str().unwrap(), dir]);
+    assert_eq!(code, 0, "{err}");
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // IHDR: 1200 x 800.
+    assert_eq!(&bytes[16..24], &[0, 0, 4, 176, 0, 0, 3, 32]);
+    assert!(
+        bytes.len() > 20_000,
+        "{} bytes: an empty chart?",
+        bytes.len()
+    );
+    let svg = d.path().join("report.svg");
+    let (code, _, err) = analyze(&["plot", "--out", svg.to_str().unwrap(), dir]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("ERROR and CRITICAL per hour") && text.contains("Response times"));
+    let (code, _, err) = analyze(&[
+        "plot",
+        "--out",
+        d.path().join("r.gif").to_str().unwrap(),
+        dir,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("write .png or .svg"), "{err}");
+}
