@@ -68,13 +68,17 @@ pub struct AnalyzeArgs {
     /// Brute force: more than COUNT failed logins from one address within WINDOW.
     #[arg(long, default_value = "5/5m")]
     pub brute_force: String,
-    /// Only records at or after this time (`YYYY-MM-DD HH:MM:SS` as the logs write it,
-    /// or RFC 3339).
+    /// Only records at or after this time: `YYYY-MM-DD HH:MM:SS` as the logs write it,
+    /// RFC 3339, `today`, `yesterday`, or a duration ago such as `24h`.
     #[arg(long)]
     pub since: Option<String>,
-    /// Only records before this time.
+    /// Only records before this time (the same forms).
     #[arg(long)]
     pub until: Option<String>,
+    /// What "now" is for `today`, `yesterday` and `24h` (default: the clock), so that a
+    /// report can be made again with the same result.
+    #[arg(long)]
+    pub now: Option<String>,
     /// Entries in the top lists (errors by template, patterns).
     #[arg(long, default_value_t = 10)]
     pub top: usize,

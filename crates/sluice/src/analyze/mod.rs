@@ -36,12 +36,37 @@ fn burst(s: &str) -> anyhow::Result<(usize, i64)> {
     Ok((n, d.as_secs() as i64))
 }
 
-fn time_arg(name: &str, v: Option<&str>) -> anyhow::Result<Option<chrono::NaiveDateTime>> {
-    v.map(|s| {
-        line::time_of(s)
-            .ok_or_else(|| anyhow::anyhow!("{name} {s}: write YYYY-MM-DD HH:MM:SS or RFC 3339"))
+/// `--since`/`--until`: a time as the logs write it or RFC 3339, or relative to `now`:
+/// `today` (its midnight), `yesterday`, or a duration ago (`24h`, `7d`).
+fn time_arg(
+    name: &str,
+    v: Option<&str>,
+    now: chrono::NaiveDateTime,
+) -> anyhow::Result<Option<chrono::NaiveDateTime>> {
+    let Some(s) = v else { return Ok(None) };
+    let midnight = now.date().and_hms_opt(0, 0, 0).unwrap_or(now);
+    let t = match s {
+        "today" => Some(midnight),
+        "yesterday" => Some(midnight - chrono::Duration::days(1)),
+        _ => line::time_of(s).or_else(|| {
+            sluice_core::config::parse_duration(s)
+                .ok()
+                .and_then(|d| chrono::Duration::from_std(d).ok())
+                .map(|d| now - d)
+        }),
+    };
+    t.map(Some).ok_or_else(|| {
+        anyhow::anyhow!("{name} {s}: write YYYY-MM-DD HH:MM:SS, RFC 3339, today, yesterday or a duration such as 24h")
     })
-    .transpose()
+}
+
+/// `--now`, or the wall clock in this machine's zone (the zone logs are written in).
+fn now_arg(v: Option<&str>) -> anyhow::Result<chrono::NaiveDateTime> {
+    match v {
+        Some(s) => line::time_of(s)
+            .ok_or_else(|| anyhow::anyhow!("--now {s}: write YYYY-MM-DD HH:MM:SS or RFC 3339")),
+        None => Ok(chrono::Local::now().naive_local()),
+    }
 }
 
 /// A piece of the input one thread reads: a whole file (stdin, gzip, small files) or a
@@ -90,7 +115,9 @@ fn read_piece(
     format: line::Format,
     report: &mut Report,
     each: &mut dyn FnMut(&mut Report, &Record),
+    progress: Option<&indicatif::ProgressBar>,
 ) -> anyhow::Result<()> {
+    let mut unreported = 0u64;
     let mut r = input::open(&piece.path)?;
     let (start, end) = piece.range.unwrap_or((0, u64::MAX));
     let mut offset = 0u64;
@@ -110,6 +137,13 @@ fn read_piece(
             break;
         }
         offset += n as u64;
+        unreported += n as u64;
+        if unreported >= 1 << 22 {
+            if let Some(p) = progress {
+                p.inc(unreported);
+            }
+            unreported = 0;
+        }
         // Valid UTF-8 is the rule: checked without the lossy path's copy.
         let lossy;
         let text = match std::str::from_utf8(&buf) {
@@ -157,7 +191,31 @@ fn read_piece(
             each(report, &p);
         }
     }
+    if let Some(p) = progress {
+        p.inc(unreported);
+    }
     Ok(())
+}
+
+/// A progress bar on a terminal for inputs over 256 MiB (of plain files).
+fn progress_bar(work: &[Piece]) -> Option<indicatif::ProgressBar> {
+    let total: u64 = work
+        .iter()
+        .map(|p| match p.range {
+            Some((s, e)) => e - s,
+            None => std::fs::metadata(&p.path).map_or(0, |m| m.len()),
+        })
+        .sum();
+    if total < 256 << 20 || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
 }
 
 /// Reads every file of `a` in order on this thread, calling `each` on every record.
@@ -167,7 +225,7 @@ fn scan(
     mut each: impl FnMut(&mut Report, &Record),
 ) -> anyhow::Result<()> {
     for p in pieces(a, 1)? {
-        read_piece(&p, a.input_format, report, &mut each)?;
+        read_piece(&p, a.input_format, report, &mut each, None)?;
     }
     Ok(())
 }
@@ -179,6 +237,7 @@ fn full_report(a: &AnalyzeArgs) -> anyhow::Result<Report> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let work = pieces(a, threads)?;
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let bar = progress_bar(&work);
     let results: Vec<anyhow::Result<Report>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads.min(work.len()).max(1))
             .map(|_| {
@@ -187,7 +246,13 @@ fn full_report(a: &AnalyzeArgs) -> anyhow::Result<Report> {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(p) = work.get(i) else { break };
-                        read_piece(p, a.input_format, &mut rep, &mut |r, rec| r.add(rec))?;
+                        read_piece(
+                            p,
+                            a.input_format,
+                            &mut rep,
+                            &mut |r, rec| r.add(rec),
+                            bar.as_ref(),
+                        )?;
                     }
                     Ok(rep)
                 })
@@ -201,6 +266,9 @@ fn full_report(a: &AnalyzeArgs) -> anyhow::Result<Report> {
             })
             .collect()
     });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     let mut total = Report::new(s);
     for r in results {
         total.merge(r?);
@@ -217,8 +285,8 @@ fn settings(a: &AnalyzeArgs) -> anyhow::Result<Settings> {
         threshold_ms: a.threshold,
         burst: n,
         burst_secs: secs,
-        since: time_arg("--since", a.since.as_deref())?,
-        until: time_arg("--until", a.until.as_deref())?,
+        since: time_arg("--since", a.since.as_deref(), now_arg(a.now.as_deref())?)?,
+        until: time_arg("--until", a.until.as_deref(), now_arg(a.now.as_deref())?)?,
         top: a.top,
     })
 }

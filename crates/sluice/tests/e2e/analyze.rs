@@ -257,6 +257,25 @@ fn since_until_patterns_and_csv() {
         r["top_errors"][0]["template"],
         "Database error: timeout <*>"
     );
+    // Relative to a pinned "now", so that the report can be made again.
+    let r = report(&[
+        "--now",
+        "2026-11-24 12:00:00",
+        "--since",
+        "2h",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(r["events"], 3, "from 10:00");
+    let r = report(&[
+        "--now",
+        "2026-11-25 08:00:00",
+        "--since",
+        "yesterday",
+        "--until",
+        "today",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(r["events"], 4, "all of the 24th");
     let (code, out, _) = analyze(&["patterns", f.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(out.lines().next().unwrap().contains("2  "), "{out}");
