@@ -146,7 +146,12 @@ async fn deliver(
     let mut count = |outcome: &'static str, status: String, n: usize| {
         *outcomes.entry((outcome, status)).or_default() += n as u64;
     };
-    let mut todo: Vec<Vec<usize>> = requests(&items, (0..items.len()).collect(), s.batch_max_bytes);
+    let mut todo: Vec<Vec<usize>> = requests(
+        &items,
+        (0..items.len()).collect(),
+        s.batch_max_bytes,
+        s.batch_max_events,
+    );
     let mut backoff = s.retry.initial.0;
     while !todo.is_empty() {
         let mut again: Vec<usize> = Vec::new();
@@ -276,7 +281,7 @@ async fn deliver(
         }
         tokio::time::sleep(jitter(backoff)).await;
         backoff = (backoff * 2).min(s.retry.max.0);
-        todo = requests(&items, again, s.batch_max_bytes);
+        todo = requests(&items, again, s.batch_max_bytes, s.batch_max_events);
     }
     for ((outcome, status), n) in outcomes {
         ctx.metrics.items_counter(outcome, &status).inc_by(n);
@@ -285,13 +290,20 @@ async fn deliver(
 }
 
 /// Splits `idx` into requests of at most `max_bytes` of body each (one item at least).
-fn requests(items: &[Item], idx: Vec<usize>, max_bytes: usize) -> Vec<Vec<usize>> {
+fn requests(
+    items: &[Item],
+    idx: Vec<usize>,
+    max_bytes: usize,
+    max_events: usize,
+) -> Vec<Vec<usize>> {
     let mut out: Vec<Vec<usize>> = Vec::new();
     let mut size = 0;
     for i in idx {
         let n = items[i].bytes.len();
         match out.last_mut() {
-            Some(cur) if size + n <= max_bytes => {
+            // Input batches are taken whole, so a batch can pass `batch_max_events`:
+            // requests are cut at both bounds.
+            Some(cur) if size + n <= max_bytes && cur.len() < max_events => {
                 cur.push(i);
                 size += n;
             }

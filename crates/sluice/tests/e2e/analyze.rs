@@ -1,4 +1,4 @@
-//! `sluice analyze` on generated studio logs (two days, diurnal traffic, incidents,
+//! `sluice analyze` on generated studio logs (a week, diurnal traffic, incidents,
 //! tracebacks, bytes that are not UTF-8, stray lines), every figure of the report against
 //! a count made here, independently, from the generated text; and the seed's bugs, each
 //! shown fixed.
@@ -28,14 +28,14 @@ fn report(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
-/// Two generated days, written as a rotated set: day one gzipped as `studio.log.1.gz`,
-/// day two as `studio.log`. Returns the directory and the whole text.
+/// A generated week, written as a rotated set: day one gzipped as `studio.log.1.gz`,
+/// the rest as `studio.log`. Returns the directory and the whole text.
 fn generated(dir: &std::path::Path) -> Vec<u8> {
     let o = sluice_bench_gen::Options {
         start: 1_795_392_000,
-        days: 2,
+        days: WEEK,
         seed: 5,
-        peak_per_min: 40.0,
+        peak_per_min: PEAK,
         format: sluice_bench_gen::Format::Django,
         rough: true,
     };
@@ -58,6 +58,10 @@ fn generated(dir: &std::path::Path) -> Vec<u8> {
 }
 
 const LEVELS: [&str; 5] = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
+/// The generated logs cover a week (Monday to Sunday, with its quieter weekend).
+const WEEK: u32 = 7;
+/// Requests a minute at the busiest hour.
+const PEAK: f64 = 25.0;
 
 #[test]
 fn every_figure_of_the_report_matches_an_independent_count() {
@@ -347,9 +351,9 @@ fn anomalies_and_troubleshooting_on_generated_days() {
     // generator's plan is the ground truth.
     let o = sluice_bench_gen::Options {
         start: 1_795_392_000,
-        days: 2,
+        days: WEEK,
         seed: 5,
-        peak_per_min: 40.0,
+        peak_per_min: PEAK,
         format: sluice_bench_gen::Format::Django,
         rough: true,
     };
@@ -402,9 +406,9 @@ fn json_and_syslog_logs_give_the_same_figures() {
     let d = tempfile::tempdir().unwrap();
     let o = sluice_bench_gen::Options {
         start: 1_795_392_000,
-        days: 1,
+        days: WEEK,
         seed: 2,
-        peak_per_min: 30.0,
+        peak_per_min: PEAK,
         format: sluice_bench_gen::Format::Json,
         rough: false,
     };

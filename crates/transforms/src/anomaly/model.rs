@@ -16,6 +16,8 @@ const MIN_SPREAD: f64 = 0.1;
 const MIN_COUNT_CHANGE: f64 = 5.0;
 /// The least relative change of a measure (p95 response time, message length) worth one.
 const MIN_RELATIVE: f64 = 0.5;
+/// Events a window needs for its measures (p95, mean length) to be named.
+const MIN_SAMPLE: f64 = 20.0;
 
 /// The model's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -185,6 +187,8 @@ impl GroupModel {
             }
             let (now, usual) = (raw[i], self.usual[i]);
             let moved = match *name {
+                // A mean or a percentile of a handful of events is noise, not news.
+                "response_time_p95" | "message_length" if raw[0] < MIN_SAMPLE => false,
                 "response_time_p95" | "message_length" => {
                     (now - usual).abs() >= MIN_RELATIVE * usual.max(1.0)
                 }
