@@ -76,6 +76,7 @@ fn every_figure_of_the_report_matches_an_independent_count() {
     let mut fails: HashMap<String, Vec<String>> = HashMap::new();
     let mut records = 0;
     let mut stray = 0;
+    let mut times: Vec<u64> = Vec::new();
     for l in text.lines() {
         let Some(lvl) = LEVELS
             .iter()
@@ -100,6 +101,9 @@ fn every_figure_of_the_report_matches_an_independent_count() {
             let n: u64 = msg[i + 14..].split("ms").next().unwrap().parse().unwrap();
             slow += u64::from(n > 1000);
             slow2000 += u64::from(n > 2000);
+            if n > 1000 {
+                times.push(n);
+            }
         }
         let m = msg.to_lowercase();
         if m.contains("login") && m.contains("failed") {
@@ -150,6 +154,15 @@ fn every_figure_of_the_report_matches_an_independent_count() {
         .collect();
     assert_eq!(hours, by_hour);
     assert_eq!(r["slow_requests"]["count"], slow);
+    // The ten slowest, slowest first.
+    times.sort_unstable_by(|a, b| b.cmp(a));
+    let listed: Vec<u64> = r["slow_requests"]["slowest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["response_time"].as_u64().unwrap())
+        .collect();
+    assert_eq!(listed, times[..10]);
     assert_eq!(r["auth"]["failed"], failed);
     assert_eq!(r["auth"]["success"], ok);
     assert_eq!(r["database"]["errors"], db);
@@ -459,18 +472,33 @@ fn json_and_syslog_logs_give_the_same_figures() {
         .map(|l| format!("<134>1 2026-11-23T00:00:00Z web django 42 - - {l}\n"))
         .collect();
     let sf = d.path().join("syslog.log");
-    std::fs::write(&sf, syslog).unwrap();
-    let s = report(&[sf.to_str().unwrap()]);
-    for k in [
-        "events",
-        "levels",
-        "errors_by_hour",
-        "slow_requests",
-        "database",
-    ] {
-        assert_eq!(s[k], r[k], "{k}");
+    std::fs::write(&sf, &syslog).unwrap();
+    // And RFC 3164, as older senders write it.
+    let bsd: String = syslog
+        .lines()
+        .map(|l| {
+            format!(
+                "<134>Nov 23 00:00:00 web django: {}\n",
+                l.splitn(8, ' ').nth(7).unwrap()
+            )
+        })
+        .collect();
+    let bf = d.path().join("bsd.log");
+    std::fs::write(&bf, bsd).unwrap();
+    for f in [&sf, &bf] {
+        let s = report(&[f.to_str().unwrap()]);
+        for k in [
+            "events",
+            "levels",
+            "errors_by_hour",
+            "slow_requests",
+            "database",
+        ] {
+            assert_eq!(s[k], r[k], "{k} of {}", f.display());
+        }
+        assert_eq!(s["auth"]["failed"], r["auth"]["failed"]);
+        assert_eq!(s["unparsed"], 0);
     }
-    assert_eq!(s["auth"]["failed"], r["auth"]["failed"]);
 }
 
 /// `plot` writes a PNG of the report's charts (a person looked at one: docs/BENCHMARKS.md
