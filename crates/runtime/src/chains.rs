@@ -169,7 +169,7 @@ impl Stage {
                 let had = batch.len();
                 self.node.transform.tick(now, batch, &mut run);
                 // What the tick emitted is new, not passed through.
-                before + (batch.len() - had.min(batch.len()))
+                before + batch.len().saturating_sub(had)
             }
             _ => before,
         };

@@ -349,3 +349,27 @@ fn prune_keeps_and_drops_by_name_and_value() {
         "the leftover %{{}} name is gone"
     );
 }
+
+#[test]
+fn template_masks_are_checked_one_by_one_and_as_one_pattern() {
+    let c: crate::TransformConfig =
+        toml::from_str("[template]\nmasks = ['(', '[', 'ok']\n").unwrap();
+    let mut b = sluice_core::config::Build::new("t.toml");
+    assert!(c.build(&mut b).is_none());
+    let problems = b.into_problems();
+    assert_eq!(problems.len(), 2, "each bad mask named: {problems:?}");
+    // Many masks that are each fine can still be too big together.
+    let big: Vec<String> = (0..16).map(|i| format!("'\\w{{120}}x{i}'")).collect();
+    let c: crate::TransformConfig =
+        toml::from_str(&format!("[template]\nmasks = [{}]\n", big.join(", "))).unwrap();
+    let mut b = sluice_core::config::Build::new("t.toml");
+    assert!(c.build(&mut b).is_none(), "a config error, not a panic");
+    let problems = b.into_problems();
+    assert_eq!(
+        problems.len(),
+        1,
+        "one: the alternation, {:?}",
+        problems.first()
+    );
+    assert_eq!(problems[0].key, "masks");
+}

@@ -75,11 +75,20 @@ impl Config {
     pub fn build(self, b: &mut Build<'_>) -> Option<Template> {
         let mark = b.mark();
         let field = b.path(&self.field, "field");
-        let masks: Vec<regex::Regex> = self
+        // Each mask alone first, so that an error names the one at fault; then all of them
+        // as one alternation, one pass over the message (which can still exceed the
+        // regex size limit: a config error too).
+        let bad = self
             .masks
             .iter()
-            .filter_map(|m| b.regex(m, "masks"))
-            .collect();
+            .filter(|m| b.regex(m, "masks").is_none())
+            .count();
+        let masks = if bad == 0 && !self.masks.is_empty() {
+            let alt: Vec<String> = self.masks.iter().map(|m| format!("(?:{m})")).collect();
+            b.regex(&alt.join("|"), "masks")
+        } else {
+            None
+        };
         if !(0.0..=1.0).contains(&self.similarity) {
             b.push("similarity", "must be between 0 and 1");
         }
@@ -96,14 +105,6 @@ impl Config {
         if !b.clean_since(mark) {
             return None;
         }
-        // One pass over the message for all masks.
-        let masks = (!masks.is_empty()).then(|| {
-            let alt: Vec<String> = masks
-                .iter()
-                .map(|r| format!("(?:{})", r.as_str()))
-                .collect();
-            regex::Regex::new(&alt.join("|")).expect("an alternation of valid regexes is valid")
-        });
         Some(Template {
             field: field?,
             masks,

@@ -281,12 +281,13 @@ fn full_report(a: &AnalyzeArgs) -> anyhow::Result<Report> {
 
 fn settings(a: &AnalyzeArgs) -> anyhow::Result<Settings> {
     let (n, secs) = burst(&a.brute_force)?;
+    let now = now_arg(a.now.as_deref())?;
     Ok(Settings {
         threshold_ms: a.threshold,
         burst: n,
         burst_secs: secs,
-        since: time_arg("--since", a.since.as_deref(), now_arg(a.now.as_deref())?)?,
-        until: time_arg("--until", a.until.as_deref(), now_arg(a.now.as_deref())?)?,
+        since: time_arg("--since", a.since.as_deref(), now)?,
+        until: time_arg("--until", a.until.as_deref(), now)?,
         top: a.top,
     })
 }
@@ -356,11 +357,7 @@ pub(crate) fn main(cmd: AnalyzeCommand) -> anyhow::Result<i32> {
             offline::print_anomalies(&model.found, json, &mut out)?;
         }
         AnalyzeCommand::Troubleshoot { topic, args } => {
-            let full = full_report(&args)?;
-            let mut rep = Report::new(settings(&args)?);
-            let mut ev = offline::Evidence::default();
-            scan(&args, &mut rep, |_, rec| ev.add(rec))?;
-            offline::troubleshoot(&topic, &full, &ev, &mut out)?;
+            offline::troubleshoot(&topic, &full_report(&args)?, &mut out)?;
         }
         AnalyzeCommand::Plot {
             args,

@@ -1,5 +1,5 @@
 //! `sluice analyze anomalies` and `troubleshoot`: the anomaly transform run offline on
-//! the records, and the seed's troubleshooting findings with the lines that show them.
+//! the records, and troubleshooting findings with the lines that show them.
 
 use super::line::{Record, LEVELS};
 use super::report::{response_time, Report};
@@ -84,8 +84,8 @@ pub(crate) fn print_anomalies(
     json: bool,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let get = |e: &Event, p: &str| {
-        e.get(&FieldPath::parse(p).expect("a valid path"))
+    let get = |e: &Event, field: &str| {
+        e.get_segments(&["anomaly", field])
             .map(Value::to_string_lossy)
             .unwrap_or_default()
     };
@@ -96,12 +96,15 @@ pub(crate) fn print_anomalies(
             out.write_all(&buf)?;
             writeln!(out)?;
         } else {
-            let score: f64 = get(e, "[anomaly][score]").parse().unwrap_or(0.0);
+            let score = e
+                .get_segments(&["anomaly", "score"])
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
             writeln!(
                 out,
                 "{}  score {score:.2}  {}",
-                get(e, "[anomaly][window_start]"),
-                get(e, "[anomaly][explanation]")
+                get(e, "window_start"),
+                get(e, "explanation")
             )?;
         }
     }
@@ -111,57 +114,9 @@ pub(crate) fn print_anomalies(
     Ok(())
 }
 
-/// Lines that show a finding, at most a few per kind.
-#[derive(Default)]
-pub(crate) struct Evidence {
-    pub(crate) lines: std::collections::BTreeMap<&'static str, Vec<String>>,
-}
-
-const EVIDENCE: usize = 5;
-
-impl Evidence {
-    pub(crate) fn add(&mut self, r: &Record) {
-        let m = r.message.to_ascii_lowercase();
-        let shown = || {
-            format!(
-                "{} {} {}",
-                r.level.map_or("-", |l| LEVELS[l]),
-                r.time.map(|t| t.to_string()).unwrap_or_default(),
-                r.message.lines().next().unwrap_or("")
-            )
-        };
-        let mut keep = |k: &'static str| {
-            let v = self.lines.entry(k).or_default();
-            if v.len() < EVIDENCE {
-                v.push(shown());
-            }
-        };
-        if m.contains("connection") && m.contains("failed") {
-            keep("connection");
-        }
-        if m.contains("database") && m.contains("error") {
-            keep("database_error");
-        }
-        if m.contains("slow query") || m.contains("query time") {
-            keep("slow_query");
-        }
-        if m.contains("login") && (m.contains("failed") || m.contains("failure")) {
-            keep("login_failed");
-        }
-        if response_time(&r.message).is_some_and(|ms| ms > 1000) {
-            keep("slow_request");
-        }
-    }
-}
-
-/// The findings and recommendations of `topic` (database, auth, performance), with their
-/// evidence.
-pub(crate) fn troubleshoot(
-    topic: &str,
-    rep: &Report,
-    ev: &Evidence,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
+/// The findings and recommendations of `topic` (database, auth, performance), with the
+/// lines the report kept as their evidence.
+pub(crate) fn troubleshoot(topic: &str, rep: &Report, out: &mut impl Write) -> anyhow::Result<()> {
     let j = rep.json();
     let mut findings: Vec<String> = Vec::new();
     let mut advice: Vec<&str> = Vec::new();
@@ -250,7 +205,7 @@ pub(crate) fn troubleshoot(
     }
     writeln!(out, "Evidence:")?;
     for k in shown {
-        for l in ev.lines.get(k).into_iter().flatten() {
+        for (_, l) in rep.evidence(k) {
             writeln!(out, "  {l}")?;
         }
     }

@@ -11,6 +11,9 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 pub(crate) const RT_BUCKET_MS: u64 = 50;
 pub(crate) const RT_BUCKETS: usize = 101;
 
+/// Evidence lines kept per finding at most.
+const EVIDENCE: usize = 5;
+
 /// Slow requests listed at most.
 const SLOWEST: usize = 10;
 /// Failed logins kept at most for burst detection (about 100 MB).
@@ -95,6 +98,8 @@ pub(crate) struct Report {
     db_slow: u64,
     lower: String,
     words: Words,
+    /// Per finding, its first lines (time and text), for `troubleshoot`.
+    evidence: BTreeMap<&'static str, Vec<(Option<NaiveDateTime>, String)>>,
 }
 
 /// `response_time:NNNms` (or `=`).
@@ -161,6 +166,7 @@ impl Report {
             db_slow: 0,
             lower: String::new(),
             words: Words::new(),
+            evidence: BTreeMap::new(),
         }
     }
 
@@ -198,6 +204,7 @@ impl Report {
         if let Some(ms) = response_time(&r.message) {
             self.rt_hist[((ms / RT_BUCKET_MS) as usize).min(RT_BUCKETS - 1)] += 1;
             if ms > self.s.threshold_ms {
+                self.note("slow_request", r);
                 self.slow_count += 1;
                 self.slowest.push(Slow {
                     neg_ms: std::cmp::Reverse(ms),
@@ -218,30 +225,63 @@ impl Report {
         let m = self.lower.as_bytes();
         let w = &self.words;
         let has = |f: &memchr::memmem::Finder<'_>| f.find(m).is_some();
-        if has(&w.login) {
-            if has(&w.failed) || has(&w.failure) {
-                self.auth_failed += 1;
-                let ip = r.ip.clone().or_else(|| ipv4(&r.message).map(str::to_owned));
-                if let (Some(t), Some(ip)) = (r.time, ip) {
-                    if self.failures.len() < MAX_FAILURES {
-                        self.failures.push((t, ip));
-                    } else {
-                        self.failures_dropped += 1;
-                    }
+        let login = has(&w.login);
+        let failed = has(&w.failed);
+        let login_failed = login && (failed || has(&w.failure));
+        let login_ok = login && !login_failed && (has(&w.success) || has(&w.succeeded));
+        let db_error = has(&w.database) && has(&w.error);
+        let connection = has(&w.connection) && failed;
+        let slow_query = has(&w.slow_query) || has(&w.query_time);
+        if login_failed {
+            self.note("login_failed", r);
+            self.auth_failed += 1;
+            let ip = r.ip.clone().or_else(|| ipv4(&r.message).map(str::to_owned));
+            if let (Some(t), Some(ip)) = (r.time, ip) {
+                if self.failures.len() < MAX_FAILURES {
+                    self.failures.push((t, ip));
+                } else {
+                    self.failures_dropped += 1;
                 }
-            } else if has(&w.success) || has(&w.succeeded) {
-                self.auth_success += 1;
             }
         }
-        if has(&w.database) && has(&w.error) {
+        if login_ok {
+            self.auth_success += 1;
+        }
+        if db_error {
             self.db_errors += 1;
+            self.note("database_error", r);
         }
-        if has(&w.connection) && has(&w.failed) {
+        if connection {
             self.db_connection += 1;
+            self.note("connection", r);
         }
-        if has(&w.slow_query) || has(&w.query_time) {
+        if slow_query {
             self.db_slow += 1;
+            self.note("slow_query", r);
         }
+    }
+
+    /// Keeps `r` as evidence of `kind` (for `troubleshoot`), while there are fewer than
+    /// [`EVIDENCE`] of that kind.
+    fn note(&mut self, kind: &'static str, r: &Record) {
+        let kept = self.evidence.entry(kind).or_default();
+        if kept.len() < EVIDENCE {
+            kept.push((
+                r.time,
+                format!(
+                    "{} {} {}",
+                    r.level.map_or("-", |l| LEVELS[l]),
+                    r.time.map(|t| t.to_string()).unwrap_or_default(),
+                    r.message.lines().next().unwrap_or("")
+                ),
+            ));
+        }
+    }
+
+    /// The lines that show `kind` (`login_failed`, `database_error`, `connection`,
+    /// `slow_query`, `slow_request`), earliest first.
+    pub(crate) fn evidence(&self, kind: &str) -> &[(Option<NaiveDateTime>, String)] {
+        self.evidence.get(kind).map_or(&[], Vec::as_slice)
     }
 
     /// What the user should know about the figures (a limit that was reached).
@@ -298,6 +338,13 @@ impl Report {
         self.failures_dropped +=
             other.failures_dropped + other.failures.len().saturating_sub(room) as u64;
         self.failures.extend(other.failures.into_iter().take(room));
+        // Each reader kept its own first lines: the earliest of them all are the first.
+        for (kind, lines) in other.evidence {
+            let kept = self.evidence.entry(kind).or_default();
+            kept.extend(lines);
+            kept.sort_by_key(|(t, _)| *t);
+            kept.truncate(EVIDENCE);
+        }
         self.db_errors += other.db_errors;
         self.db_connection += other.db_connection;
         self.db_slow += other.db_slow;

@@ -410,6 +410,17 @@ fn anomalies_and_troubleshooting_on_generated_days() {
     let (code, out, _) = analyze(&["troubleshoot", "performance", "--threshold", "2000", dir]);
     assert_eq!(code, 0);
     assert!(out.contains("requests over 2000 ms"), "{out}");
+    // Its evidence is of the threshold asked for.
+    let evidence = out.split("Evidence:").nth(1).unwrap();
+    let shown: Vec<u64> = evidence
+        .split("response_time:")
+        .skip(1)
+        .map(|t| t.split("ms").next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        !shown.is_empty() && shown.iter().all(|ms| *ms > 2000),
+        "{out}"
+    );
 }
 
 /// The same figures from the JSON format (Python JSON formatters, the security log) and
