@@ -28,17 +28,33 @@ fn report(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
+/// Generator options from the first Monday (2026-11-23).
+fn options(
+    days: u32,
+    seed: u64,
+    peak_per_min: f64,
+    format: sluice_bench_gen::Format,
+    rough: bool,
+) -> sluice_bench_gen::Options {
+    sluice_bench_gen::Options {
+        start: 1_795_392_000,
+        days,
+        seed,
+        peak_per_min,
+        format,
+        rough,
+    }
+}
+
+/// The week [`generated`] writes (and whose plan the anomaly test checks against).
+fn week() -> sluice_bench_gen::Options {
+    options(WEEK, 5, PEAK, sluice_bench_gen::Format::Django, true)
+}
+
 /// A generated week, written as a rotated set: day one gzipped as `studio.log.1.gz`,
 /// the rest as `studio.log`. Returns the directory and the whole text.
 fn generated(dir: &std::path::Path) -> Vec<u8> {
-    let o = sluice_bench_gen::Options {
-        start: 1_795_392_000,
-        days: WEEK,
-        seed: 5,
-        peak_per_min: PEAK,
-        format: sluice_bench_gen::Format::Django,
-        rough: true,
-    };
+    let o = week();
     let inc = sluice_bench_gen::plan(&o);
     let mut all = Vec::new();
     sluice_bench_gen::generate(&o, &inc, &mut all).unwrap();
@@ -319,14 +335,7 @@ fn since_until_patterns_and_csv() {
 #[test]
 fn ranges_read_in_parallel_give_the_report_of_one_reader() {
     let d = tempfile::tempdir().unwrap();
-    let o = sluice_bench_gen::Options {
-        start: 1_795_392_000,
-        days: 2,
-        seed: 9,
-        peak_per_min: 170.0,
-        format: sluice_bench_gen::Format::Django,
-        rough: true,
-    };
+    let o = options(2, 9, 170.0, sluice_bench_gen::Format::Django, true);
     let mut all = Vec::new();
     sluice_bench_gen::generate(&o, &sluice_bench_gen::plan(&o), &mut all).unwrap();
     assert!(all.len() > 16 << 20, "{} bytes", all.len());
@@ -362,14 +371,7 @@ fn anomalies_and_troubleshooting_on_generated_days() {
         .collect();
     // Each window flagged is inside an injected incident (to 10 minutes after it): the
     // generator's plan is the ground truth.
-    let o = sluice_bench_gen::Options {
-        start: 1_795_392_000,
-        days: WEEK,
-        seed: 5,
-        peak_per_min: PEAK,
-        format: sluice_bench_gen::Format::Django,
-        rough: true,
-    };
+    let o = week();
     let plan = sluice_bench_gen::plan(&o);
     let outside: Vec<&serde_json::Value> = found
         .iter()
@@ -428,14 +430,7 @@ fn anomalies_and_troubleshooting_on_generated_days() {
 #[test]
 fn json_and_syslog_logs_give_the_same_figures() {
     let d = tempfile::tempdir().unwrap();
-    let o = sluice_bench_gen::Options {
-        start: 1_795_392_000,
-        days: WEEK,
-        seed: 2,
-        peak_per_min: PEAK,
-        format: sluice_bench_gen::Format::Json,
-        rough: false,
-    };
+    let o = options(WEEK, 2, PEAK, sluice_bench_gen::Format::Json, false);
     let plan = sluice_bench_gen::plan(&o);
     let mut json = Vec::new();
     let st = sluice_bench_gen::generate(&o, &plan, &mut json).unwrap();
