@@ -38,6 +38,7 @@ pub mod filter;
 pub mod fingerprint;
 pub mod geoip;
 pub mod grok;
+pub mod group_by;
 pub mod json;
 pub mod kv;
 pub mod mutate;

@@ -3,6 +3,7 @@
 use super::group::{Group, State};
 use super::message::alert;
 use super::window::Window;
+use crate::group_by::GroupBy;
 use serde::Deserialize;
 use sluice_core::config::{Build, HumanDuration};
 use sluice_event::{Event, FieldPath, Map, Value};
@@ -130,7 +131,7 @@ pub(crate) struct Rule {
     condition: Option<Condition>,
     pub(crate) threshold: f64,
     pub(crate) window: Duration,
-    group_by: Vec<(String, FieldPath)>,
+    group_by: GroupBy,
     pub(crate) severity: String,
     cooldown_ms: i64,
     field: Option<FieldPath>,
@@ -158,11 +159,7 @@ impl RuleConfig {
             .condition
             .as_deref()
             .and_then(|c| b.condition(c, &key("if")));
-        let group_by = self
-            .group_by
-            .iter()
-            .filter_map(|g| b.path(g, &key("group_by")).map(|p| (g.clone(), p)))
-            .collect();
+        let group_by = GroupBy::build(&self.group_by, &key("group_by"), b);
         if !matches!(self.severity.as_str(), "info" | "warning" | "critical") {
             b.push(key("severity"), "must be info, warning or critical");
         }
@@ -370,23 +367,18 @@ impl Rule {
             },
             _ => None,
         };
-        let mut values = Map::new();
-        let mut key = String::new();
-        for (name, path) in &self.group_by {
-            let v = e.get(path).cloned().unwrap_or(Value::Null);
-            key.push_str(&v.to_string_lossy());
-            key.push('\u{1f}');
-            values.insert(name.as_str().into(), v);
-        }
+        let max = st.max_groups;
         let groups = &mut st.groups[i];
-        if !groups.contains_key(&key) && groups.len() >= st.max_groups {
-            key = "_other".into();
-            values = Map::new();
-            values.insert("_other".into(), Value::Bool(true));
-        }
-        let g = groups
-            .entry(key)
-            .or_insert_with(|| Group::new(values, self.new_window(), at));
+        let key = self
+            .group_by
+            .key(e, |k| groups.contains_key(k), groups.len(), max);
+        let g = groups.entry(key).or_insert_with_key(|k| {
+            let mut values = Map::new();
+            for (name, v) in self.group_by.values(e, k) {
+                values.insert(name.into(), v);
+            }
+            Group::new(values, self.new_window(), at)
+        });
         if self.kind == Kind::NewTerm {
             let Some(term) = term else { return };
             // Learned quietly for `learning` from the group's first event; then a value

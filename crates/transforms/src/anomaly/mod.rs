@@ -32,6 +32,7 @@ mod features;
 mod model;
 
 use crate::clock::Clock;
+use crate::group_by::GroupBy;
 use crate::{Run, Transform};
 use features::MEASURED;
 use model::{GroupModel, Tuning, Verdict};
@@ -127,7 +128,7 @@ pub struct Anomaly {
     interval_ms: i64,
     interval: String,
     lateness_ms: i64,
-    group_by: Vec<(String, FieldPath)>,
+    group_by: GroupBy,
     max_groups: usize,
     error_if: Condition,
     failed_login_if: Condition,
@@ -172,11 +173,7 @@ impl Config {
             "failed_login_if",
         );
         let response_time = b.path(&self.response_time, "response_time");
-        let group_by = self
-            .group_by
-            .iter()
-            .filter_map(|g| b.path(g, "group_by").map(|p| (g.clone(), p)))
-            .collect();
+        let group_by = GroupBy::build(&self.group_by, "group_by", b);
         if self.interval.0 < Duration::from_secs(1) {
             b.push("interval", "must be at least 1s");
         }
@@ -291,26 +288,6 @@ impl Anomaly {
         f.insert("anomaly".into(), Value::Object(a));
         e
     }
-
-    /// The group of `e`: its key and values (`_other` past `max_groups`).
-    fn group_key(
-        &self,
-        e: &Event,
-        known: &HashMap<String, Group>,
-    ) -> (String, Vec<(String, String)>) {
-        let mut key = String::new();
-        let mut values = Vec::new();
-        for (name, path) in &self.group_by {
-            let v = e.get(path).map(Value::to_string_lossy).unwrap_or_default();
-            key.push_str(&v);
-            key.push('\u{1f}');
-            values.push((name.clone(), v));
-        }
-        if !known.contains_key(&key) && known.len() >= self.max_groups {
-            return ("_other".into(), vec![("_other".into(), "true".into())]);
-        }
-        (key, values)
-    }
 }
 
 impl Transform for Anomaly {
@@ -330,13 +307,26 @@ impl Transform for Anomaly {
             }
             let t = e.timestamp().map_or(wall, |t| t.timestamp_millis());
             Clock::saw(&mut st.clock, t, wall);
-            let (key, values) = self.group_key(e, &st.groups);
-            let g = match st.groups.get_mut(&key) {
-                Some(g) => g,
-                None => match GroupModel::new(&self.tuning, self.window_of(t)) {
-                    Ok(model) => st.groups.entry(key).or_insert(Group { values, model }),
-                    Err(_) => continue,
-                },
+            let key = self.group_by.key(
+                e,
+                |k| st.groups.contains_key(k),
+                st.groups.len(),
+                self.max_groups,
+            );
+            let g = match st.groups.entry(key) {
+                std::collections::hash_map::Entry::Occupied(g) => g.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let Ok(model) = GroupModel::new(&self.tuning, self.window_of(t)) else {
+                        continue;
+                    };
+                    let values = self
+                        .group_by
+                        .values(e, slot.key())
+                        .into_iter()
+                        .map(|(name, v)| (name, v.to_string_lossy()))
+                        .collect();
+                    slot.insert(Group { values, model })
+                }
             };
             self.close_until(g, t, &mut out);
             let len = match e.get(&message) {
