@@ -121,14 +121,16 @@ impl Conn {
     }
 }
 
-/// Delivers one body: `Ok(())`, or the status, the reason and the attempts made.
+/// Delivers one body: `Ok(())`, or the status, the reason and the attempts made. Failed
+/// attempts are counted and logged (rate-limited) through `failures`, the sink's one
+/// handle for delivery errors.
 async fn deliver(
     s: &Settings,
     conn: &mut Conn,
     body: Bytes,
     ctx: &SinkContext,
+    failures: &sluice_core::Noted,
 ) -> Result<(), (Option<u16>, String, u32)> {
-    let failures = ctx.metrics.noted(ErrorType::Delivery);
     let mut wait = s.retry.initial.0;
     let mut attempts = 0;
     loop {
@@ -163,7 +165,7 @@ pub(super) async fn run(s: Arc<Settings>, mut rx: mpsc::Receiver<EventBatch>, ct
     let dlq = DeadLetters::new(&ctx.data_dir, &ctx.id);
     let mut conn = Conn { send: None };
     let sent_bytes = ctx.metrics.bytes_counter("sent");
-    let refused = ctx.metrics.noted(ErrorType::Delivery);
+    let failures = ctx.metrics.noted(ErrorType::Delivery);
     while let Some(batch) = rx.recv().await {
         received(&batch, &ctx.metrics);
         let mut dead: Vec<(usize, Option<u16>, String, u32)> = Vec::new();
@@ -171,7 +173,7 @@ pub(super) async fn run(s: Arc<Settings>, mut rx: mpsc::Receiver<EventBatch>, ct
         for (i, e) in batch.iter().enumerate() {
             let b = Bytes::from(body(&s, e));
             sent_bytes.inc_by(b.len() as u64);
-            match deliver(&s, &mut conn, b, &ctx).await {
+            match deliver(&s, &mut conn, b, &ctx, &failures).await {
                 Ok(()) => delivered += 1,
                 Err((status, why, attempts)) => dead.push((i, status, why, attempts)),
             }
@@ -179,7 +181,7 @@ pub(super) async fn run(s: Arc<Settings>, mut rx: mpsc::Receiver<EventBatch>, ct
         ctx.metrics.events_sent.inc_by(delivered);
         if !dead.is_empty() {
             let n = dead.len() as u64;
-            refused.note(
+            failures.note(
                 n,
                 &format_args!(
                     "{n} events could not be delivered to {} ({}); they are in the dead-letter file.",
